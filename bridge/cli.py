@@ -1,0 +1,58 @@
+"""The ``kernel-bridge`` command.
+
+``kernel-bridge`` serves JSON-RPC/LSP on stdio (what editors start).
+``kernel-bridge --demo CODE`` starts a bridge as a subprocess, the way an editor would,
+runs CODE on the default kernel and prints the exchange: a round trip in a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import trio
+
+from bridge import __version__
+
+
+def _stdio_streams() -> tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]:
+    """Own fds 0 and 1 for the protocol, and point fd 1 at stderr for everything else,
+    so a stray print (ours or a library's) can never corrupt the editor's channel."""
+    stdin_fd = os.dup(0)
+    stdout_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return trio.lowlevel.FdStream(stdin_fd), trio.lowlevel.FdStream(stdout_fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kernel-bridge", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"kernel-bridge {__version__}")
+    parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
+    parser.add_argument("--kernel", default="python3", help="default kernelspec name (default: python3)")
+    parser.add_argument("--startup-timeout", type=float, default=60.0, help="seconds a kernel may take to become ready")
+    parser.add_argument("--demo", metavar="CODE", help="run CODE on a fresh kernel through a bridge subprocess and print the exchange")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), stream=sys.stderr, format="kernel-bridge %(levelname)s %(name)s: %(message)s"
+    )
+    if args.log_level.upper() != "DEBUG":
+        # pygls logs every handler error with a traceback; ours reach the editor as errors.
+        logging.getLogger("pygls").setLevel(logging.CRITICAL)
+    if args.demo is not None:
+        from bridge.demo import run_demo
+
+        return trio.run(run_demo, args.demo, args.kernel)
+
+    from bridge.server.app import serve
+    from bridge.server.context import Settings
+
+    settings = Settings(default_kernel=args.kernel, startup_timeout=args.startup_timeout)
+    stdin, stdout = _stdio_streams()
+    return trio.run(serve, stdin, stdout, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

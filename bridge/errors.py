@@ -1,0 +1,68 @@
+"""Errors the editor sees, each carrying its JSON-RPC error code and an actionable message.
+
+Spec: JSON-RPC 2.0 section 5.1 and LSP "ErrorCodes". Server-defined codes live in
+-32099..-32000; the ones we use are listed in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pygls.exceptions import JsonRpcException
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_NOT_INITIALIZED = -32002
+REQUEST_CANCELLED = -32800
+
+# kernel-bridge's own codes (documented in docs/protocol.md)
+KERNEL_NOT_FOUND = -32001
+KERNEL_START_FAILED = -32010
+KERNEL_DIED = -32011
+KERNEL_TIMEOUT = -32012
+KERNELSPEC_NOT_FOUND = -32013
+CONNECTION_FILE_ERROR = -32014
+KERNEL_RESTARTING = -32015
+
+
+class BridgeError(JsonRpcException):
+    """An error with a JSON-RPC code; its message is shown to the user as is.
+
+    A JsonRpcException so that pygls turns it into the response's ``error`` unchanged.
+    """
+
+    CODE = INTERNAL_ERROR
+
+    def __init__(self, message: str, *, code: int | None = None, data: Any = None) -> None:
+        super().__init__(message, code or self.CODE, data)
+
+
+class InvalidParams(BridgeError):
+    CODE = INVALID_PARAMS
+
+
+class KernelNotFound(BridgeError):
+    CODE = KERNEL_NOT_FOUND
+
+
+class KernelspecNotFound(BridgeError):
+    CODE = KERNELSPEC_NOT_FOUND
+
+
+class KernelStartFailed(BridgeError):
+    CODE = KERNEL_START_FAILED
+
+
+class KernelDied(BridgeError):
+    CODE = KERNEL_DIED
+
+
+class KernelTimeout(BridgeError):
+    CODE = KERNEL_TIMEOUT
+
+
+class ConnectionFileError(BridgeError):
+    CODE = CONNECTION_FILE_ERROR

@@ -1,0 +1,1 @@
+"""Kernels: launching processes, connecting sockets, and the registry of live kernels."""

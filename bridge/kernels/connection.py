@@ -1,0 +1,322 @@
+"""Sockets to one kernel, and the routing of what comes back.
+
+Replies (shell, control) and iopub messages are routed by their parent's msg_id to the
+request that caused them; iopub messages with a parent we did not send belong to another
+client of the same kernel and go to ``on_foreign``. One reader task per socket keeps each
+socket drained at all times: a PUB socket cannot be slowed, and a SUB queue that fills up
+silently drops (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
+
+import trio
+import zmq
+
+from bridge.errors import KernelDied, KernelTimeout
+from bridge.kernels.connection_info import ConnectionInfo
+from bridge.wire import Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
+from bridge.zmqio import AsyncSocket
+
+log = logging.getLogger(__name__)
+
+IopubHandler = Callable[[Message], None]
+StatusHandler = Callable[[str], None]
+
+# After an execute_reply, wait for the request's ``status: idle`` (it marks the end of
+# its outputs), but kernels drop iopub messages under load, idle included: stop waiting
+# once the request's iopub has been quiet this long.
+IDLE_GRACE_SECONDS = 1.0
+HEARTBEAT_INTERVAL = 1.0
+HEARTBEAT_DEAD_AFTER = 2.0
+PROBE_REPLY_TIMEOUT = 2.0
+PROBE_IOPUB_WAIT = 0.5
+
+
+class Pending:
+    """One request in flight: its reply, and whether its iopub has gone idle."""
+
+    __slots__ = ("on_iopub", "reply", "error", "replied", "iopub_seen", "idle", "wake", "request")
+
+    def __init__(self, request: Message, on_iopub: IopubHandler | None) -> None:
+        self.request = request
+        self.on_iopub = on_iopub
+        self.reply: Message | None = None
+        self.error: Exception | None = None
+        self.replied = trio.Event()
+        self.iopub_seen = False
+        self.idle = False
+        self.wake = trio.Event()
+
+    def fail(self, error: Exception) -> None:
+        if self.error is None:
+            self.error = error
+        self.replied.set()
+        self.wake.set()
+
+
+class KernelConnection:
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        *,
+        label: str,
+        on_status: StatusHandler | None = None,
+        on_foreign: IopubHandler | None = None,
+        context: zmq.Context[Any] | None = None,
+    ) -> None:
+        self.info = info
+        self.label = label
+        self.factory = MessageFactory()
+        self.signer = Signer(info.key, info.signature_scheme)
+        self.replay_guard = ReplayGuard()
+        self.on_status = on_status
+        self.on_foreign = on_foreign
+        self.execution_state = "starting"
+        self.dead_reason: str | None = None
+        self.kernel_info: dict[str, Any] = {}
+        self._context = context or zmq.Context.instance()
+        self._pending: dict[str, Pending] = {}
+        self._sockets: dict[str, AsyncSocket] = {}
+
+    # -- lifetime -----------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Open the sockets and keep them drained until cancelled."""
+        identity = self.factory.session.encode("ascii")
+        try:
+            for channel in ("shell", "control", "stdin"):
+                sock = self._context.socket(zmq.DEALER)
+                # stdin shares the shell identity: the kernel routes input_request to the
+                # client whose shell request asked for it, by that identity.
+                sock.setsockopt(zmq.ROUTING_ID, identity)
+                sock.setsockopt(zmq.LINGER, 0)
+                sock.connect(self.info.address(channel))
+                self._sockets[channel] = AsyncSocket(sock)
+            iopub = self._context.socket(zmq.SUB)
+            iopub.setsockopt(zmq.LINGER, 0)
+            iopub.setsockopt(zmq.RCVHWM, 0)  # never drop on our side; we drain promptly
+            iopub.setsockopt(zmq.SUBSCRIBE, b"")
+            iopub.connect(self.info.address("iopub"))
+            self._sockets["iopub"] = AsyncSocket(iopub)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._read_replies, "shell")
+                nursery.start_soon(self._read_replies, "control")
+                nursery.start_soon(self._read_iopub)
+                nursery.start_soon(self._read_stdin)
+                task_status.started()
+                await trio.sleep_forever()
+        finally:
+            for sock in self._sockets.values():
+                sock.close()
+            self._sockets.clear()
+
+    @property
+    def alive(self) -> bool:
+        return self.dead_reason is None
+
+    def mark_dead(self, reason: str) -> None:
+        """The kernel is gone: fail every pending request with ``reason``, report ``dead``."""
+        if self.dead_reason is not None:
+            return
+        self.dead_reason = reason
+        log.info("kernel %s dead: %s", self.label, reason)
+        error = KernelDied(reason)
+        for pending in list(self._pending.values()):
+            pending.fail(error)
+        self._set_state("dead")
+
+    def fail_pending(self, error: Exception) -> None:
+        for pending in list(self._pending.values()):
+            pending.fail(error)
+
+    def _set_state(self, state: str) -> None:
+        if state == self.execution_state:
+            return
+        self.execution_state = state
+        if self.on_status is not None:
+            self.on_status(state)
+
+    # -- readers ------------------------------------------------------------------
+
+    async def _recv(self, channel: str) -> Message | None:
+        parts = await self._sockets[channel].recv_multipart()
+        try:
+            return deserialize(parts, self.signer, self.replay_guard)
+        except WireError as exc:
+            log.debug("kernel %s: dropped a message on %s: %s", self.label, channel, exc)
+            return None
+
+    async def _read_replies(self, channel: str) -> None:
+        while True:
+            msg = await self._recv(channel)
+            if msg is None:
+                continue
+            pending = self._pending.get(msg.parent_id or "")
+            if pending is None or pending.reply is not None:
+                log.debug("kernel %s: %s reply to an unknown request (%s)", self.label, channel, msg.msg_type)
+                continue
+            pending.reply = msg
+            pending.replied.set()
+
+    async def _read_iopub(self) -> None:
+        while True:
+            msg = await self._recv("iopub")
+            if msg is None:
+                continue
+            self._route_iopub(msg)
+
+    def _route_iopub(self, msg: Message) -> None:
+        is_status = msg.msg_type == "status"
+        if is_status and self.alive:
+            state = msg.content.get("execution_state")
+            if isinstance(state, str):
+                self._set_state(state)
+        pending = self._pending.get(msg.parent_id or "")
+        if pending is None:
+            if self.on_foreign is not None:
+                self.on_foreign(msg)
+            return
+        pending.iopub_seen = True
+        if is_status:
+            if msg.content.get("execution_state") == "idle":
+                pending.idle = True
+        elif pending.on_iopub is not None:
+            pending.on_iopub(msg)
+        pending.wake.set()
+
+    async def _read_stdin(self) -> None:
+        while True:
+            msg = await self._recv("stdin")
+            if msg is None:
+                continue
+            # Until an input handler is registered for the request, answer at once so the
+            # kernel is never left blocked in input().
+            log.debug("kernel %s: unexpected %s on stdin; answering empty", self.label, msg.msg_type)
+            if msg.msg_type == "input_request":
+                await self.send("stdin", "input_reply", {"value": ""}, parent=msg)
+
+    # -- requests -----------------------------------------------------------------
+
+    async def send(
+        self, channel: str, msg_type: str, content: dict[str, Any], *, parent: Message | None = None
+    ) -> Message:
+        msg = self.factory.build(msg_type, content, parent=parent)
+        await self._sockets[channel].send_multipart(serialize(msg, self.signer))
+        return msg
+
+    async def request(
+        self,
+        channel: str,
+        msg_type: str,
+        content: dict[str, Any],
+        *,
+        on_iopub: IopubHandler | None = None,
+        wait_idle: bool = False,
+        timeout: float | None = None,
+    ) -> Message:
+        """Send a request and return its reply; with ``wait_idle``, also let its iopub settle.
+
+        Raises KernelDied if the kernel dies (or is already dead), KernelTimeout after
+        ``timeout`` seconds without a reply.
+        """
+        if self.dead_reason is not None:
+            raise KernelDied(self.dead_reason)
+        msg = self.factory.build(msg_type, content)
+        pending = Pending(msg, on_iopub)
+        self._pending[msg.msg_id] = pending
+        try:
+            await self._sockets[channel].send_multipart(serialize(msg, self.signer))
+            with trio.fail_after(timeout) if timeout is not None else nullcontext():
+                await pending.replied.wait()
+            if pending.error is not None:
+                raise pending.error
+            if wait_idle:
+                await self._settle(pending)
+            assert pending.reply is not None
+            return pending.reply
+        except trio.TooSlowError:
+            raise KernelTimeout(f"kernel {self.label} did not answer {msg_type} within {timeout:g} s") from None
+        finally:
+            del self._pending[msg.msg_id]
+
+    async def _settle(self, pending: Pending) -> None:
+        while not pending.idle and pending.error is None:
+            pending.wake = trio.Event()
+            with trio.move_on_after(IDLE_GRACE_SECONDS):
+                await pending.wake.wait()
+            if not pending.wake.is_set():
+                log.debug("kernel %s: no idle for %s; iopub quiet, ending", self.label, pending.request.msg_id)
+                return
+        if pending.error is not None:
+            raise pending.error
+
+    async def wait_ready(self, timeout: float, *, gone: trio.Event | None = None) -> dict[str, Any]:
+        """Probe with kernel_info until shell answers *and* iopub delivers its status.
+
+        A SUB socket misses what is published before its subscription lands, so the
+        first execute must not go out until iopub is proven to reach us.
+        """
+        deadline = trio.current_time() + timeout
+        while True:
+            if gone is not None and gone.is_set():
+                raise KernelDied("kernel process exited during start-up")
+            remaining = deadline - trio.current_time()
+            if remaining <= 0:
+                raise KernelTimeout(f"kernel {self.label} did not become ready within {timeout:g} s")
+            msg = self.factory.build("kernel_info_request", {})
+            pending = Pending(msg, None)
+            self._pending[msg.msg_id] = pending
+            try:
+                await self._sockets["shell"].send_multipart(serialize(msg, self.signer))
+                with trio.move_on_after(min(PROBE_REPLY_TIMEOUT, remaining)):
+                    await pending.replied.wait()
+                    if pending.error is not None:
+                        raise pending.error
+                    with trio.move_on_after(PROBE_IOPUB_WAIT):
+                        while not pending.iopub_seen:
+                            pending.wake = trio.Event()
+                            await pending.wake.wait()
+                    if pending.iopub_seen and pending.reply is not None:
+                        self.kernel_info = pending.reply.content
+                        if self.execution_state == "starting":
+                            self._set_state("idle")
+                        return self.kernel_info
+            finally:
+                del self._pending[msg.msg_id]
+
+    # -- heartbeat ----------------------------------------------------------------
+
+    async def heartbeat(self, interval: float = HEARTBEAT_INTERVAL, dead_after: float = HEARTBEAT_DEAD_AFTER) -> None:
+        """Ping the hb channel; a kernel silent for ``dead_after`` seconds is dead.
+
+        REQ sockets are lock-step, so a ping without a pong means a new socket.
+        """
+        last_pong = trio.current_time()
+        while self.alive:
+            sock = self._context.socket(zmq.REQ)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(self.info.address("hb"))
+            hb = AsyncSocket(sock)
+            try:
+                while self.alive:
+                    await hb.send_multipart([b"ping"])
+                    got = False
+                    with trio.move_on_after(interval):
+                        await hb.recv_multipart()
+                        got = True
+                    # if our own loop was busy, the pong may be queued already
+                    got = got or hb.recv_multipart_nowait() is not None
+                    if not got:
+                        break
+                    last_pong = trio.current_time()
+                    await trio.sleep(interval)
+            finally:
+                hb.close()
+            if trio.current_time() - last_pong >= dead_after:
+                self.mark_dead(f"kernel stopped answering heartbeats for {dead_after:g} s")
+                return

@@ -1,0 +1,151 @@
+"""One kernel as the bridge sees it: a connection, and a process if the bridge started it.
+
+Ownership decides shutdown: a kernel the bridge started is the bridge's to stop (and
+never outlives it); one it connected to from a connection file is never stopped by it.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import trio
+
+from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout
+from bridge.kernels.connection import IopubHandler, KernelConnection
+from bridge.kernels.connection_info import ConnectionInfo
+from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_REPLY_WAIT = 2.0
+TERMINATE_WAIT = 2.0
+KILL_WAIT = 2.0
+DEFAULT_STARTUP_TIMEOUT = 60.0
+
+
+class Kernel:
+    def __init__(
+        self,
+        kernel_id: str,
+        info: ConnectionInfo,
+        *,
+        spec: KernelSpecInfo | None,
+        owned: bool,
+        on_status: Callable[[Kernel, str], None],
+        on_foreign: Callable[[Kernel, Any], None] | None = None,
+    ) -> None:
+        self.kernel_id = kernel_id
+        self.spec = spec
+        self.owned = owned
+        self.info = info
+        self.process: KernelProcess | None = None
+        self.kernel_name = spec.name if spec else (info.kernel_name or "unknown")
+        foreign: IopubHandler | None = (lambda msg: on_foreign(self, msg)) if on_foreign else None
+        self.connection = KernelConnection(
+            info, label=f"{self.kernel_name}:{kernel_id}", on_status=lambda s: on_status(self, s), on_foreign=foreign
+        )
+        self._scope = trio.CancelScope()
+        self.stopped = trio.Event()
+
+    @property
+    def language(self) -> str:
+        lang = self.connection.kernel_info.get("language_info", {}).get("name")
+        return str(lang or (self.spec.language if self.spec else ""))
+
+    def describe(self) -> dict[str, Any]:
+        info = self.connection.kernel_info
+        return {
+            "kernelId": self.kernel_id,
+            "kernelName": self.kernel_name,
+            "language": self.language,
+            "implementation": info.get("implementation", ""),
+        }
+
+    async def run(
+        self,
+        *,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Start (if owned) and connect; report started once the kernel is ready.
+
+        Raises KernelStartFailed before ``started`` if the kernel cannot be made ready.
+        """
+        try:
+            with self._scope:
+                async with trio.open_nursery() as nursery:
+                    gone = trio.Event()
+                    if self.owned:
+                        assert self.spec is not None and self.info.path is not None
+                        argv = kernel_argv(self.spec, str(self.info.path))
+                        try:
+                            self.process = await start_process(argv, cwd=cwd, env={**self.spec.env, **(env or {})})
+                        except OSError as exc:
+                            raise KernelStartFailed(f"cannot start kernel {self.kernel_name!r} ({argv[0]}): {exc}") from None
+                        gone = self.process.exited
+                        nursery.start_soon(self.process.drain, self.process.process.stdout, "stdout")
+                        nursery.start_soon(self.process.drain, self.process.process.stderr, "stderr")
+                        nursery.start_soon(self._watch_process)
+                    await nursery.start(self.connection.run)
+                    try:
+                        await self.connection.wait_ready(startup_timeout, gone=gone)
+                    except (KernelDied, KernelTimeout) as exc:
+                        raise KernelStartFailed(self._start_failure(exc)) from None
+                    nursery.start_soon(self.connection.heartbeat)
+                    task_status.started()
+        finally:
+            self._kill_now()
+            self.stopped.set()
+
+    def _start_failure(self, exc: BridgeError) -> str:
+        msg = f"kernel {self.kernel_name!r} failed to start: {exc.message}"
+        if self.process is not None:
+            if self.process.returncode is not None:
+                msg += f" (exit code {self.process.returncode})"
+            tail = self.process.stderr_tail().strip()
+            if tail:
+                msg += "\n--- kernel output (last lines) ---\n" + "\n".join(tail.splitlines()[-20:])
+        return msg
+
+    async def _watch_process(self) -> None:
+        assert self.process is not None
+        code = await self.process.wait()
+        await trio.sleep(0.1)  # let the drains catch the kernel's last words
+        reason = f"kernel {self.kernel_name!r} ({self.kernel_id}) died (exit code {code})"
+        tail = self.process.stderr_tail().strip()
+        if tail and code != 0:
+            reason += "; last output: " + " | ".join(tail.splitlines()[-3:])
+        self.connection.mark_dead(reason)
+
+    def _kill_now(self) -> None:
+        """Last resort, synchronous: no owned kernel process survives this object."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.signal_group(signal.SIGKILL)
+        if self.owned and self.info.path is not None:
+            self.info.path.unlink(missing_ok=True)
+
+    async def shutdown(self) -> None:
+        """Owned: shutdown_request on control, then SIGTERM, then SIGKILL, each bounded.
+        Attached: close our sockets only; the kernel keeps running."""
+        if self.owned and self.process is not None and self.process.returncode is None:
+            if self.connection.alive:
+                with trio.move_on_after(SHUTDOWN_REPLY_WAIT):
+                    try:
+                        await self.connection.request("control", "shutdown_request", {"restart": False})
+                    except BridgeError:
+                        pass
+                    await self.process.exited.wait()
+            for sig, wait in ((signal.SIGTERM, TERMINATE_WAIT), (signal.SIGKILL, KILL_WAIT)):
+                if self.process.returncode is not None:
+                    break
+                self.process.signal_group(sig)
+                with trio.move_on_after(wait):
+                    await self.process.exited.wait()
+        self.connection.mark_dead("kernel was shut down")
+        self._scope.cancel()
+        await self.stopped.wait()

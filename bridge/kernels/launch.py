@@ -1,0 +1,192 @@
+"""Finding kernelspecs and starting kernel processes that cannot outlive the bridge.
+
+A kernel we start gets: its own process group (so interrupt and kill reach its children
+and not us), ``JPY_PARENT_PID`` (ipykernel exits when that parent goes), and on Linux a
+parent-death signal (SIGKILL when the bridge dies, whatever the kernel's language).
+Its stdout/stderr are pipes we drain: stdout is the editor's channel and must never be
+inherited.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+
+from bridge.errors import KernelspecNotFound
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL_BYTES = 16 * 1024
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, slots=True)
+class KernelSpecInfo:
+    name: str
+    display_name: str
+    language: str
+    argv: list[str]
+    env: dict[str, str]
+    interrupt_mode: str
+    resource_dir: str
+    metadata: dict[str, Any]
+
+    def summary(self) -> dict[str, str]:
+        return {"name": self.name, "displayName": self.display_name, "language": self.language}
+
+
+def list_kernelspecs() -> list[KernelSpecInfo]:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().get_all_specs()
+    out = []
+    for name, entry in sorted(specs.items()):
+        spec = entry.get("spec", {})
+        out.append(_spec_info(name, spec, entry.get("resource_dir", "")))
+    return out
+
+
+def find_kernelspec(name: str) -> KernelSpecInfo:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    ksm = KernelSpecManager()
+    try:
+        spec = ksm.get_kernel_spec(name)
+    except NoSuchKernel:
+        known = ", ".join(sorted(ksm.find_kernel_specs())) or "none"
+        raise KernelspecNotFound(
+            f"no kernelspec named {name!r} (installed: {known}); list them with jupyter/listKernelspecs"
+        ) from None
+    return _spec_info(name, spec.to_dict(), spec.resource_dir)
+
+
+def _spec_info(name: str, spec: dict[str, Any], resource_dir: str) -> KernelSpecInfo:
+    return KernelSpecInfo(
+        name=name,
+        display_name=str(spec.get("display_name", name)),
+        language=str(spec.get("language", "")),
+        argv=list(spec.get("argv", [])),
+        env=dict(spec.get("env") or {}),
+        interrupt_mode=str(spec.get("interrupt_mode", "signal")),
+        resource_dir=resource_dir,
+        metadata=dict(spec.get("metadata") or {}),
+    )
+
+
+def kernel_argv(spec: KernelSpecInfo, connection_file: str) -> list[str]:
+    """The kernelspec's argv with its placeholders filled, ``python`` meaning our own.
+
+    jupyter_client does the same substitution of ``python`` with ``sys.executable``: the
+    bundled python3 kernel must run in the bridge's environment, where ipykernel is.
+    """
+    argv = [a.replace("{connection_file}", connection_file).replace("{resource_dir}", spec.resource_dir) for a in spec.argv]
+    v = sys.version_info
+    if argv and argv[0] in {"python", f"python{v.major}", f"python{v.major}.{v.minor}"}:
+        argv[0] = sys.executable
+    return argv
+
+
+def _parent_death_hook() -> Callable[[], None] | None:
+    """A preexec function that asks Linux to SIGKILL the child when the bridge dies.
+
+    libc is loaded here, in the parent: the child, between fork and exec, must do as
+    little as possible. If the bridge already died before prctl took effect, the child
+    exits at once instead of running orphaned.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return hook
+
+
+class KernelProcess:
+    """A started kernel process: its output drained, its exit observable."""
+
+    def __init__(self, process: trio.Process, argv: list[str]) -> None:
+        self.process = process
+        self.argv = argv
+        self._stderr_tail: deque[bytes] = deque()
+        self._tail_bytes = 0
+        self.exited = trio.Event()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def stderr_tail(self) -> str:
+        return b"".join(self._stderr_tail).decode("utf-8", "replace")
+
+    async def drain(self, stream: trio.abc.ReceiveStream | None, name: str) -> None:
+        """Read the kernel's stdout/stderr to EOF, keeping a bounded tail for error messages."""
+        if stream is None:
+            return
+        while True:
+            try:
+                chunk = await stream.receive_some(65536)
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                return
+            if not chunk:
+                return
+            log.debug("kernel %d %s: %s", self.pid, name, chunk.decode("utf-8", "replace").rstrip())
+            self._stderr_tail.append(chunk)
+            self._tail_bytes += len(chunk)
+            while self._tail_bytes > STDERR_TAIL_BYTES and len(self._stderr_tail) > 1:
+                self._tail_bytes -= len(self._stderr_tail.popleft())
+
+    async def wait(self) -> int:
+        code = await self.process.wait()
+        self.exited.set()
+        return code
+
+    def signal_group(self, sig: int) -> None:
+        """Signal the kernel's process group (its children too); quiet if already gone."""
+        if self.process.returncode is not None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            self.process.send_signal(sig)
+
+
+async def start_process(argv: list[str], *, cwd: str | None, env: dict[str, str]) -> KernelProcess:
+    full_env = dict(os.environ)
+    full_env.update(env)
+    full_env["JPY_PARENT_PID"] = str(os.getpid())
+    preexec = _parent_death_hook()
+    process = await trio.lowlevel.open_process(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=full_env,
+        start_new_session=True,
+        preexec_fn=preexec,
+    )
+    return KernelProcess(process, argv)

@@ -1,0 +1,142 @@
+"""The server's main task: stdio loops, the nurseries, and an orderly end.
+
+Nursery layout (docs/architecture.md):
+
+    serve
+    ├── outgoing.pump            writes queued bytes to stdout
+    └── kernels nursery          one task per kernel (its own nursery: readers, heartbeat,
+        │                        process watcher)
+        └── handlers nursery     the stdin reader, the signal watcher, one task per request
+
+The end comes from stdin EOF, ``exit``, or SIGTERM/SIGINT/SIGHUP. Then request handlers
+are cancelled, owned kernels are shut down (bounded, shielded), and queued output is
+flushed (bounded).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+import trio
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from bridge import __version__
+from bridge.kernels.kernel import Kernel
+from bridge.kernels.registry import KernelRegistry
+from bridge.server.context import Bridge, Settings
+from bridge.server.dispatch import Dispatcher
+from bridge.server.execute import Execute
+from bridge.server.framing import Body, FrameReader
+from bridge.server.lifecycle import Lifecycle
+from bridge.server.protocol import OutgoingQueue, TrioLanguageServerProtocol
+from bridge.wire import Message
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_BUDGET = 10.0
+FLUSH_BUDGET = 2.0
+
+
+def build_server() -> LanguageServer:
+    return LanguageServer(
+        "kernel-bridge",
+        __version__,
+        protocol_cls=TrioLanguageServerProtocol,
+        text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+    )
+
+
+async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, settings: Settings | None = None) -> int:
+    server = build_server()
+    protocol: TrioLanguageServerProtocol = server.protocol  # type: ignore[assignment]
+    outgoing = OutgoingQueue()
+    stop = trio.Event()
+    reason = "eof"
+
+    async with trio.open_nursery() as root:
+        root.start_soon(_pump, outgoing, stdout)
+        async with trio.open_nursery() as kernels_nursery:
+            bridge_ref: list[Bridge] = []
+
+            def on_status(kernel: Kernel, state: str) -> None:
+                protocol.notify_fast("jupyter/status", {"kernelId": kernel.kernel_id, "executionState": state})
+
+            def on_foreign(kernel: Kernel, msg: Message) -> None:
+                from bridge.server.execute import foreign_output
+
+                foreign_output(bridge_ref[0], kernel, msg)
+
+            registry = KernelRegistry(kernels_nursery, on_status=on_status, on_foreign=on_foreign)
+            bridge = Bridge(protocol=protocol, registry=registry, settings=settings or Settings())
+            bridge_ref.append(bridge)
+            Lifecycle(bridge).register(server)
+            Execute(bridge).register(server)
+
+            @server.feature(types.SHUTDOWN)
+            async def on_shutdown(params: Any) -> None:
+                await registry.shutdown_all()
+
+            async with trio.open_nursery() as handlers:
+                protocol.attach(handlers, outgoing)
+                dispatcher = Dispatcher(protocol)
+
+                async def read_stdin() -> None:
+                    await _read_loop(stdin, dispatcher)
+                    stop.set()
+
+                async def watch_signals() -> None:
+                    nonlocal reason
+                    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+                        async for signum in signals:
+                            reason = signal.Signals(signum).name
+                            stop.set()
+                            return
+
+                async def watch_exit() -> None:
+                    nonlocal reason
+                    await protocol.exit_requested.wait()
+                    reason = "exit"
+                    stop.set()
+
+                handlers.start_soon(read_stdin)
+                handlers.start_soon(watch_signals)
+                handlers.start_soon(watch_exit)
+                await stop.wait()
+                log.info("stopping: %s", reason)
+                handlers.cancel_scope.cancel()
+            with trio.CancelScope(shield=True), trio.move_on_after(SHUTDOWN_BUDGET):
+                await registry.shutdown_all()
+            kernels_nursery.cancel_scope.cancel()
+        outgoing.close()
+        root.cancel_scope.deadline = trio.current_time() + FLUSH_BUDGET
+    if reason == "exit":
+        return 0 if protocol.shutdown_requested else 1
+    return 0
+
+
+async def _pump(outgoing: OutgoingQueue, stdout: trio.abc.SendStream) -> None:
+    try:
+        await outgoing.pump(stdout)
+    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+        log.info("editor stopped reading (%s); output dropped from now on", exc)
+        outgoing.close()
+
+
+async def _read_loop(stdin: trio.abc.ReceiveStream, dispatcher: Dispatcher) -> None:
+    reader = FrameReader()
+    while True:
+        try:
+            data = await stdin.receive_some(65536)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            return
+        if not data:
+            return
+        reader.feed(data)
+        while (event := reader.next_event()) is not None:
+            if isinstance(event, Body):
+                dispatcher.handle_body(event.data)
+            else:
+                dispatcher.error(None, -32700, f"Parse error: {event.message}")

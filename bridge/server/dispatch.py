@@ -1,0 +1,121 @@
+"""From one JSON-RPC body to pygls dispatch, answering what pygls would not.
+
+pygls logs and drops bodies it cannot parse; JSON-RPC 2.0 wants an answer: -32700 for
+bytes that are not JSON, -32600 for JSON that is not a request, -32602 when the params
+do not fit the method's type. Requests before ``initialize`` get -32002 (LSP), except
+the ``jupyter/`` methods, so that a plain JSON-RPC client can drive kernels directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
+
+from bridge import errors
+from bridge.server.protocol import TrioLanguageServerProtocol
+
+log = logging.getLogger(__name__)
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+class Dispatcher:
+    def __init__(self, protocol: TrioLanguageServerProtocol) -> None:
+        self.protocol = protocol
+        self.initialized = False
+
+    def error(self, msg_id: Any, code: int, message: str) -> None:
+        payload = {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+        self.protocol._send_data(payload)
+
+    def handle_body(self, body: bytes) -> None:
+        try:
+            obj = json.loads(body)
+        except ValueError as exc:  # includes invalid UTF-8
+            self.error(None, errors.PARSE_ERROR, f"Parse error: {exc}")
+            return
+        if isinstance(obj, list):
+            self.error(None, errors.INVALID_REQUEST, "Invalid Request: batches are not supported (LSP has none)")
+            return
+        if not isinstance(obj, dict):
+            self.error(None, errors.INVALID_REQUEST, f"Invalid Request: expected an object, got {type(obj).__name__}")
+            return
+        self.handle_object(obj)
+
+    def handle_object(self, obj: dict[str, Any]) -> None:
+        msg_id = obj.get("id")
+        has_id = "id" in obj
+        reply_id = msg_id if _valid_id(msg_id) else None
+        if obj.get("jsonrpc") != "2.0":
+            self.error(reply_id, errors.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"')
+            return
+        if has_id and not _valid_id(msg_id):
+            self.error(None, errors.INVALID_REQUEST, "Invalid Request: id must be a string or an integer")
+            return
+        method = obj.get("method")
+        if "method" in obj and not isinstance(method, str):
+            self.error(reply_id, errors.INVALID_REQUEST, "Invalid Request: method must be a string")
+            return
+        if "params" in obj and not isinstance(obj["params"], (dict, list)):
+            if has_id and method is not None:
+                self.error(msg_id, errors.INVALID_PARAMS, "Invalid params: params must be an object or an array")
+            return
+        if method is None:
+            if has_id and ("result" in obj or "error" in obj):
+                self._dispatch(obj)  # an answer to one of our requests
+            else:
+                self.error(reply_id, errors.INVALID_REQUEST, "Invalid Request: no method")
+            return
+        is_request = has_id
+        if is_request:
+            if self.protocol.shutdown_requested:
+                self.error(msg_id, errors.INVALID_REQUEST, "Invalid Request: the server is shutting down")
+                return
+            if method == types.INITIALIZE:
+                self.initialized = True
+            elif not self.initialized and not method.startswith("jupyter/"):
+                self.error(msg_id, errors.SERVER_NOT_INITIALIZED, "Server not initialized: send initialize first")
+                return
+        elif method != types.EXIT and self.protocol.shutdown_requested:
+            return
+        obj.setdefault("params", None)
+        self._dispatch(obj)
+
+    def _dispatch(self, obj: dict[str, Any]) -> None:
+        try:
+            method = obj.get("method")
+            if method is not None and self.protocol.get_message_type(method) is None:
+                # Our own methods: hand the params over as plain JSON (pygls would turn
+                # them into namedtuples); bridge/server/params.py types them.
+                if "id" in obj:
+                    message: Any = JsonRPCRequestMessage(id=obj["id"], method=method, jsonrpc="2.0", params=obj["params"])
+                else:
+                    message = JsonRPCNotification(method=method, jsonrpc="2.0", params=obj["params"])
+            else:
+                message = self.protocol.structure_message(obj)
+        except JsonRpcException as exc:
+            if "id" in obj and "method" in obj:
+                detail = exc.message
+                if exc.__cause__ is not None:
+                    try:
+                        detail = "; ".join(cattrs.transform_error(exc.__cause__))
+                    except Exception:
+                        pass
+                self.error(obj["id"], errors.INVALID_PARAMS, f"Invalid params for {obj['method']}: {detail}")
+            else:
+                log.debug("dropped an undecodable message: %s", exc)
+            return
+        try:
+            self.protocol.handle_message(message)
+        except Exception:
+            log.exception("failed to dispatch %s", obj.get("method"))
+            if "id" in obj and "method" in obj:
+                self.error(obj["id"], errors.INTERNAL_ERROR, "Internal error while dispatching the request")

@@ -1,0 +1,173 @@
+"""pygls' LanguageServerProtocol, run on trio instead of asyncio.
+
+pygls keeps JSON-RPC dispatch and LSP types loop-agnostic except in a few places; we
+override exactly those (see docs/architecture.md, "pygls on trio"):
+
+* ``_execute_handler``: coroutine handlers become trio tasks in the server's nursery,
+  each in a cancel scope that ``$/cancelRequest`` cancels;
+* ``_handle_cancel_notification``: cancels that scope;
+* ``_send_data``: frames with the byte length of UTF-8 bodies (pygls counts characters)
+  and hands the bytes to a non-blocking writer;
+* ``lsp_exit``: signals the server's main task instead of calling ``sys.exit``.
+
+These are private pygls APIs, hence the pin to pygls 2.1.x and
+tests/unit/test_pygls_contract.py, which fails loudly if they move.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Callable, Generator
+from concurrent.futures import Future
+from typing import Any
+
+import trio
+from lsprotocol import types
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol.json_rpc import MsgId
+
+from bridge.server.framing import frame
+
+log = logging.getLogger(__name__)
+
+
+def encode_json(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+    """UTF-8 JSON; lone surrogates from a kernel fall back to ASCII escapes (still valid)."""
+    text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, default=default, separators=(",", ":")).encode("ascii")
+
+
+class OutgoingQueue:
+    """Bytes waiting for the editor. ``write`` never blocks: an editor that does not read
+    must not stall the bridge (stock pygls deadlocks on a full stdout pipe). What can pile
+    up here is bounded by the output caps (bridge/outputs.py) plus the replies owed."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self.pending_bytes = 0
+        self._ready = trio.Event()
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self._chunks.append(data)
+        self.pending_bytes += len(data)
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def pump(self, stream: trio.abc.SendStream) -> None:
+        """Write queued bytes in batches (one syscall for many small messages); after
+        ``close()``, flush what is queued and return."""
+        while True:
+            if not self._chunks:
+                if self.closed:
+                    return
+                await self._ready.wait()
+                self._ready = trio.Event()
+                continue
+            chunks, self._chunks = self._chunks, []
+            data = b"".join(chunks)
+            await stream.send_all(data)
+            self.pending_bytes -= len(data)
+
+
+class TrioLanguageServerProtocol(LanguageServerProtocol):
+    nursery: trio.Nursery
+    outgoing: OutgoingQueue
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self._scopes: dict[MsgId, trio.CancelScope] = {}
+        self.exit_requested = trio.Event()
+
+    def attach(self, nursery: trio.Nursery, outgoing: OutgoingQueue) -> None:
+        self.nursery = nursery
+        self.outgoing = outgoing
+        self.set_writer(outgoing, include_headers=True)  # type: ignore[arg-type]
+
+    @property
+    def shutdown_requested(self) -> bool:
+        return self._shutdown
+
+    # -- handlers as trio tasks ---------------------------------------------------
+
+    def _execute_handler(
+        self,
+        msg_id: MsgId,
+        handler: Callable[..., Any],
+        callback: Callable[[Future[Any]], None],
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if inspect.iscoroutinefunction(handler):
+            self.nursery.start_soon(self._run_async, msg_id, handler, callback, args or (), kwargs or {})
+        else:
+            super()._execute_handler(msg_id, handler, callback, args, kwargs)
+
+    async def _run_async(
+        self,
+        msg_id: MsgId,
+        handler: Callable[..., Any],
+        callback: Callable[[Future[Any]], None],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        future: Future[Any] = Future()
+        with trio.CancelScope() as scope:
+            self._scopes[msg_id] = scope
+            try:
+                future.set_result(await handler(*args, **kwargs))
+            except Exception as exc:
+                future.set_exception(exc)
+        if self._scopes.get(msg_id) is scope:
+            del self._scopes[msg_id]
+        if scope.cancelled_caught:
+            future.cancel()
+        callback(future)
+
+    def _handle_cancel_notification(self, msg_id: MsgId) -> None:
+        scope = self._scopes.get(msg_id)
+        if scope is None:
+            log.debug("cancel for unknown or finished request %r", msg_id)
+            return
+        scope.cancel()
+
+    # -- output -------------------------------------------------------------------
+
+    def _send_data(self, data: Any) -> None:
+        if not data:
+            return
+        self.outgoing.write(frame(encode_json(data, default=self._serialize_message)))
+
+    def notify_fast(self, method: str, params: Any) -> None:
+        """A notification whose params are already plain JSON: no cattrs pass over them."""
+        self.outgoing.write(frame(encode_json({"jsonrpc": "2.0", "method": method, "params": params})))
+
+    async def request_editor(self, method: str, params: Any) -> Any:
+        """Send a request to the editor and wait for its answer (raises its error)."""
+        future = self.send_request(method, params)
+        done = trio.Event()
+        future.add_done_callback(lambda _: done.set())  # resolved on this thread by _handle_response
+        try:
+            await done.wait()
+        finally:
+            if not future.done():
+                future.cancel()
+        return future.result()
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        if (user_handler := self.fm.features.get(types.EXIT)) is not None:
+            yield user_handler, args, None
+        self.exit_requested.set()

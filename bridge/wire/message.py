@@ -1,0 +1,98 @@
+"""Jupyter messages as plain data, and a factory that stamps headers.
+
+Spec: jupyter_client docs/messaging.rst, "General Message Format". A message is a header,
+the parent's header (empty when it has no parent), metadata, content and binary buffers.
+"""
+
+from __future__ import annotations
+
+import getpass
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+PROTOCOL_VERSION = "5.3"
+
+JSONDict = dict[str, Any]
+
+
+def utc_now_iso() -> str:
+    """ISO 8601 timestamp with a ``Z`` suffix, the form jupyter_client writes."""
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class Message:
+    """One Jupyter message; ``idents`` are the ZeroMQ routing prefixes (ROUTER side only)."""
+
+    header: JSONDict
+    parent_header: JSONDict = field(default_factory=dict)
+    metadata: JSONDict = field(default_factory=dict)
+    content: JSONDict = field(default_factory=dict)
+    buffers: list[bytes] = field(default_factory=list)
+    idents: list[bytes] = field(default_factory=list)
+
+    @property
+    def msg_type(self) -> str:
+        return str(self.header["msg_type"])
+
+    @property
+    def msg_id(self) -> str:
+        return str(self.header["msg_id"])
+
+    @property
+    def parent_id(self) -> str | None:
+        parent = self.parent_header.get("msg_id")
+        return None if parent is None else str(parent)
+
+
+class MessageFactory:
+    """Builds messages for one client session (one ``session`` id in every header).
+
+    msg_ids are ``<session>_<n>``: unique across sessions (the session is a UUID) and
+    cheaper than a UUID per message on the hot path.
+    """
+
+    def __init__(self, session: str | None = None, username: str | None = None) -> None:
+        self.session = session or uuid.uuid4().hex
+        self.username = username or _username()
+        self._counter = itertools.count(1)
+
+    def new_msg_id(self) -> str:
+        return f"{self.session}_{next(self._counter)}"
+
+    def header(self, msg_type: str) -> JSONDict:
+        return {
+            "msg_id": self.new_msg_id(),
+            "session": self.session,
+            "username": self.username,
+            "date": utc_now_iso(),
+            "msg_type": msg_type,
+            "version": PROTOCOL_VERSION,
+        }
+
+    def build(
+        self,
+        msg_type: str,
+        content: JSONDict | None = None,
+        *,
+        parent: Message | None = None,
+        metadata: JSONDict | None = None,
+        buffers: list[bytes] | None = None,
+    ) -> Message:
+        return Message(
+            header=self.header(msg_type),
+            parent_header=dict(parent.header) if parent is not None else {},
+            metadata=metadata if metadata is not None else {},
+            content=content if content is not None else {},
+            buffers=list(buffers) if buffers else [],
+        )
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers): the spec only needs a string
+        return "kernel-bridge"

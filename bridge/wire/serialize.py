@@ -1,0 +1,69 @@
+"""Multipart framing: ``[idents..., b"<IDS|MSG>", signature, header, parent, metadata,
+content, buffers...]``.
+
+JSON is encoded the way jupyter_client's ``json_packer`` does (UTF-8, no ASCII escaping,
+NaN refused), so the signed bytes agree with it for the same message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bridge.wire.errors import MalformedMessage
+from bridge.wire.message import Message
+from bridge.wire.signing import ReplayGuard, Signer
+
+DELIMITER = b"<IDS|MSG>"
+_JSON_FRAMES = 4
+
+
+def pack(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogateescape")
+
+
+def serialize(msg: Message, signer: Signer) -> list[bytes]:
+    frames = [pack(msg.header), pack(msg.parent_header), pack(msg.metadata), pack(msg.content)]
+    return [*msg.idents, DELIMITER, signer.sign(frames), *frames, *msg.buffers]
+
+
+def deserialize(
+    parts: Sequence[bytes],
+    signer: Signer,
+    replay_guard: ReplayGuard | None = None,
+) -> Message:
+    """Parse and verify one multipart message; raise a WireError subclass if it is refused.
+
+    The signature is checked before any JSON is parsed, so a forged message costs one HMAC.
+    """
+    try:
+        split = list(parts).index(DELIMITER)
+    except ValueError:
+        raise MalformedMessage("no <IDS|MSG> delimiter") from None
+    idents = list(parts[:split])
+    body = parts[split + 1 :]
+    if len(body) < 1 + _JSON_FRAMES:
+        raise MalformedMessage(f"expected at least {1 + _JSON_FRAMES} frames after the delimiter, got {len(body)}")
+    signature = bytes(body[0])
+    frames = [bytes(f) for f in body[1 : 1 + _JSON_FRAMES]]
+    signer.verify(signature, frames)
+    if replay_guard is not None:
+        replay_guard.check(signature)
+    try:
+        header, parent, metadata, content = (json.loads(f) for f in frames)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedMessage(f"a JSON frame does not parse: {exc}") from None
+    for name, value in (("header", header), ("parent_header", parent), ("metadata", metadata), ("content", content)):
+        if not isinstance(value, dict):
+            raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
+    if not isinstance(header.get("msg_type"), str) or "msg_id" not in header:
+        raise MalformedMessage("header lacks msg_type or msg_id")
+    return Message(
+        header=header,
+        parent_header=parent,
+        metadata=metadata,
+        content=content,
+        buffers=[bytes(b) for b in body[1 + _JSON_FRAMES :]],
+        idents=[bytes(i) for i in idents],
+    )

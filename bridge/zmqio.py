@@ -1,0 +1,80 @@
+"""Async send/recv of multipart messages on pyzmq sockets under trio, without threads.
+
+The only module that touches zmq file descriptors. zmq's FD is edge-triggered and also
+signals writability: it becomes readable when the socket's *events* change, and reading
+``zmq.EVENTS`` (or any send/recv, which process pending commands) clears it. So:
+
+* before parking, re-check ``zmq.EVENTS``; park on the FD only when nothing is pending;
+* a send from another task may consume the edge a parked receiver waits for, so every
+  send re-checks ``zmq.EVENTS`` and, if input is pending, wakes the parked receiver by
+  cancelling the scope it parks in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import trio
+import zmq
+
+_SEND_RETRY_SECONDS = 0.002
+
+
+class AsyncSocket:
+    """One zmq socket; at most one task receives, any number of tasks send."""
+
+    def __init__(self, sock: zmq.Socket[bytes]) -> None:
+        self.sock = sock
+        self._fd: int = sock.getsockopt(zmq.FD)
+        self._park: trio.CancelScope | None = None
+        self._closed = False
+
+    async def recv_multipart(self) -> list[bytes]:
+        sock = self.sock
+        while True:
+            if self._closed:
+                raise trio.ClosedResourceError("socket closed")
+            if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                try:
+                    return sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    continue
+            with trio.CancelScope() as park:
+                self._park = park
+                try:
+                    await trio.lowlevel.wait_readable(self._fd)
+                finally:
+                    self._park = None
+
+    def recv_multipart_nowait(self) -> list[bytes] | None:
+        """Drain helper: a message if one is queued now, else None."""
+        try:
+            return self.sock.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return None
+
+    async def send_multipart(self, parts: Sequence[bytes]) -> None:
+        sock = self.sock
+        while True:
+            if self._closed:
+                raise trio.ClosedResourceError("socket closed")
+            try:
+                sock.send_multipart(parts, zmq.NOBLOCK)
+                break
+            except zmq.Again:
+                # Rare (a full high-water mark): poll rather than contend for the FD,
+                # which only one task may wait on.
+                await trio.sleep(_SEND_RETRY_SECONDS)
+        self._wake_receiver()
+        await trio.lowlevel.checkpoint()
+
+    def _wake_receiver(self) -> None:
+        if self._park is not None and self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            self._park.cancel()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        trio.lowlevel.notify_closing(self._fd)
+        self.sock.close(linger=0)
