@@ -47,12 +47,14 @@ class BridgeClient:
         self.on_request: RequestHandler | None = None
         self.bytes_received = 0
         self._nursery: trio.Nursery | None = None
+        self._send_lock = trio.Lock()
 
     # -- sending ------------------------------------------------------------------
 
     async def send_raw(self, data: bytes) -> None:
         assert self.process.stdin is not None
-        await self.process.stdin.send_all(data)
+        async with self._send_lock:
+            await self.process.stdin.send_all(data)
 
     async def send(self, obj: Any) -> None:
         await self.send_raw(frame(json.dumps(obj).encode("utf-8")))
@@ -60,8 +62,12 @@ class BridgeClient:
     async def notify(self, method: str, params: Any = None) -> None:
         await self.send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    async def request(self, method: str, params: Any = None) -> Any:
-        msg_id = next(self._ids)
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    async def request(self, method: str, params: Any = None, *, msg_id: int | None = None) -> Any:
+        if msg_id is None:
+            msg_id = self.new_id()
         send, recv = trio.open_memory_channel[dict[str, Any]](1)
         self._waiting[msg_id] = send
         msg: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}

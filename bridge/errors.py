@@ -66,3 +66,11 @@ class KernelTimeout(BridgeError):
 
 class ConnectionFileError(BridgeError):
     CODE = CONNECTION_FILE_ERROR
+
+
+def unwrap_group(exc: BaseException) -> BaseException:
+    """Trio nurseries wrap errors in exception groups; an editor wants the one error
+    that happened, with its code. Collapse groups of exactly one, recursively."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc

@@ -277,8 +277,9 @@ class KernelConnection:
                     await pending.replied.wait()
                     if pending.error is not None:
                         raise pending.error
+                    # wait for the probe's idle too, so the editor's first state is settled
                     with trio.move_on_after(PROBE_IOPUB_WAIT):
-                        while not pending.iopub_seen:
+                        while not pending.idle:
                             pending.wake = trio.Event()
                             await pending.wake.wait()
                     if pending.iopub_seen and pending.reply is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import trio
 
-from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout
+from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, unwrap_group
 from bridge.kernels.connection import IopubHandler, KernelConnection
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
@@ -75,22 +75,16 @@ class Kernel:
         """Start (if owned) and connect; report started once the kernel is ready.
 
         Raises KernelStartFailed before ``started`` if the kernel cannot be made ready.
+        After ``started`` it never raises: a failure there marks the kernel dead, and the
+        bridge (whose nursery this runs in) lives on.
         """
+        started = False
         try:
             with self._scope:
                 async with trio.open_nursery() as nursery:
                     gone = trio.Event()
                     if self.owned:
-                        assert self.spec is not None and self.info.path is not None
-                        argv = kernel_argv(self.spec, str(self.info.path))
-                        try:
-                            self.process = await start_process(argv, cwd=cwd, env={**self.spec.env, **(env or {})})
-                        except OSError as exc:
-                            raise KernelStartFailed(f"cannot start kernel {self.kernel_name!r} ({argv[0]}): {exc}") from None
-                        gone = self.process.exited
-                        nursery.start_soon(self.process.drain, self.process.process.stdout, "stdout")
-                        nursery.start_soon(self.process.drain, self.process.process.stderr, "stderr")
-                        nursery.start_soon(self._watch_process)
+                        gone = await self._spawn(nursery, cwd, env)
                     await nursery.start(self.connection.run)
                     try:
                         await self.connection.wait_ready(startup_timeout, gone=gone)
@@ -98,9 +92,28 @@ class Kernel:
                         raise KernelStartFailed(self._start_failure(exc)) from None
                     nursery.start_soon(self.connection.heartbeat)
                     task_status.started()
+                    started = True
+        except Exception as exc:
+            error = unwrap_group(exc)
+            if not started:
+                raise error from None
+            log.exception("kernel %s failed", self.kernel_id)
+            self.connection.mark_dead(f"kernel connection failed: {error!r}")
         finally:
             self._kill_now()
             self.stopped.set()
+
+    async def _spawn(self, nursery: trio.Nursery, cwd: str | None, env: dict[str, str] | None) -> trio.Event:
+        assert self.spec is not None and self.info.path is not None
+        argv = kernel_argv(self.spec, str(self.info.path))
+        try:
+            self.process = await start_process(argv, cwd=cwd, env={**self.spec.env, **(env or {})})
+        except OSError as exc:
+            raise KernelStartFailed(f"cannot start kernel {self.kernel_name!r} ({argv[0]}): {exc}") from None
+        nursery.start_soon(self.process.drain, self.process.process.stdout, "stdout")
+        nursery.start_soon(self.process.drain, self.process.process.stderr, "stderr")
+        nursery.start_soon(self._watch_process)
+        return self.process.exited
 
     def _start_failure(self, exc: BridgeError) -> str:
         msg = f"kernel {self.kernel_name!r} failed to start: {exc.message}"
@@ -124,8 +137,8 @@ class Kernel:
 
     def _kill_now(self) -> None:
         """Last resort, synchronous: no owned kernel process survives this object."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.signal_group(signal.SIGKILL)
+        if self.process is not None:
+            self.process.signal_group(signal.SIGKILL, leftovers=True)
         if self.owned and self.info.path is not None:
             self.info.path.unlink(missing_ok=True)
 

@@ -162,9 +162,13 @@ class KernelProcess:
         self.exited.set()
         return code
 
-    def signal_group(self, sig: int) -> None:
-        """Signal the kernel's process group (its children too); quiet if already gone."""
-        if self.process.returncode is not None:
+    def signal_group(self, sig: int, *, leftovers: bool = False) -> None:
+        """Signal the kernel's process group (its children too); quiet if already gone.
+
+        With ``leftovers``, signal the group even after the kernel itself exited: children
+        it left behind still carry its process-group id (Linux does not reuse a pid while
+        a group of that id exists)."""
+        if self.process.returncode is not None and not leftovers:
             return
         try:
             os.killpg(self.process.pid, sig)

@@ -64,7 +64,7 @@ class Dispatcher:
         if "method" in obj and not isinstance(method, str):
             self.error(reply_id, errors.INVALID_REQUEST, "Invalid Request: method must be a string")
             return
-        if "params" in obj and not isinstance(obj["params"], (dict, list)):
+        if obj.get("params") is not None and not isinstance(obj["params"], (dict, list)):
             if has_id and method is not None:
                 self.error(msg_id, errors.INVALID_PARAMS, "Invalid params: params must be an object or an array")
             return

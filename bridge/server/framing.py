@@ -63,7 +63,7 @@ class FrameReader:
 
     def _find_resync_point(self) -> bool:
         lowered = bytes(self._buf).lower()
-        at = lowered.find(_CONTENT_LENGTH, 1)
+        at = lowered.find(_CONTENT_LENGTH)
         if at < 0:
             # keep a tail that may hold the start of the next header
             keep = len(_CONTENT_LENGTH) - 1
@@ -78,6 +78,7 @@ class FrameReader:
         end, sep = _header_end(self._buf)
         if end < 0:
             if len(self._buf) > MAX_HEADER_BYTES:
+                del self._buf[:1]  # do not resync onto the refused header itself
                 self._resync = True
                 return FramingError(f"header block longer than {MAX_HEADER_BYTES} bytes")
             return None

@@ -28,6 +28,7 @@ from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.protocol.json_rpc import MsgId
 
+from bridge.errors import unwrap_group
 from bridge.server.framing import frame
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             try:
                 future.set_result(await handler(*args, **kwargs))
             except Exception as exc:
-                future.set_exception(exc)
+                future.set_exception(unwrap_group(exc))
         if self._scopes.get(msg_id) is scope:
             del self._scopes[msg_id]
         if scope.cancelled_caught:

@@ -1,0 +1,37 @@
+"""Shared fixtures. Integration tests drive the installed ``kernel-bridge`` over real
+pipes against real kernels; each test session gets its own Jupyter runtime dir."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+_RUNTIME = Path(tempfile.mkdtemp(prefix="kb-runtime-"))
+os.environ["JUPYTER_RUNTIME_DIR"] = str(_RUNTIME)
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+from bridge.client import BridgeClient, spawn_bridge  # noqa: E402
+
+
+@pytest.fixture
+def runtime_dir() -> Path:
+    return _RUNTIME
+
+
+@pytest.fixture
+async def bridge() -> AsyncIterator[BridgeClient]:
+    """A bridge that has answered ``initialize``."""
+    async with spawn_bridge() as client:
+        await client.initialize()
+        yield client
+
+
+@pytest.fixture
+async def kernel(bridge: BridgeClient) -> AsyncIterator[str]:
+    """A python3 kernel started through the bridge; its kernelId."""
+    result = await bridge.request("jupyter/startKernel", {"kernelName": "python3"})
+    yield result["kernelId"]

@@ -1,0 +1,51 @@
+"""Small helpers for integration tests."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import trio
+
+from bridge.client import BridgeClient
+
+HANG_GUARD = 60  # seconds; stops a hung test, never asserts speed
+
+
+async def run(client: BridgeClient, kernel_id: str, code: str, **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Execute and return (reply, outputs for this request, in arrival order)."""
+    msg_id = client.new_id()
+    with trio.fail_after(HANG_GUARD):
+        reply = await client.request("jupyter/execute", {"kernelId": kernel_id, "code": code, **extra}, msg_id=msg_id)
+    return reply, client.outputs(msg_id)
+
+
+def stdout_text(outputs: list[dict[str, Any]]) -> str:
+    return "".join(o["content"]["text"] for o in outputs if o["msgType"] == "stream" and o["content"]["name"] == "stdout")
+
+
+async def kernel_pid(client: BridgeClient, kernel_id: str) -> int:
+    reply, outs = await run(client, kernel_id, "import os; os.getpid()")
+    assert reply["status"] == "ok"
+    (result,) = [o for o in outs if o["msgType"] == "execute_result"]
+    return int(result["content"]["data"]["text/plain"])
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def wait_dead(pid: int, limit: float = HANG_GUARD) -> bool:
+    with trio.move_on_after(limit):
+        while pid_alive(pid):
+            await trio.sleep(0.05)
+        return True
+    return False

@@ -1,0 +1,182 @@
+"""Every error the editor can meet gets a JSON-RPC error it can act on, and the bridge
+keeps serving afterwards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trio
+
+from bridge.client import BridgeClient, RpcError, spawn_bridge
+from bridge.server.framing import frame
+from tests.integration.helpers import HANG_GUARD, run
+
+
+async def raw_reply(client: BridgeClient, body: bytes) -> dict[str, object]:
+    """Send raw bytes and return the next response that is not a notification."""
+    replies: list[dict[str, object]] = []
+    original = client._on_message
+
+    def capture(msg: dict[str, object], nursery: trio.Nursery) -> None:
+        if "method" not in msg:
+            replies.append(msg)
+        else:
+            original(msg, nursery)
+
+    client._on_message = capture  # type: ignore[method-assign]
+    try:
+        await client.send_raw(body)
+        with trio.fail_after(HANG_GUARD):
+            while not replies:
+                await trio.sleep(0.01)
+    finally:
+        client._on_message = original  # type: ignore[method-assign]
+    return replies[0]
+
+
+async def still_serving(client: BridgeClient) -> None:
+    assert isinstance(await client.request("jupyter/listKernels"), list)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", -32700),
+        (b"\xff\xfe\x00garbage", -32700),
+        (b"[]", -32600),
+        (b'[{"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels"}]', -32600),
+        (b"42", -32600),
+        (b'{"jsonrpc": "1.0", "id": 1, "method": "jupyter/listKernels"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": 1.5, "method": "jupyter/listKernels"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": 7}', -32600),
+        (b'{"jsonrpc": "2.0", "id": 1}', -32600),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/noSuchMethod"}', -32601),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/execute", "params": 3}', -32602),
+    ],
+)
+async def test_malformed_input_gets_the_json_rpc_code(bridge: BridgeClient, body: bytes, code: int) -> None:
+    reply = await raw_reply(bridge, frame(body))
+    assert reply["error"]["code"] == code  # type: ignore[index]
+    await still_serving(bridge)
+
+
+async def test_bad_content_length_is_a_parse_error(bridge: BridgeClient) -> None:
+    reply = await raw_reply(bridge, b"Content-Length: nope\r\n\r\n{}")
+    assert reply["error"]["code"] == -32700  # type: ignore[index]
+    assert reply["id"] is None
+    await still_serving(bridge)
+
+
+async def test_bad_params_name_the_field(bridge: BridgeClient) -> None:
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/execute", {"kernelId": 12, "code": "1"})
+    assert info.value.code == -32602
+    assert "kernelId" in info.value.message
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/connectKernel", {})
+    assert info.value.code == -32602 and "connectionFile" in info.value.message
+    await still_serving(bridge)
+
+
+async def test_lsp_request_before_initialize_is_refused() -> None:
+    async with spawn_bridge() as client:
+        with pytest.raises(RpcError) as info:
+            await client.request("textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}})
+        assert info.value.code == -32002
+        await still_serving(client)
+
+
+async def test_unknown_kernel_id(bridge: BridgeClient) -> None:
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/execute", {"kernelId": "nope", "code": "1"})
+    assert info.value.code == -32001
+    assert "no kernel with id 'nope'" in info.value.message
+
+
+async def test_unknown_kernelspec_lists_the_installed_ones(bridge: BridgeClient) -> None:
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/startKernel", {"kernelName": "cobol"})
+    assert info.value.code == -32013
+    assert "'cobol'" in info.value.message and "python3" in info.value.message
+    await still_serving(bridge)
+
+
+async def test_missing_connection_file(bridge: BridgeClient, tmp_path: Path) -> None:
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/connectKernel", {"connectionFile": str(tmp_path / "nope.json")})
+    assert info.value.code == -32014 and "does not exist" in info.value.message
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"shell_port": 1}))
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/connectKernel", {"connectionFile": str(bad)})
+    assert info.value.code == -32014 and "iopub_port" in info.value.message
+
+
+@pytest.fixture
+async def broken_kernels(tmp_path: Path) -> AsyncIterator[BridgeClient]:
+    """A bridge that sees two extra kernelspecs: one that crashes, one that never answers."""
+    kernels = tmp_path / "kernels"
+    for name, code in {
+        "crashes": "import sys; sys.stderr.write('ImportError: no module named imaginary\\n'); sys.exit(3)",
+        "silent": "import time; time.sleep(600)",
+    }.items():
+        (kernels / name).mkdir(parents=True)
+        spec = {"argv": ["python", "-c", code, "{connection_file}"], "display_name": name, "language": "python"}
+        (kernels / name / "kernel.json").write_text(json.dumps(spec))
+    async with spawn_bridge(env={"JUPYTER_PATH": str(tmp_path)}) as client:
+        yield client
+
+
+async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernels: BridgeClient) -> None:
+    with pytest.raises(RpcError) as info:
+        await broken_kernels.request("jupyter/startKernel", {"kernelName": "crashes"})
+    assert info.value.code == -32010
+    assert "exit code 3" in info.value.message
+    assert "no module named imaginary" in info.value.message
+    assert await broken_kernels.request("jupyter/listKernels") == []
+
+
+async def test_kernel_that_never_answers_times_out_and_is_stopped(broken_kernels: BridgeClient) -> None:
+    with pytest.raises(RpcError) as info:
+        await broken_kernels.request("jupyter/startKernel", {"kernelName": "silent", "startupTimeout": 2})
+    assert info.value.code == -32010
+    assert "did not become ready within 2 s" in info.value.message
+    assert await broken_kernels.request("jupyter/listKernels") == []
+    await still_serving(broken_kernels)
+
+
+async def test_kernel_dying_fails_pending_requests_and_bridge_lives_on(bridge: BridgeClient, kernel: str) -> None:
+    results: list[object] = []
+
+    async def call(code: str) -> None:
+        try:
+            results.append(await bridge.request("jupyter/execute", {"kernelId": kernel, "code": code}))
+        except RpcError as exc:
+            results.append(exc)
+
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(call, "import os, time; time.sleep(0.3); os._exit(7)")
+            await trio.sleep(0.1)
+            nursery.start_soon(call, "print('queued behind the crash')")
+    assert len(results) == 2
+    for err in results:
+        assert isinstance(err, RpcError) and err.code == -32011
+        assert "died (exit code 7)" in err.message
+    await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"] == {"kernelId": kernel, "executionState": "dead"})
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "1"})
+    assert info.value.code == -32011
+    other = await bridge.request("jupyter/startKernel", {})
+    reply, _ = await run(bridge, other["kernelId"], "1+1")
+    assert reply["status"] == "ok"
+
+
+async def test_dead_kernel_can_be_shut_down(bridge: BridgeClient, kernel: str) -> None:
+    with pytest.raises(RpcError):
+        await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "import os; os._exit(1)"})
+    assert await bridge.request("jupyter/shutdownKernel", {"kernelId": kernel}) is None
+    assert await bridge.request("jupyter/listKernels") == []
