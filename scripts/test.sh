@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 VENV=${KB_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+VENV=$(cd "$VENV" && pwd)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
 # Editor test dependencies (Vim, tmux, code-server, chromium…): each script installs what is
 # missing and is quick when everything is already there.
@@ -13,5 +14,5 @@ for setup in scripts/test-setup.d/*.sh; do
     [ -e "$setup" ] || continue
     KB_VENV="$VENV" bash "$setup"
 done
-export PATH="$PWD/$VENV/bin:$PATH"
+export PATH="$VENV/bin:$PATH"
 exec "$VENV/bin/python" -m pytest "$@"
