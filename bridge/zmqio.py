@@ -36,9 +36,13 @@ class AsyncSocket:
                 raise trio.ClosedResourceError("socket closed")
             if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                 try:
-                    return sock.recv_multipart(zmq.NOBLOCK)
+                    parts = sock.recv_multipart(zmq.NOBLOCK)
                 except zmq.Again:
                     continue
+                # A flooding kernel always has a message ready: yield to the other
+                # tasks (the editor's requests, the stdout pump) before returning it.
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return parts
             with trio.CancelScope() as park:
                 self._park = park
                 try:

@@ -62,6 +62,9 @@ async def test_burst_is_drained_completely() -> None:
     ctx = zmq.Context()
     pub, sub = pair(ctx, zmq.PUB, zmq.SUB)
     sub.sock.setsockopt(zmq.SUBSCRIBE, b"")
+    # a PUB socket drops past its high-water mark; this test is about draining, not HWM
+    pub.sock.setsockopt(zmq.SNDHWM, 0)
+    sub.sock.setsockopt(zmq.RCVHWM, 0)
     try:
         with trio.fail_after(30):
             while True:  # wait for the subscription to land (the slow-joiner problem)
