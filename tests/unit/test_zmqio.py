@@ -8,10 +8,13 @@ import zmq
 from bridge.zmqio import AsyncSocket
 
 
-def pair(ctx: zmq.Context, kind_a: int, kind_b: int) -> tuple[AsyncSocket, AsyncSocket]:
+def pair(ctx: zmq.Context, kind_a: int, kind_b: int, hwm: int | None = None) -> tuple[AsyncSocket, AsyncSocket]:
     a = ctx.socket(kind_a)
-    port = a.bind_to_random_port("tcp://127.0.0.1")
     b = ctx.socket(kind_b)
+    if hwm is not None:  # only effective before bind/connect
+        a.setsockopt(zmq.SNDHWM, hwm)
+        b.setsockopt(zmq.RCVHWM, hwm)
+    port = a.bind_to_random_port("tcp://127.0.0.1")
     b.connect(f"tcp://127.0.0.1:{port}")
     return AsyncSocket(a), AsyncSocket(b)
 
@@ -60,11 +63,9 @@ async def test_parked_receiver_wakes_when_a_send_swallows_the_edge() -> None:
 
 async def test_burst_is_drained_completely() -> None:
     ctx = zmq.Context()
-    pub, sub = pair(ctx, zmq.PUB, zmq.SUB)
-    sub.sock.setsockopt(zmq.SUBSCRIBE, b"")
     # a PUB socket drops past its high-water mark; this test is about draining, not HWM
-    pub.sock.setsockopt(zmq.SNDHWM, 0)
-    sub.sock.setsockopt(zmq.RCVHWM, 0)
+    pub, sub = pair(ctx, zmq.PUB, zmq.SUB, hwm=0)
+    sub.sock.setsockopt(zmq.SUBSCRIBE, b"")
     try:
         with trio.fail_after(30):
             while True:  # wait for the subscription to land (the slow-joiner problem)
