@@ -1,0 +1,166 @@
+"""Running real Vim against the real bridge for the Vim adapter's tests.
+
+``run_vim`` writes a driver script (a test body wrapped by ``lib.vim``), runs it in
+silent Ex mode (``vim -N -u NONE -i NONE -es -V1<log> -S driver.vim``), and returns
+what the body recorded in ``t.out`` plus the verbose log, where Vim writes its errors.
+``Tmux`` runs Vim in a real terminal on a private tmux server, to check what a user sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+PLUGIN = REPO / "editors" / "vim"
+LIB = HERE / "lib.vim"
+VIM_TIMEOUT = 180  # seconds: only stops a hung Vim; each driver's waits are 60 s
+
+
+def bridge_command() -> str:
+    script = Path(sys.executable).with_name("kernel-bridge")
+    if script.exists():
+        return str(script)
+    found = shutil.which("kernel-bridge")
+    assert found, "kernel-bridge is not installed (run scripts/test.sh)"
+    return found
+
+
+def vim_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"KB_VIM_PLUGIN": str(PLUGIN), "KB_BRIDGE": bridge_command()}, **extra)
+    return env
+
+
+@dataclass
+class VimRun:
+    out: dict[str, Any]
+    log: str
+
+    def __getitem__(self, key: str) -> Any:
+        return self.out[key]
+
+    @property
+    def messages(self) -> list[str]:
+        return self.out.get("messages", [])
+
+
+def vim_errors(log: str) -> list[str]:
+    """Vim errors (E123: …) and script errors in a -V1 log."""
+    return [line for line in log.splitlines() if re.search(r"\bE\d+:|Error detected while", line)]
+
+
+def run_vim(tmp_path: Path, body: str, *, env: dict[str, str] | None = None,
+            allow_errors: bool = False) -> VimRun:
+    """Runs ``body`` (Vim9 script, the inside of a ``def``) in a fresh Vim with the
+    plugin loaded; fails the test on an exception in the body or a Vim error."""
+    driver = tmp_path / f"driver-{uuid.uuid4().hex[:8]}.vim"
+    out_file = driver.with_suffix(".json")
+    log_file = driver.with_suffix(".log")
+    driver.write_text(
+        "vim9script\n"
+        f"import '{LIB}' as t\n"
+        "t.Setup()\n"
+        "def Body()\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
+        + "\nenddef\n"
+        "t.Run(Body)\n"
+    )
+    proc = subprocess.run(
+        ["vim", "-N", "-u", "NONE", "-i", "NONE", "-es", f"-V1{log_file}", "-S", str(driver)],
+        stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path,
+        env=vim_env(KB_VIM_OUT=str(out_file), **(env or {})), timeout=VIM_TIMEOUT,
+    )
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    assert out_file.exists(), f"the driver wrote nothing (exit {proc.returncode})\nlog:\n{log}\nstderr:\n{proc.stderr!r}"
+    out = json.loads(out_file.read_text())
+    wait_gone(out.get("bridge_pid") or 0, "the bridge")
+    assert "exception" not in out, f"{out['exception']}\nmessages: {out.get('messages')}\nlog:\n{log}"
+    if not allow_errors:
+        assert vim_errors(log) == [], log
+    return VimRun(out, log)
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Polls ``predicate``; the timeout only stops a hang, it asserts nothing on speed."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def wait_gone(pid: int, what: str) -> None:
+    if pid:
+        wait_until(lambda: not alive(pid), f"{what} (pid {pid}) to exit")
+
+
+class Tmux:
+    """Vim in a real terminal: a private tmux server (``-L``) with one pane."""
+
+    def __init__(self, tmp_path: Path, width: int = 100, height: int = 30) -> None:
+        self.socket = f"kb-vim-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.tmp_path = tmp_path
+        self.width = width
+        self.height = height
+
+    def tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], check=True,
+                              capture_output=True, text=True, timeout=30, env=env).stdout
+
+    def start_vim(self, *vim_args: str) -> None:
+        """Starts the tmux server (it keeps the environment it starts with) running Vim."""
+        command = ["vim", "-N", "-u", "NONE", "-i", "NONE", *vim_args]
+        self.tmux("new-session", "-d", "-x", str(self.width), "-y", str(self.height),
+                  shlex.join(command), env=vim_env(TERM="xterm-256color"))
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "0", *keys)
+
+    def literal(self, text: str) -> None:
+        self.tmux("send-keys", "-t", "0", "-l", text)
+
+    def screen(self) -> list[str]:
+        return self.tmux("capture-pane", "-p", "-t", "0").splitlines()
+
+    def wait_screen(self, predicate: Callable[[str], bool], what: str, timeout: float = 60.0) -> str:
+        text = ""
+
+        def check() -> bool:
+            nonlocal text
+            text = "\n".join(self.screen())
+            return predicate(text)
+
+        try:
+            wait_until(check, what, timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the screen was:\n{text}") from None
+        return text
+
+    def running(self) -> bool:
+        return subprocess.run(["tmux", "-L", self.socket, "has-session"],
+                              capture_output=True).returncode == 0
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
