@@ -1,0 +1,212 @@
+// The connection to `kernel-bridge`: a vscode-languageclient LanguageClient over the
+// bridge's stdio (LSP features: completion, hover, code lens, diagnostics) plus the
+// `jupyter/*` methods of docs/protocol.md.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  type LanguageClientOptions,
+  type Message,
+  type MessageTransports,
+  type MessageWriter,
+  type ServerOptions,
+  type StaticFeature,
+  type FeatureState,
+  CloseAction,
+  ErrorAction,
+  RequestType,
+  type Middleware,
+} from 'vscode-languageclient/node';
+import { brokenBridgeMessage } from './bridgeCommand';
+
+export interface BridgeLaunch {
+  command: string;
+  args: string[];
+  cwd: string | undefined;
+  initializationOptions: Record<string, unknown>;
+}
+
+type IdCallback = (id: number | string) => void;
+
+/** A MessageWriter that reports the JSON-RPC id given to chosen requests (by params identity). */
+class TrackingWriter implements MessageWriter {
+  constructor(
+    private readonly inner: MessageWriter,
+    private readonly pending: WeakMap<object, IdCallback>,
+  ) {}
+  get onError() {
+    return this.inner.onError;
+  }
+  get onClose() {
+    return this.inner.onClose;
+  }
+  write(msg: Message): Promise<void> {
+    const request = msg as Message & { id?: number | string; method?: string; params?: unknown };
+    if (request.id !== undefined && request.method && request.params && typeof request.params === 'object') {
+      const callback = this.pending.get(request.params as object);
+      if (callback) {
+        this.pending.delete(request.params as object);
+        callback(request.id);
+      }
+    }
+    return this.inner.write(msg);
+  }
+  end(): void {
+    this.inner.end();
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+class TrackingLanguageClient extends LanguageClient {
+  readonly pending = new WeakMap<object, IdCallback>();
+  protected override async createMessageTransports(encoding: string): Promise<MessageTransports> {
+    const transports = await super.createMessageTransports(encoding);
+    return { ...transports, writer: new TrackingWriter(transports.writer, this.pending) };
+  }
+}
+
+/** Declares `capabilities.experimental.jupyterInput` so kernels may prompt (docs/protocol.md, "Input"). */
+const jupyterInputFeature: StaticFeature = {
+  fillClientCapabilities(capabilities) {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), jupyterInput: true };
+  },
+  initialize() {},
+  getState(): FeatureState {
+    return { kind: 'static' };
+  },
+  clear() {},
+};
+
+export class BridgeClient implements vscode.Disposable {
+  private client: TrackingLanguageClient | undefined;
+  private process: ChildProcess | undefined;
+  private stderrTail = '';
+  private exit: { code: number | null; signal: string | null } | undefined;
+  private stopping = false;
+  private readonly onDidExitEmitter = new vscode.EventEmitter<string>();
+  /** Fires with a user-facing message when the bridge process ends without being asked to. */
+  readonly onDidExit = this.onDidExitEmitter.event;
+
+  constructor(
+    private readonly launch: BridgeLaunch,
+    private readonly log: vscode.OutputChannel,
+    private readonly middleware: Middleware,
+    private readonly onReady: (client: LanguageClient) => void,
+  ) {}
+
+  get languageClient(): LanguageClient | undefined {
+    return this.client;
+  }
+
+  get running(): boolean {
+    return this.client?.isRunning() ?? false;
+  }
+
+  async start(): Promise<void> {
+    const serverOptions: ServerOptions = async () => this.spawnBridge();
+    const clientOptions: LanguageClientOptions = {
+      // Every text document is synced, so the bridge can serve whatever language the running
+      // kernel speaks; the middleware only forwards requests for documents with a kernel language.
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      initializationOptions: this.launch.initializationOptions,
+      outputChannel: this.log,
+      revealOutputChannelOn: 4 /* never */,
+      middleware: this.middleware,
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
+      },
+      connectionOptions: { maxRestartCount: 0 },
+    };
+    const client = new TrackingLanguageClient('kernelBridge', 'Kernel Bridge', serverOptions, clientOptions);
+    client.registerFeature(jupyterInputFeature);
+    this.client = client;
+    this.onReady(client);
+    try {
+      await client.start();
+    } catch (err) {
+      throw new Error(this.failureMessage(err));
+    }
+  }
+
+  private spawnBridge(): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+      this.exit = undefined;
+      this.stderrTail = '';
+      this.log.appendLine(`[kernel-bridge] starting ${this.launch.command} ${this.launch.args.join(' ')}`);
+      const child = spawn(this.launch.command, this.launch.args, {
+        cwd: this.launch.cwd,
+        env: process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      this.process = child;
+      child.stderr!.on('data', (data: Buffer) => {
+        const text = data.toString('utf8');
+        this.log.append(text);
+        this.stderrTail = (this.stderrTail + text).slice(-4000);
+      });
+      child.once('error', (err) => {
+        reject(new Error(`could not run ${this.launch.command}: ${err.message}`));
+      });
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        this.log.appendLine(`[kernel-bridge] exited (code ${code}, signal ${signal})`);
+        if (!this.stopping) {
+          this.onDidExitEmitter.fire(brokenBridgeMessage(this.launch.command, code, signal, this.stderrTail));
+        }
+      });
+      child.once('spawn', () => resolve(child));
+    });
+  }
+
+  private failureMessage(err: unknown): string {
+    const detail = err instanceof Error ? err.message : String(err);
+    if (this.exit || /could not run/.test(detail)) {
+      if (!this.exit) return `${detail}. Is "kernelBridge.path" right?`;
+      return brokenBridgeMessage(this.launch.command, this.exit.code, this.exit.signal, this.stderrTail);
+    }
+    return `kernel-bridge (${this.launch.command}) did not start: ${detail}. See the "Kernel Bridge" output channel.`;
+  }
+
+  /** Send a request; `onId` gets its JSON-RPC id before any message about it can arrive. */
+  request<R>(method: string, params: object, onId?: IdCallback, token?: vscode.CancellationToken): Promise<R> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error('kernel-bridge is not running'));
+    if (onId) client.pending.set(params, onId);
+    const type = new RequestType<object, R, void>(method);
+    return token ? client.sendRequest(type, params, token) : client.sendRequest(type, params);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const client = this.client;
+    const child = this.process;
+    this.client = undefined;
+    try {
+      // shutdown + exit; the bridge then stops the kernels it started (bounded 10 s).
+      if (client?.isRunning()) await client.stop(15000);
+    } catch {
+      // fall through to the process checks
+    }
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const wait = (ms: number) => Promise.race([exited, new Promise((r) => setTimeout(r, ms))]);
+      child.stdin?.end();
+      await wait(12000);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await wait(5000);
+      }
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    this.stopping = false;
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.onDidExitEmitter.dispose();
+  }
+}

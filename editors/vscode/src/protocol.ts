@@ -1,0 +1,103 @@
+// The parts of docs/protocol.md (the bridge's editor contract) that the extension uses.
+// Jupyter content is passed through as the kernel sent it (snake_case); the bridge's own
+// fields are camelCase.
+
+export interface KernelSpec {
+  name: string;
+  displayName: string;
+  language: string;
+}
+
+export interface KernelRef {
+  kernelId: string;
+  kernelName: string;
+  language: string;
+  implementation: string;
+}
+
+export interface KernelListEntry {
+  kernelId: string;
+  kernelName: string;
+  executionState: ExecutionState;
+  owned: boolean;
+}
+
+export type ExecutionState = 'starting' | 'busy' | 'idle' | 'restarting' | 'dead';
+
+export interface ExecuteResult {
+  status: 'ok' | 'error' | 'aborted';
+  executionCount: number | null;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+
+export type OutputMsgType =
+  | 'stream'
+  | 'display_data'
+  | 'update_display_data'
+  | 'execute_result'
+  | 'error'
+  | 'clear_output'
+  | 'execute_input';
+
+export interface OutputParams {
+  kernelId: string;
+  requestId: number | string | null;
+  msgId: string;
+  msgType: OutputMsgType;
+  content: Record<string, unknown>;
+  origin?: 'other' | 'self';
+}
+
+export interface StatusParams {
+  kernelId: string;
+  executionState: ExecutionState;
+  reason?: string;
+}
+
+export interface OutputLimitParams {
+  kernelId: string;
+  requestId: number | string;
+  omittedBytes: number;
+  omittedMessages: number;
+  file: string | null;
+}
+
+export interface InputParams {
+  kernelId: string;
+  requestId: number | string | null;
+  prompt: string;
+  password: boolean;
+}
+
+export type MimeBundle = Record<string, unknown>;
+
+/** JSON-RPC error codes of the bridge (docs/protocol.md, "Errors"). */
+export const ErrorCodes = {
+  unknownKernel: -32001,
+  kernelStartFailed: -32010,
+  kernelDied: -32011,
+  kernelTimeout: -32012,
+  unknownKernelspec: -32013,
+  badConnectionFile: -32014,
+  kernelRestarting: -32015,
+  requestCancelled: -32800,
+} as const;
+
+export const Methods = {
+  listKernelspecs: 'jupyter/listKernelspecs',
+  startKernel: 'jupyter/startKernel',
+  connectKernel: 'jupyter/connectKernel',
+  listKernels: 'jupyter/listKernels',
+  shutdownKernel: 'jupyter/shutdownKernel',
+  kernelInfo: 'jupyter/kernelInfo',
+  execute: 'jupyter/execute',
+  interruptKernel: 'jupyter/interruptKernel',
+  restartKernel: 'jupyter/restartKernel',
+  output: 'jupyter/output',
+  status: 'jupyter/status',
+  outputLimit: 'jupyter/outputLimit',
+  input: 'jupyter/input',
+  runCellCommand: 'jupyter.runCell',
+} as const;

@@ -1,0 +1,377 @@
+// What each run produced, built from `jupyter/output` notifications (docs/protocol.md,
+// "Running code") and the execute's result: the model behind both the inline result and
+// the output view. No VS Code API here, so it is unit-tested directly.
+
+import { stripAnsi } from './ansi';
+import type { ExecuteResult, MimeBundle, OutputLimitParams, OutputParams } from './protocol';
+
+export type OutputItem =
+  | { kind: 'stream'; name: string; text: string; dropped: number }
+  | { kind: 'error'; ename: string; evalue: string; traceback: string[] }
+  | {
+      kind: 'data';
+      data: MimeBundle;
+      metadata: Record<string, unknown>;
+      displayId?: string;
+      /** execute_result (Out[n]) rather than display_data. */
+      executionCount?: number;
+    }
+  | { kind: 'notice'; text: string; file?: string | null };
+
+export type RunState = 'queued' | 'running' | 'ok' | 'error' | 'aborted' | 'failed';
+
+export interface RunSource {
+  /** Document URI (as VS Code prints it) and line of the inline result. */
+  uri: string;
+  line: number;
+}
+
+export interface RunLimits {
+  /** Characters of text kept per stream output (oldest dropped first). */
+  maxTextLength: number;
+}
+
+const DEFAULT_LIMITS: RunLimits = { maxTextLength: 200_000 };
+
+let nextRunId = 1;
+
+export class Run {
+  readonly id = nextRunId++;
+  requestId: number | string | undefined;
+  state: RunState = 'queued';
+  executionCount: number | null = null;
+  outputs: OutputItem[] = [];
+  /** Set when the request itself failed (bridge error, kernel died…). */
+  failure: string | undefined;
+  private clearOnNext = false;
+
+  constructor(
+    readonly kernelId: string,
+    readonly code: string,
+    readonly source: RunSource | undefined,
+    readonly title: string,
+    private readonly limits: RunLimits = DEFAULT_LIMITS,
+  ) {}
+
+  get finished(): boolean {
+    return this.state !== 'queued' && this.state !== 'running';
+  }
+
+  /** Apply one `jupyter/output`; true if what the run shows changed. */
+  apply(msgType: OutputParams['msgType'], content: Record<string, unknown>): boolean {
+    if (this.state === 'queued') this.state = 'running';
+    if (msgType === 'clear_output') {
+      if (content.wait) {
+        this.clearOnNext = true;
+        return false;
+      }
+      this.clearOnNext = false;
+      const had = this.outputs.length > 0;
+      this.outputs = [];
+      return had;
+    }
+    if (msgType === 'update_display_data' || msgType === 'execute_input') {
+      return false; // handled by RunStore (display ids are kernel-wide) / not displayed
+    }
+    if (this.clearOnNext) {
+      this.outputs = [];
+      this.clearOnNext = false;
+    }
+    switch (msgType) {
+      case 'stream': {
+        const name = String(content.name ?? 'stdout');
+        const text = String(content.text ?? '');
+        const last = this.outputs[this.outputs.length - 1];
+        if (last && last.kind === 'stream' && last.name === name) {
+          last.text = appendStream(last.text, text);
+          this.capStream(last);
+        } else {
+          const item: OutputItem = { kind: 'stream', name, text: appendStream('', text), dropped: 0 };
+          this.capStream(item);
+          this.outputs.push(item);
+        }
+        return true;
+      }
+      case 'error':
+        this.outputs.push({
+          kind: 'error',
+          ename: String(content.ename ?? 'Error'),
+          evalue: String(content.evalue ?? ''),
+          traceback: Array.isArray(content.traceback) ? content.traceback.map(String) : [],
+        });
+        return true;
+      case 'display_data':
+      case 'execute_result': {
+        const transient = (content.transient ?? {}) as Record<string, unknown>;
+        const item: OutputItem = {
+          kind: 'data',
+          data: (content.data ?? {}) as MimeBundle,
+          metadata: (content.metadata ?? {}) as Record<string, unknown>,
+        };
+        if (typeof transient.display_id === 'string') item.displayId = transient.display_id;
+        if (msgType === 'execute_result') {
+          item.executionCount = typeof content.execution_count === 'number' ? content.execution_count : undefined;
+          if (item.executionCount !== undefined) this.executionCount = item.executionCount;
+        }
+        this.outputs.push(item);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Replace the data of outputs shown under `displayId`; true if any was. */
+  updateDisplay(displayId: string, data: MimeBundle, metadata: Record<string, unknown>): boolean {
+    let changed = false;
+    for (const item of this.outputs) {
+      if (item.kind === 'data' && item.displayId === displayId) {
+        item.data = data;
+        item.metadata = metadata;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  outputLimit(params: OutputLimitParams): void {
+    const size = formatBytes(params.omittedBytes);
+    this.outputs.push({
+      kind: 'notice',
+      text: `Output limit reached: ${size} in ${params.omittedMessages} message(s) left out.`,
+      file: params.file,
+    });
+  }
+
+  finish(result: ExecuteResult): void {
+    this.state = result.status;
+    if (typeof result.executionCount === 'number') this.executionCount = result.executionCount;
+    if (result.status === 'error' && !this.outputs.some((o) => o.kind === 'error')) {
+      // Kernels publish the error on iopub too; this covers one that was dropped or left out.
+      this.outputs.push({
+        kind: 'error',
+        ename: result.ename ?? 'Error',
+        evalue: result.evalue ?? '',
+        traceback: result.traceback ?? [],
+      });
+    }
+  }
+
+  fail(message: string): void {
+    this.state = 'failed';
+    this.failure = message;
+  }
+
+  private capStream(item: Extract<OutputItem, { kind: 'stream' }>): void {
+    const over = item.text.length - this.limits.maxTextLength;
+    if (over > 0) {
+      let cut = item.text.indexOf('\n', over);
+      cut = cut < 0 || cut - over > 200 ? over : cut + 1;
+      item.text = item.text.slice(cut);
+      item.dropped += cut;
+    }
+  }
+
+  /** The short text shown after the last line that ran. */
+  summary(maxLength: number): { text: string; isError: boolean } {
+    if (this.state === 'failed') return { text: truncateEnd(this.failure ?? 'failed', maxLength), isError: true };
+    const error = this.outputs.find((o) => o.kind === 'error');
+    if (error && error.kind === 'error') {
+      const text = error.evalue ? `${error.ename}: ${stripAnsi(error.evalue)}` : error.ename;
+      return { text: truncateEnd(oneLine(text), maxLength), isError: true };
+    }
+    const parts: string[] = [];
+    for (const item of this.outputs) {
+      const part = itemSummary(item);
+      if (part) parts.push(part);
+    }
+    if (parts.length === 0) {
+      if (this.state === 'aborted') return { text: 'aborted', isError: true };
+      if (this.state === 'ok') return { text: '✓', isError: false };
+      return { text: '⋯', isError: false };
+    }
+    let text = parts.join('  ');
+    if (!this.finished) text += ' ⋯';
+    return { text: truncateStart(text, maxLength), isError: false };
+  }
+}
+
+function itemSummary(item: OutputItem): string {
+  switch (item.kind) {
+    case 'stream': {
+      const lines = stripAnsi(item.text)
+        .split('\n')
+        .map((l) => l.replace(/^.*\r(?=.)/, '').replace(/\r$/, ''))
+        .filter((l) => l.trim() !== '');
+      return lines.length ? lines[lines.length - 1] : '';
+    }
+    case 'data': {
+      const plain = item.data['text/plain'];
+      const image = Object.keys(item.data).find((m) => m.startsWith('image/'));
+      if (image) return `[${image}]`;
+      if (typeof plain === 'string' || Array.isArray(plain)) return oneLine(stripAnsi(joinText(plain)));
+      const first = Object.keys(item.data)[0];
+      return first ? `[${first}]` : '';
+    }
+    case 'notice':
+      return '';
+    case 'error':
+      return '';
+  }
+}
+
+/** Text of a mime value (nbformat allows a list of lines). */
+export function joinText(value: unknown): string {
+  return Array.isArray(value) ? value.join('') : String(value ?? '');
+}
+
+function oneLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length <= 1) return (lines[0] ?? '').trim();
+  return `${lines[0].trim()} … (${lines.length} lines)`;
+}
+
+function truncateEnd(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max - 1) + '…';
+}
+
+function truncateStart(text: string, max: number): string {
+  return text.length <= max ? text : '…' + text.slice(text.length - max + 1);
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * Append stream text the way a terminal shows it: `\r` returns to the start of the line,
+ * so progress bars overwrite themselves. A trailing `\r` is kept so the next chunk
+ * overwrites the line.
+ */
+export function appendStream(existing: string, chunk: string): string {
+  let text = (existing + chunk).replace(/\r\n/g, '\n');
+  if (!text.includes('\r')) return text;
+  const lines = text.split('\n');
+  text = lines
+    .map((line, i) => {
+      if (!line.includes('\r')) return line;
+      const isLast = i === lines.length - 1;
+      const trailing = line.endsWith('\r');
+      const parts = line.split('\r').filter((p, j, all) => j < all.length - 1 || p !== '');
+      const shown = overwrite(parts);
+      return isLast && trailing ? shown + '\r' : shown;
+    })
+    .join('\n');
+  return text;
+}
+
+/** Each part is written from column 0 over the previous ones. */
+function overwrite(parts: string[]): string {
+  let line = '';
+  for (const part of parts) line = part + line.slice(part.length);
+  return line;
+}
+
+/** All runs, in order, capped; the mapping from JSON-RPC request ids to runs. */
+export class RunStore {
+  private runs: Run[] = [];
+  private byRequest = new Map<string, Run>();
+  private otherClient = new Map<string, Run>();
+
+  constructor(
+    private maxRuns: number,
+    private readonly limits: RunLimits = DEFAULT_LIMITS,
+  ) {}
+
+  setMaxRuns(n: number): Run[] {
+    this.maxRuns = n;
+    return this.evict();
+  }
+
+  get all(): readonly Run[] {
+    return this.runs;
+  }
+
+  /** A new run; returns it and the runs evicted to make room. */
+  add(kernelId: string, code: string, source: RunSource | undefined, title: string): { run: Run; evicted: Run[] } {
+    const run = new Run(kernelId, code, source, title, this.limits);
+    this.runs.push(run);
+    return { run, evicted: this.evict() };
+  }
+
+  bindRequest(run: Run, requestId: number | string): void {
+    run.requestId = requestId;
+    this.byRequest.set(String(requestId), run);
+  }
+
+  forRequest(requestId: number | string | null | undefined): Run | undefined {
+    return requestId === null || requestId === undefined ? undefined : this.byRequest.get(String(requestId));
+  }
+
+  /** Route one `jupyter/output`; returns the runs whose display changed (and evicted ones). */
+  applyOutput(params: OutputParams): { changed: Run[]; evicted: Run[] } {
+    const changed = new Set<Run>();
+    let evicted: Run[] = [];
+    if (params.msgType === 'update_display_data') {
+      const transient = (params.content.transient ?? {}) as Record<string, unknown>;
+      const displayId = transient.display_id;
+      if (typeof displayId === 'string') {
+        for (const run of this.runs) {
+          if (
+            run.kernelId === params.kernelId &&
+            run.updateDisplay(
+              displayId,
+              (params.content.data ?? {}) as MimeBundle,
+              (params.content.metadata ?? {}) as Record<string, unknown>,
+            )
+          )
+            changed.add(run);
+        }
+      }
+      return { changed: [...changed], evicted };
+    }
+    let run = this.forRequest(params.requestId);
+    if (!run) {
+      // Another client's run (a console on the same kernel) or a late message: its own entry.
+      const key = `${params.kernelId}/${params.origin ?? 'other'}`;
+      if (params.msgType === 'execute_input') {
+        const code = String(params.content.code ?? '');
+        const added = this.add(params.kernelId, code, undefined, params.origin === 'self' ? 'late output' : 'another client');
+        added.run.state = 'running';
+        this.otherClient.set(key, added.run);
+        return { changed: [added.run], evicted: added.evicted };
+      }
+      run = this.otherClient.get(key);
+      if (!run || !this.runs.includes(run)) {
+        const added = this.add(params.kernelId, '', undefined, params.origin === 'self' ? 'late output' : 'another client');
+        run = added.run;
+        run.state = 'running';
+        evicted = added.evicted;
+        this.otherClient.set(key, run);
+      }
+    }
+    if (run.apply(params.msgType, params.content)) changed.add(run);
+    return { changed: [...changed], evicted };
+  }
+
+  /** Forget finished runs (the output view's Clear); running ones stay. */
+  clearFinished(): Run[] {
+    const gone = this.runs.filter((r) => r.finished);
+    this.runs = this.runs.filter((r) => !r.finished);
+    for (const run of gone) if (run.requestId !== undefined) this.byRequest.delete(String(run.requestId));
+    return gone;
+  }
+
+  private evict(): Run[] {
+    const evicted: Run[] = [];
+    while (this.runs.length > this.maxRuns) {
+      const index = this.runs.findIndex((r) => r.finished);
+      const [gone] = this.runs.splice(index >= 0 ? index : 0, 1);
+      if (gone.requestId !== undefined) this.byRequest.delete(String(gone.requestId));
+      evicted.push(gone);
+    }
+    return evicted;
+  }
+}
