@@ -63,35 +63,52 @@ def vim_errors(log: str) -> list[str]:
     return [line for line in log.splitlines() if re.search(r"\bE\d+:|Error detected while", line)]
 
 
+class VimProcess:
+    """A Vim running a driver in silent Ex mode; ``result()`` waits for it and checks it."""
+
+    def __init__(self, tmp_path: Path, body: str, env: dict[str, str] | None = None) -> None:
+        driver = tmp_path / f"driver-{uuid.uuid4().hex[:8]}.vim"
+        self.out_file = driver.with_suffix(".json")
+        self.log_file = driver.with_suffix(".log")
+        driver.write_text(
+            "vim9script\n"
+            f"import '{LIB}' as t\n"
+            "t.Setup()\n"
+            "def Body()\n"
+            + textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
+            + "\nenddef\n"
+            "t.Run(Body)\n"
+        )
+        self.process = subprocess.Popen(
+            ["vim", "-N", "-u", "NONE", "-i", "NONE", "-es", f"-V1{self.log_file}", "-S", str(driver)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+            env=vim_env(KB_VIM_OUT=str(self.out_file), **(env or {})),
+        )
+
+    def result(self, *, allow_errors: bool = False) -> VimRun:
+        """What the body recorded; fails on an exception in the body or a Vim error."""
+        try:
+            _, stderr = self.process.communicate(timeout=VIM_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, stderr = self.process.communicate()
+        log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        assert self.out_file.exists(), (
+            f"the driver wrote nothing (exit {self.process.returncode})\nlog:\n{log}\nstderr:\n{stderr!r}"
+        )
+        out = json.loads(self.out_file.read_text())
+        wait_gone(out.get("bridge_pid") or 0, "the bridge")
+        assert "exception" not in out, f"{out['exception']}\nmessages: {out.get('messages')}\nlog:\n{log}"
+        if not allow_errors:
+            assert vim_errors(log) == [], log
+        return VimRun(out, log)
+
+
 def run_vim(tmp_path: Path, body: str, *, env: dict[str, str] | None = None,
             allow_errors: bool = False) -> VimRun:
-    """Runs ``body`` (Vim9 script, the inside of a ``def``) in a fresh Vim with the
-    plugin loaded; fails the test on an exception in the body or a Vim error."""
-    driver = tmp_path / f"driver-{uuid.uuid4().hex[:8]}.vim"
-    out_file = driver.with_suffix(".json")
-    log_file = driver.with_suffix(".log")
-    driver.write_text(
-        "vim9script\n"
-        f"import '{LIB}' as t\n"
-        "t.Setup()\n"
-        "def Body()\n"
-        + textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
-        + "\nenddef\n"
-        "t.Run(Body)\n"
-    )
-    proc = subprocess.run(
-        ["vim", "-N", "-u", "NONE", "-i", "NONE", "-es", f"-V1{log_file}", "-S", str(driver)],
-        stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path,
-        env=vim_env(KB_VIM_OUT=str(out_file), **(env or {})), timeout=VIM_TIMEOUT,
-    )
-    log = log_file.read_text(errors="replace") if log_file.exists() else ""
-    assert out_file.exists(), f"the driver wrote nothing (exit {proc.returncode})\nlog:\n{log}\nstderr:\n{proc.stderr!r}"
-    out = json.loads(out_file.read_text())
-    wait_gone(out.get("bridge_pid") or 0, "the bridge")
-    assert "exception" not in out, f"{out['exception']}\nmessages: {out.get('messages')}\nlog:\n{log}"
-    if not allow_errors:
-        assert vim_errors(log) == [], log
-    return VimRun(out, log)
+    """Runs ``body`` (Vim9 script, the inside of a ``def``; ``t`` is lib.vim) in a fresh
+    Vim with the plugin loaded, and returns what it recorded in ``t.out``."""
+    return VimProcess(tmp_path, body, env).result(allow_errors=allow_errors)
 
 
 def alive(pid: int) -> bool:
