@@ -381,18 +381,24 @@ def test_outputs_of_other_clients_of_a_connected_kernel_are_shown_marked(tmp_pat
         km.shutdown_kernel(now=True)
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_in_a_real_terminal_the_user_sees_results_answers_prompts_and_completes(tmp_path: Path) -> None:
-    write(tmp_path, "screen.py", "x = 6 * 7\nx\nname = input('Name: ')\nname.upper()\n")
-    vimrc = write(tmp_path, "vimrc", "\n".join([
+def terminal_vimrc(tmp_path: Path) -> Path:
+    return write(tmp_path, "vimrc", "\n".join([
         "let &runtimepath = $KB_VIM_PLUGIN . ',' . &runtimepath",
         "runtime plugin/jupyter.vim",
         "let g:jupyter_bridge_cmd = [$KB_BRIDGE]",
         "set noswapfile laststatus=2 statusline=%f\\ [%{jupyter#Status()}]",
     ]))
+
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@needs_tmux
+def test_in_a_real_terminal_the_user_sees_results_answers_prompts_and_completes(tmp_path: Path) -> None:
+    write(tmp_path, "screen.py", "x = 6 * 7\nx\nname = input('Name: ')\nname.upper()\n")
     term = Tmux(tmp_path)
     try:
-        term.start_vim("-u", str(vimrc), str(tmp_path / "screen.py"))
+        term.start_vim("-u", str(terminal_vimrc(tmp_path)), str(tmp_path / "screen.py"))
         term.wait_screen(lambda s: "screen.py" in s, "Vim")
         term.keys(":JupyterStart", "Enter")
         term.wait_screen(lambda s: "screen.py [python3: idle]" in s, "the kernel in the statusline")
@@ -415,6 +421,60 @@ def test_in_a_real_terminal_the_user_sees_results_answers_prompts_and_completes(
         term.wait_screen(lambda s: "import itertools" in s, "the completion")
         term.keys("Escape")
 
+        term.keys(":qa!", "Enter")
+        wait_until(lambda: not term.running(), "Vim to quit")
+    finally:
+        term.kill()
+
+
+def test_a_flood_of_output_arrives_whole_and_in_order(tmp_path: Path) -> None:
+    write(tmp_path, "flood.py", "for i in range(200_000):\n    print(i)\n'done'\n")
+    run = run_vim(tmp_path, """
+        edit flood.py
+        JupyterStart
+        t.WaitStarted()
+        JupyterRunFile
+        t.out.results = t.WaitResults('the flood')
+        var lines = t.OutputLines()
+        t.out.printed = lines[4 : -2]
+        t.out.last = lines[-1]
+    """)
+    assert run["printed"] == [str(i) for i in range(200_000)]
+    assert run["last"] == "Out[1]: 'done'"
+    assert run["results"] == [{"lnum": 3, "type": "jupyter_result", "text": "=> 'done'"}]
+
+
+def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "limit.py", "for i in range(200_000):\n    print(i)\n")
+    run = run_vim(tmp_path, """
+        g:jupyter_output_limit = 100000
+        edit limit.py
+        JupyterStart
+        t.WaitStarted()
+        JupyterRunFile
+        t.out.results = t.WaitResults('the flood')
+        t.out.output = t.OutputLines()
+    """)
+    note = run["output"][-1]
+    assert note.startswith("-- output limit: ") and "bytes in" in note and "left out" in note, run["output"]
+    assert len(run["output"]) < 1000, len(run["output"])
+    assert run["results"] == [
+        {"lnum": 2, "type": "jupyter_result", "text": "=> output limit reached (see the output window)"}
+    ]
+
+
+@needs_tmux
+def test_in_a_real_terminal_escaping_a_kernel_prompt_interrupts_the_kernel(tmp_path: Path) -> None:
+    write(tmp_path, "esc.py", "input('Name: ')\n")
+    term = Tmux(tmp_path)
+    try:
+        term.start_vim("-u", str(terminal_vimrc(tmp_path)), str(tmp_path / "esc.py"))
+        term.wait_screen(lambda s: "esc.py" in s, "Vim")
+        term.keys(":JupyterRun", "Enter")
+        term.wait_screen(lambda s: s.splitlines()[-1].startswith("Name:"), "the kernel's prompt")
+        term.keys("Escape")
+        screen = term.wait_screen(lambda s: "!! KeyboardInterrupt" in s, "the interrupted run")
+        assert screen.splitlines()[0] == "input('Name: ')  !! KeyboardInterrupt: Interrupted by user"
         term.keys(":qa!", "Enter")
         wait_until(lambda: not term.running(), "Vim to quit")
     finally:

@@ -37,8 +37,7 @@ enddef
 
 def InitializeParams(): dict<any>
   var options: dict<any> = {}
-  for [name, key] in items({default_kernel: 'defaultKernel', startup_timeout: 'startupTimeout',
-      output_limit: 'outputLimitBytes'})
+  for [name, key] in items({startup_timeout: 'startupTimeout', output_limit: 'outputLimitBytes'})
     if has_key(g:, 'jupyter_' .. name)
       options[key] = g:['jupyter_' .. name]
     endif
@@ -185,10 +184,11 @@ def StartFor(bufnr: number, spec: string, waiting: list<func(string)>)
   endif
   starting[key] = waiting
   var params: dict<any> = {cwd: KernelCwd(bufnr)}
-  if spec != ''
-    params.kernelName = spec
+  var name = spec != '' ? spec : getbufvar(bufnr, 'jupyter_default_kernel', get(g:, 'jupyter_default_kernel', ''))
+  if name != ''
+    params.kernelName = name
   endif
-  util.Info('starting kernel ' .. (spec == '' ? util.Get('default_kernel', '(default)') : spec) .. '…')
+  util.Info('starting kernel ' .. (name == '' ? '(default)' : name) .. '…')
   rpc.Request('jupyter/startKernel', params, (resp) => Started(bufnr, resp))
 enddef
 
@@ -395,7 +395,11 @@ def Finished(resp: dict<any>)
   var result = resp.result
   output.EndRun(run.kernel, run.header, get(result, 'executionCount', null))
   if result.status ==# 'ok'
-    inline.Finish(run.mark, 'result', run.result != '' ? run.result : run.printed != '' ? run.printed : 'ok')
+    var shown = run.result != '' ? run.result : run.printed != '' ? run.printed : 'ok'
+    if get(run, 'limited', false) && run.result == ''
+      shown = 'output limit reached (see the output window)'
+    endif
+    inline.Finish(run.mark, 'result', shown)
   elseif result.status ==# 'error'
     if !run.error_shown
       output.Lines(run.kernel, output.Traceback({traceback: get(result, 'traceback', []),
@@ -474,6 +478,9 @@ enddef
 
 def OnOutputLimit(params: dict<any>)
   var key = string(params.requestId)
+  if has_key(runs, key)
+    runs[key].limited = true
+  endif
   var file = type(get(params, 'file', null)) == v:t_string ? ', whole output in ' .. params.file : ''
   output.Lines(params.kernelId, [$"-- output limit: {params.omittedBytes} bytes in {params.omittedMessages} messages left out{file} --"], key)
 enddef
@@ -516,6 +523,8 @@ def OnRequest(id: any, method: string, params: any)
   endif
 enddef
 
+const CANCELLED = "\x01jupyter-cancelled\x01"
+
 def Prompt(id: any, params: dict<any>)
   if has_key(cancelled, string(id))
     remove(cancelled, string(id))
@@ -525,19 +534,28 @@ def Prompt(id: any, params: dict<any>)
   var password = get(params, 'password', false)
   var value = ''
   try
-    value = password ? inputsecret(prompt) : input(prompt)
+    # <Esc> at the prompt makes inputdialog() return CANCELLED
+    value = password ? inputsecret(prompt) : inputdialog(prompt, '', CANCELLED)
   catch /^Vim:Interrupt$/
-    value = ''
+    value = CANCELLED
   endtry
   redraw
   if has_key(cancelled, string(id))
     remove(cancelled, string(id))
     return
   endif
-  rpc.Respond(id, {value: value})
   var key = string(get(params, 'requestId', ''))
+  var echo = ''
+  if value ==# CANCELLED
+    # declining to answer interrupts the kernel (docs/protocol.md, "Input")
+    rpc.RespondError(id, -32800, 'the user cancelled the prompt')
+    echo = prompt .. '(cancelled)'
+  else
+    rpc.Respond(id, {value: value})
+    echo = prompt .. (password ? repeat('*', strchars(value)) : value)
+  endif
   if has_key(runs, key) && has_key(kernels, runs[key].kernel)
-    output.Lines(runs[key].kernel, [prompt .. (password ? repeat('*', strchars(value)) : value)], key)
+    output.Lines(runs[key].kernel, [echo], key)
   endif
 enddef
 

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 PLUGIN = REPO / "editors" / "vim"
 LIB = HERE / "lib.vim"
-VIM_TIMEOUT = 180  # seconds: only stops a hung Vim; each driver's waits are 60 s
+VIM_TIMEOUT = 120  # seconds: only stops a hung Vim; each driver's waits are 60 s
 
 
 def bridge_command() -> str:

@@ -40,7 +40,11 @@ export def Show(kernel_id: string, force: bool = false)
   endif
   var size = util.Get('output_size', 0)
   var here = win_getid()
-  execute $"keepalt keepjumps {position ==# 'none' ? 'botright' : position} {size > 0 ? size : ''}sbuffer {view.bufnr}"
+  var modifier = position ==# 'none' ? 'botright' : position
+  execute $'keepalt keepjumps {modifier} sbuffer {view.bufnr}'
+  if size > 0
+    execute (modifier =~# 'vert' ? 'vertical ' : '') .. 'resize ' .. size
+  endif
   normal! G
   win_gotoid(here)
 enddef
@@ -252,9 +256,12 @@ def View(kernel_id: string, title: string): dict<any>
   var view = views[kernel_id]
   if !bufexists(view.bufnr)
     view.bufnr = bufadd($'jupyter://{view.name}/{kernel_id}')
+    # a scratch buffer before it is loaded, so that nothing is read for its name
+    setbufvar(view.bufnr, '&buftype', 'nofile')
+    setbufvar(view.bufnr, '&swapfile', 0)
     bufload(view.bufnr)
-    for [option, value] in items({buftype: 'nofile', bufhidden: 'hide', swapfile: 0,
-        buflisted: 0, modifiable: 0, undolevels: -1, filetype: 'jupyteroutput'})
+    for [option, value] in items({bufhidden: 'hide', buflisted: 0, modifiable: 0,
+        undolevels: -1, filetype: 'jupyteroutput'})
       setbufvar(view.bufnr, '&' .. option, value)
     endfor
     setbufvar(view.bufnr, 'jupyter_output_of', kernel_id)
