@@ -479,3 +479,22 @@ def test_in_a_real_terminal_escaping_a_kernel_prompt_interrupts_the_kernel(tmp_p
         wait_until(lambda: not term.running(), "Vim to quit")
     finally:
         term.kill()
+
+
+def test_when_the_bridge_dies_vim_says_so_and_the_next_run_starts_afresh(tmp_path: Path) -> None:
+    write(tmp_path, "crash.py", "1 + 1\n")
+    run = run_vim(tmp_path, """
+        edit crash.py
+        JupyterStart
+        t.WaitStarted()
+        var pid = jupyter#BridgePid()
+        system('kill -KILL ' .. pid)
+        t.Wait(() => jupyter#Status() == '', 'the buffer to be unbound')
+        t.out.message = split(execute('messages'), "\\n")[-1]
+        :1JupyterRun
+        t.out.results = t.WaitResults('a run with a new bridge')
+        t.out.new_bridge = jupyter#BridgePid() != pid
+    """)
+    assert run["message"] == "jupyter: the bridge exited (status -1)"  # -1: killed by a signal
+    assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 2"}]
+    assert run["new_bridge"] is True

@@ -75,6 +75,7 @@ enddef
 # [{lnum, type, text}] of the marks in a buffer, in line order (for users and tests:
 # Vim 9.0's prop_list() does not return virtual text).
 export def List(bufnr: number): list<dict<any>>
+  Setup()
   var known = get(texts, string(bufnr), {})
   var out: list<dict<any>> = []
   for prop in prop_list(1, {bufnr: bufnr, end_lnum: -1, types: keys(TYPES)})
