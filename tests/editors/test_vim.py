@@ -498,3 +498,28 @@ def test_when_the_bridge_dies_vim_says_so_and_the_next_run_starts_afresh(tmp_pat
     assert run["message"] == "jupyter: the bridge exited (status -1)"  # -1: killed by a signal
     assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 2"}]
     assert run["new_bridge"] is True
+
+
+def test_progress_output_rewrites_its_line_and_clear_output_clears_the_run(tmp_path: Path) -> None:
+    write(tmp_path, "progress.py", "\n".join([
+        "import time",
+        "for p in (10, 50, 100): print(f'\\r{p}%', end='', flush=True); time.sleep(0.01)",
+        "print(' done')",
+        "from IPython.display import clear_output",
+        "print('old'); clear_output(); print('new')",
+        "print('a'); clear_output(wait=True); print('b')",
+    ]) + "\n")
+    run = run_vim(tmp_path, """
+        edit progress.py
+        JupyterStart
+        t.WaitStarted()
+        :1,3JupyterRun
+        t.WaitResults('the progress bar')
+        :4,5JupyterRun
+        t.WaitResults('clear_output', 2)
+        :6JupyterRun
+        t.WaitResults('clear_output(wait=True)', 3)
+        t.out.output = t.OutputLines()
+    """)
+    outputs = [line for line in run["output"] if not line.startswith(("In [", "   ...:", "-- "))]
+    assert outputs == ["100% done", "new", "b"]

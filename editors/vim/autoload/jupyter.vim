@@ -93,28 +93,26 @@ enddef
 
 def Bind(bufnr: number, id: string)
   setbufvar(bufnr, 'jupyter_kernel', id)
-  if bufnr == bufnr()
-    SetupBuffer()
-  else
-    setbufvar(bufnr, 'jupyter_needs_setup', 1)
-  endif
+  SetupIn(bufnr)
 enddef
 
 def Unbind(bufnr: number)
-  if getbufvar(bufnr, 'jupyter_kernel', '') == ''
-    return
-  endif
   var vars = getbufvar(bufnr, '')
-  remove(vars, 'jupyter_kernel')
-  if has_key(vars, 'jupyter_saved_omnifunc')
-    setbufvar(bufnr, '&omnifunc', remove(vars, 'jupyter_saved_omnifunc'))
+  if type(vars) == v:t_dict && has_key(vars, 'jupyter_kernel')
+    remove(vars, 'jupyter_kernel')
+    SetupIn(bufnr)
   endif
-  if get(vars, 'jupyter_mapped_K', 0)
-    remove(vars, 'jupyter_mapped_K')
-    var here = bufnr == bufnr() ? win_getid() : bufwinid(bufnr)
-    if here > 0
-      win_execute(here, 'silent! nunmap <buffer> K')
-    endif
+enddef
+
+# Runs SetupBuffer() in that buffer: now if it is current or in a window, else when it
+# is entered next.
+def SetupIn(bufnr: number)
+  if bufnr == bufnr()
+    SetupBuffer()
+  elseif bufwinid(bufnr) > 0
+    win_execute(bufwinid(bufnr), 'call jupyter#SetupBuffer()')
+  else
+    setbufvar(bufnr, 'jupyter_needs_setup', 1)
   endif
 enddef
 
@@ -131,27 +129,38 @@ def Forget(id: string)
   redrawstatus!
 enddef
 
-# Buffer-local setup of a bound buffer (or a buffer of a filetype in
-# g:jupyter_filetypes): omnifunc, `K`, default mappings. Called in that buffer.
+const MAPPINGS = [
+  ['n', '<LocalLeader>r', '<Plug>(JupyterRunLine)'],
+  ['x', '<LocalLeader>r', '<Plug>(JupyterRunSelection)'],
+  ['n', '<LocalLeader>c', '<Plug>(JupyterRunCell)'],
+  ['n', '<LocalLeader>f', '<Plug>(JupyterRunFile)'],
+  ['n', '<LocalLeader>i', '<Plug>(JupyterInterrupt)'],
+  ['n', '<LocalLeader>o', '<Plug>(JupyterOutput)'],
+]
+
+# Brings the current buffer's local settings in line with its binding: a bound buffer
+# gets 'omnifunc' and `K`, an unbound one gets back what it had; both get the default
+# mappings (g:jupyter_no_mappings). Also run for the filetypes in g:jupyter_filetypes.
 export def SetupBuffer()
   if exists('b:jupyter_needs_setup')
     unlet b:jupyter_needs_setup
   endif
   var bound = get(b:, 'jupyter_kernel', '') != ''
-  if bound && util.Get('set_omnifunc', 1) && &l:omnifunc !=# 'jupyter#Complete'
+  if bound && util.Get('set_omnifunc', 1) && !exists('b:jupyter_saved_omnifunc')
     b:jupyter_saved_omnifunc = &l:omnifunc
     setlocal omnifunc=jupyter#Complete
+  elseif !bound && exists('b:jupyter_saved_omnifunc')
+    &l:omnifunc = b:jupyter_saved_omnifunc
+    unlet b:jupyter_saved_omnifunc
+  endif
+  if !bound && exists('b:jupyter_mapped_K')
+    silent! nunmap <buffer> K
+    unlet b:jupyter_mapped_K
   endif
   if util.Get('no_mappings', 0)
     return
   endif
-  for [mode, lhs, plug] in [
-      ['n', '<LocalLeader>r', '<Plug>(JupyterRunLine)'],
-      ['x', '<LocalLeader>r', '<Plug>(JupyterRunSelection)'],
-      ['n', '<LocalLeader>c', '<Plug>(JupyterRunCell)'],
-      ['n', '<LocalLeader>f', '<Plug>(JupyterRunFile)'],
-      ['n', '<LocalLeader>i', '<Plug>(JupyterInterrupt)'],
-      ['n', '<LocalLeader>o', '<Plug>(JupyterOutput)']]
+  for [mode, lhs, plug] in MAPPINGS
     if empty(maparg(lhs, mode)) && !hasmapto(plug, mode)
       execute $'{mode}map <buffer> {lhs} {plug}'
     endif
@@ -570,7 +579,10 @@ export def Complete(findstart: number, base: string): any
   endif
   completion = {}
   var id = KernelOf(bufnr())
-  if id == '' || kernels[id].state ==# 'busy' || !rpc.Running()
+  if id == '' || !rpc.Running()
+    return -3
+  elseif kernels[id].state ==# 'busy'
+    util.Info('the kernel is busy: completion is back when it is idle')
     return -3
   endif
   var at = code.CodeAtCursor()
@@ -642,7 +654,7 @@ def ShowInspection(lines: list<string>)
   inspect_popup = popup_atcursor(lines, {
     border: [], padding: [0, 1, 0, 1], moved: 'any', close: 'click',
     maxheight: util.Get('popup_maxheight', 20), maxwidth: util.Get('popup_maxwidth', 80),
-    scrollbar: 1, filter: ScrollFilter, mapping: false, highlight: 'JupyterPopup'})
+    scrollbar: 1, filter: ScrollFilter, highlight: 'JupyterPopup'})
 enddef
 
 # <C-d>/<C-u> scroll the inspection popup; every other key goes on as usual.

@@ -1,7 +1,8 @@
 vim9script
-import autoload 'jupyter/util.vim'
 # What code to send: ranges, `# %%` cells, visual selections, dedent, and cursor
 # offsets in Unicode code points (what Jupyter's cursor_pos counts).
+
+import autoload 'jupyter/util.vim'
 
 export def CellPattern(): string
   return util.Get('cell_pattern', '^\s*#\s*%%')

@@ -1,7 +1,8 @@
 vim9script
-import autoload 'jupyter/util.vim'
 # Results as virtual text (text properties) after the last line of each run:
 # `[*]` while it runs, then `=> result`, or `!! Error: message`.
+
+import autoload 'jupyter/util.vim'
 
 const TYPES = {jupyter_running: 'JupyterRunning', jupyter_result: 'JupyterResult', jupyter_error: 'JupyterError'}
 
@@ -58,18 +59,6 @@ export def Finish(handle: dict<any>, kind: string, text: string)
   var prefix = kind ==# 'error' ? '!! ' : '=> '
   var width = util.Get('virtual_text_width', 80)
   Add(handle.bufnr, lnum, 'jupyter_' .. kind, prefix .. util.Truncate(text, width))
-enddef
-
-# Removes every mark of ours from a buffer.
-export def ClearBuffer(bufnr: number)
-  if !bufloaded(bufnr)
-    return
-  endif
-  Setup()
-  for name in keys(TYPES)
-    prop_remove({type: name, bufnr: bufnr, all: true}, 1, getbufinfo(bufnr)[0].linecount)
-  endfor
-  texts[string(bufnr)] = {}
 enddef
 
 # [{lnum, type, text}] of the marks in a buffer, in line order (for users and tests:

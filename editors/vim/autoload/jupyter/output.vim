@@ -1,11 +1,12 @@
 vim9script
-import autoload 'jupyter/util.vim'
 # The output window: one scratch buffer per kernel, showing each run's input and its
 # outputs as they stream in, errors with their traceback (ANSI stripped), rich outputs
 # by name, and what other clients of the kernel ran.
 #
 # Text is only ever appended, except clear_output of the last block; a stream line
 # left open (no newline yet) is continued by the next text of the same writer.
+
+import autoload 'jupyter/util.vim'
 
 # kernelId -> {bufnr, name, writer, open, cr}
 #   writer: who wrote the last line ('' none, a run id, 'other')
@@ -58,7 +59,7 @@ export def Toggle(kernel_id: string)
     Show(kernel_id, true)
   else
     for w in wins
-      win_execute(w, 'close')
+      win_execute(w, 'silent! close')
     endfor
   endif
 enddef
@@ -73,7 +74,6 @@ export def BeginRun(kernel_id: string, run_id: string, code: string): number
     echo->add($'   ...: ({len(lines) - max_lines} more lines)')
   endif
   Append(view, echo, run_id)
-  view.open = false
   return LineCount(view) - len(echo) + 1
 enddef
 
@@ -147,9 +147,6 @@ export def Clear(kernel_id: string, run_id: string, first: number)
   deletebufline(view.bufnr, first, '$')
   setbufvar(view.bufnr, '&modifiable', 0)
   view.open = false
-  if LineCount(view) < 1 || getbufline(view.bufnr, 1) == ['']
-    view.writer = ''
-  endif
 enddef
 
 export def LineCount(view: dict<any>): number

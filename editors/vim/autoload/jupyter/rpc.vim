@@ -1,5 +1,4 @@
 vim9script
-import autoload 'jupyter/util.vim'
 # The kernel-bridge process and its JSON-RPC channel, in Vim's LSP channel mode.
 #
 # One bridge serves every kernel of this Vim. Requests carry our own numeric ids and
@@ -7,6 +6,8 @@ import autoload 'jupyter/util.vim'
 # per-request callback by a numeric id, and a server->client request whose numeric id
 # equals one of ours would be delivered there instead (the bridge uses string ids, which
 # Vim cannot send from ch_sendexpr(), so answers are framed here and sent raw).
+
+import autoload 'jupyter/util.vim'
 
 var job: any = null
 var chan: any = null
@@ -24,10 +25,6 @@ var handlers: dict<any> = {}
 
 export def Running(): bool
   return type(job) == v:t_job && job_status(job) == 'run'
-enddef
-
-export def Ready(): bool
-  return Running() && initialized
 enddef
 
 export def Pid(): number
