@@ -132,8 +132,15 @@ class BridgeClient:
                 reply["error"] = {"code": exc.code, "message": exc.message}
         await self.send(reply)
 
-    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], start: int = 0) -> dict[str, Any]:
-        """The first notification (from index ``start``) matching ``predicate``."""
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], start: int = 0, timeout: float = 60
+    ) -> dict[str, Any]:
+        """The first notification (from index ``start``) matching ``predicate``; the
+        timeout only stops a hang."""
+        with trio.fail_after(timeout):
+            return await self._wait_for(predicate, start)
+
+    async def _wait_for(self, predicate: Callable[[dict[str, Any]], bool], start: int) -> dict[str, Any]:
         seen = start
         while True:
             for note in self.notifications[seen:]:

@@ -68,6 +68,10 @@ class ConnectionFileError(BridgeError):
     CODE = CONNECTION_FILE_ERROR
 
 
+class KernelRestarting(BridgeError):
+    CODE = KERNEL_RESTARTING
+
+
 def unwrap_group(exc: BaseException) -> BaseException:
     """Trio nurseries wrap errors in exception groups; an editor wants the one error
     that happened, with its code. Collapse groups of exactly one, recursively."""

@@ -10,7 +10,7 @@ silently drops (docs/architecture.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from typing import Any
 
@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 IopubHandler = Callable[[Message], None]
 StatusHandler = Callable[[str], None]
+# Answers a kernel's input_request: the value, or None when it already dealt with the
+# kernel otherwise (e.g. interrupted it) and no input_reply must be sent.
+InputHandler = Callable[[Message], Awaitable[str | None]]
+PendingHook = Callable[["Pending"], None]
+COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 
 # After an execute_reply, wait for the request's ``status: idle`` (it marks the end of
 # its outputs), but kernels drop iopub messages under load, idle included: stop waiting
@@ -40,17 +45,24 @@ PROBE_IOPUB_WAIT = 0.5
 class Pending:
     """One request in flight: its reply, and whether its iopub has gone idle."""
 
-    __slots__ = ("on_iopub", "reply", "error", "replied", "iopub_seen", "idle", "wake", "request")
+    __slots__ = (
+        "on_iopub", "on_input", "reply", "error", "replied", "iopub_seen", "started", "idle", "wake",
+        "request", "input_scopes", "on_started",
+    )
 
-    def __init__(self, request: Message, on_iopub: IopubHandler | None) -> None:
+    def __init__(self, request: Message, on_iopub: IopubHandler | None, on_input: InputHandler | None = None) -> None:
         self.request = request
         self.on_iopub = on_iopub
+        self.on_input = on_input
         self.reply: Message | None = None
         self.error: Exception | None = None
         self.replied = trio.Event()
         self.iopub_seen = False
+        self.started = False  # the kernel said busy for it: it is running, not queued
         self.idle = False
         self.wake = trio.Event()
+        self.input_scopes: list[trio.CancelScope] = []
+        self.on_started: Callable[[], None] | None = None
 
     def fail(self, error: Exception) -> None:
         if self.error is None:
@@ -67,6 +79,7 @@ class KernelConnection:
         label: str,
         on_status: StatusHandler | None = None,
         on_foreign: IopubHandler | None = None,
+        on_comm: IopubHandler | None = None,
         context: zmq.Context[Any] | None = None,
     ) -> None:
         self.info = info
@@ -76,12 +89,14 @@ class KernelConnection:
         self.replay_guard = ReplayGuard()
         self.on_status = on_status
         self.on_foreign = on_foreign
+        self.on_comm = on_comm
         self.execution_state = "starting"
         self.dead_reason: str | None = None
         self.kernel_info: dict[str, Any] = {}
         self._context = context or zmq.Context.instance()
         self._pending: dict[str, Pending] = {}
         self._sockets: dict[str, AsyncSocket] = {}
+        self._nursery: trio.Nursery | None = None
 
     # -- lifetime -----------------------------------------------------------------
 
@@ -104,6 +119,7 @@ class KernelConnection:
             iopub.connect(self.info.address("iopub"))
             self._sockets["iopub"] = AsyncSocket(iopub)
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 nursery.start_soon(self._read_replies, "shell")
                 nursery.start_soon(self._read_replies, "control")
                 nursery.start_soon(self._read_iopub)
@@ -125,12 +141,11 @@ class KernelConnection:
             return
         self.dead_reason = reason
         log.info("kernel %s dead: %s", self.label, reason)
-        error = KernelDied(reason)
-        for pending in list(self._pending.values()):
-            pending.fail(error)
+        self.fail_pending(KernelDied(reason))
         self._set_state("dead")
 
     def fail_pending(self, error: Exception) -> None:
+        self.cancel_inputs()
         for pending in list(self._pending.values()):
             pending.fail(error)
 
@@ -177,35 +192,80 @@ class KernelConnection:
             if isinstance(state, str):
                 self._set_state(state)
         pending = self._pending.get(msg.parent_id or "")
-        if pending is None:
+        if pending is not None:
+            pending.iopub_seen = True
+            pending.wake.set()
+            if is_status:
+                state = msg.content.get("execution_state")
+                if state == "idle":
+                    pending.idle = True
+                elif state == "busy" and not pending.started:
+                    pending.started = True
+                    if pending.on_started is not None:
+                        pending.on_started()
+                return
+        if msg.msg_type in COMM_TYPES:
+            if self.on_comm is not None:
+                self.on_comm(msg)
+        elif pending is None:
             if self.on_foreign is not None:
                 self.on_foreign(msg)
-            return
-        pending.iopub_seen = True
-        if is_status:
-            if msg.content.get("execution_state") == "idle":
-                pending.idle = True
         elif pending.on_iopub is not None:
             pending.on_iopub(msg)
-        pending.wake.set()
 
     async def _read_stdin(self) -> None:
         while True:
             msg = await self._recv("stdin")
-            if msg is None:
+            if msg is None or msg.msg_type != "input_request":
                 continue
-            # Until an input handler is registered for the request, answer at once so the
-            # kernel is never left blocked in input().
-            log.debug("kernel %s: unexpected %s on stdin; answering empty", self.label, msg.msg_type)
-            if msg.msg_type == "input_request":
-                await self.send("stdin", "input_reply", {"value": ""}, parent=msg)
+            pending = self._pending.get(msg.parent_id or "")
+            assert self._nursery is not None
+            self._nursery.start_soon(self._answer_input, pending, msg)
+
+    async def _answer_input(self, pending: Pending | None, msg: Message) -> None:
+        """The kernel is blocked in input() until it gets an input_reply (or an
+        interrupt): every input_request is answered, with "" when nobody can."""
+        value: str | None = ""
+        if pending is not None and pending.on_input is not None:
+            with trio.CancelScope() as scope:
+                pending.input_scopes.append(scope)
+                try:
+                    value = await pending.on_input(msg)
+                finally:
+                    pending.input_scopes.remove(scope)
+            if scope.cancelled_caught:
+                return  # interrupted: the kernel's input() raised KeyboardInterrupt
+        else:
+            log.debug("kernel %s: input_request nobody can answer; replying empty", self.label)
+        if value is not None and self.alive:
+            await self.send("stdin", "input_reply", {"value": value}, parent=msg)
+
+    def cancel_inputs(self) -> None:
+        """Withdraw every prompt in progress (the kernel was interrupted)."""
+        for pending in self._pending.values():
+            for scope in pending.input_scopes:
+                scope.cancel()
+
+    @property
+    def executes_in_flight(self) -> int:
+        return sum(1 for p in self._pending.values() if p.request.msg_type == "execute_request")
 
     # -- requests -----------------------------------------------------------------
 
     async def send(
-        self, channel: str, msg_type: str, content: dict[str, Any], *, parent: Message | None = None
+        self,
+        channel: str,
+        msg_type: str,
+        content: dict[str, Any],
+        *,
+        parent: Message | None = None,
+        metadata: dict[str, Any] | None = None,
+        buffers: list[bytes] | None = None,
     ) -> Message:
-        msg = self.factory.build(msg_type, content, parent=parent)
+        """Send without waiting for a reply (input_reply, comm messages)."""
+        if self.dead_reason is not None:
+            raise KernelDied(self.dead_reason)
+        msg = self.factory.build(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
         await self._sockets[channel].send_multipart(serialize(msg, self.signer))
         return msg
 
@@ -216,8 +276,12 @@ class KernelConnection:
         content: dict[str, Any],
         *,
         on_iopub: IopubHandler | None = None,
+        on_input: InputHandler | None = None,
+        on_pending: PendingHook | None = None,
         wait_idle: bool = False,
         timeout: float | None = None,
+        metadata: dict[str, Any] | None = None,
+        buffers: list[bytes] | None = None,
     ) -> Message:
         """Send a request and return its reply; with ``wait_idle``, also let its iopub settle.
 
@@ -226,9 +290,11 @@ class KernelConnection:
         """
         if self.dead_reason is not None:
             raise KernelDied(self.dead_reason)
-        msg = self.factory.build(msg_type, content)
-        pending = Pending(msg, on_iopub)
+        msg = self.factory.build(msg_type, content, metadata=metadata, buffers=buffers)
+        pending = Pending(msg, on_iopub, on_input)
         self._pending[msg.msg_id] = pending
+        if on_pending is not None:
+            on_pending(pending)
         try:
             await self._sockets[channel].send_multipart(serialize(msg, self.signer))
             with trio.fail_after(timeout) if timeout is not None else nullcontext():

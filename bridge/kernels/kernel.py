@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import trio
 
 from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, unwrap_group
-from bridge.kernels.connection import IopubHandler, KernelConnection
+from bridge.kernels.connection import KernelConnection
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
+from bridge.wire import Message
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,23 @@ SHUTDOWN_REPLY_WAIT = 2.0
 TERMINATE_WAIT = 2.0
 KILL_WAIT = 2.0
 DEFAULT_STARTUP_TIMEOUT = 60.0
+INTERRUPT_REPLY_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class KernelEvents:
+    """What a kernel reports upwards; the server turns each into a notification."""
+
+    status: Callable[[Kernel, str], None]
+    foreign: Callable[[Kernel, Message], None] | None = None
+    comm: Callable[[Kernel, Message], None] | None = None
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    cwd: str | None = None
+    env: dict[str, str] | None = None
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
 
 
 class Kernel:
@@ -34,21 +53,58 @@ class Kernel:
         *,
         spec: KernelSpecInfo | None,
         owned: bool,
-        on_status: Callable[[Kernel, str], None],
-        on_foreign: Callable[[Kernel, Any], None] | None = None,
+        events: KernelEvents,
+        launch: LaunchOptions | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.spec = spec
         self.owned = owned
         self.info = info
+        self.launch = launch or LaunchOptions()
         self.process: KernelProcess | None = None
         self.kernel_name = spec.name if spec else (info.kernel_name or "unknown")
-        foreign: IopubHandler | None = (lambda msg: on_foreign(self, msg)) if on_foreign else None
+        self.events = events
+        self.quiet = False  # a restart replaces this kernel: its death is not news
         self.connection = KernelConnection(
-            info, label=f"{self.kernel_name}:{kernel_id}", on_status=lambda s: on_status(self, s), on_foreign=foreign
+            info,
+            label=f"{self.kernel_name}:{kernel_id}",
+            on_status=self._on_status,
+            on_foreign=(lambda msg: events.foreign(self, msg)) if events.foreign else None,
+            on_comm=(lambda msg: events.comm(self, msg)) if events.comm else None,
         )
         self._scope = trio.CancelScope()
         self.stopped = trio.Event()
+
+    def _on_status(self, state: str) -> None:
+        if not self.quiet:
+            self.events.status(self, state)
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.returncode if self.process is not None else None
+
+    @property
+    def interrupt_mode(self) -> str:
+        """Attached kernels have no process here to signal: they get a message."""
+        if self.owned and self.spec is not None and self.process is not None:
+            return self.spec.interrupt_mode
+        return "message"
+
+    async def interrupt(self) -> None:
+        if not self.connection.alive:
+            raise KernelDied(self.connection.dead_reason or "kernel is dead")
+        if self.interrupt_mode == "signal":
+            assert self.process is not None
+            self.process.signal_group(signal.SIGINT)
+        else:
+            try:
+                await self.connection.request("control", "interrupt_request", {}, timeout=INTERRUPT_REPLY_WAIT)
+            except KernelTimeout:
+                raise KernelTimeout(
+                    f"kernel {self.kernel_name!r} did not answer interrupt_request within {INTERRUPT_REPLY_WAIT:g} s: "
+                    "it may not support interrupting by message"
+                ) from None
+        self.connection.cancel_inputs()
 
     @property
     def language(self) -> str:
@@ -64,14 +120,7 @@ class Kernel:
             "implementation": info.get("implementation", ""),
         }
 
-    async def run(
-        self,
-        *,
-        cwd: str | None = None,
-        env: dict[str, str] | None = None,
-        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
-        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
-    ) -> None:
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start (if owned) and connect; report started once the kernel is ready.
 
         Raises KernelStartFailed before ``started`` if the kernel cannot be made ready.
@@ -84,10 +133,10 @@ class Kernel:
                 async with trio.open_nursery() as nursery:
                     gone = trio.Event()
                     if self.owned:
-                        gone = await self._spawn(nursery, cwd, env)
+                        gone = await self._spawn(nursery)
                     await nursery.start(self.connection.run)
                     try:
-                        await self.connection.wait_ready(startup_timeout, gone=gone)
+                        await self.connection.wait_ready(self.launch.startup_timeout, gone=gone)
                     except (KernelDied, KernelTimeout) as exc:
                         raise KernelStartFailed(self._start_failure(exc)) from None
                     nursery.start_soon(self.connection.heartbeat)
@@ -103,11 +152,13 @@ class Kernel:
             self._kill_now()
             self.stopped.set()
 
-    async def _spawn(self, nursery: trio.Nursery, cwd: str | None, env: dict[str, str] | None) -> trio.Event:
+    async def _spawn(self, nursery: trio.Nursery) -> trio.Event:
         assert self.spec is not None and self.info.path is not None
         argv = kernel_argv(self.spec, str(self.info.path))
         try:
-            self.process = await start_process(argv, cwd=cwd, env={**self.spec.env, **(env or {})})
+            self.process = await start_process(
+                argv, cwd=self.launch.cwd, env={**self.spec.env, **(self.launch.env or {})}
+            )
         except OSError as exc:
             raise KernelStartFailed(f"cannot start kernel {self.kernel_name!r} ({argv[0]}): {exc}") from None
         nursery.start_soon(self.process.drain, self.process.process.stdout, "stdout")

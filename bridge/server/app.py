@@ -16,7 +16,11 @@ flushed (bounded).
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -24,15 +28,17 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from bridge import __version__
-from bridge.kernels.kernel import Kernel
+from bridge.kernels.kernel import Kernel, KernelEvents
 from bridge.kernels.registry import KernelRegistry
+from bridge.server.comms import Comms, comm_notification
 from bridge.server.context import Bridge, Settings
 from bridge.server.dispatch import Dispatcher
-from bridge.server.execute import Execute
+from bridge.server.execute import Execute, foreign_output
 from bridge.server.framing import Body, FrameReader
+from bridge.server.introspection import Introspection
 from bridge.server.lifecycle import Lifecycle
+from bridge.server.lsp_features import LspFeatures
 from bridge.server.protocol import OutgoingQueue, TrioLanguageServerProtocol
-from bridge.wire import Message
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +62,39 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
     stop = trio.Event()
     reason = "eof"
 
+    spill_dir = _spill_dir()
     async with trio.open_nursery() as root:
         root.start_soon(_pump, outgoing, stdout)
         async with trio.open_nursery() as kernels_nursery:
             bridge_ref: list[Bridge] = []
 
             def on_status(kernel: Kernel, state: str) -> None:
-                protocol.notify_fast("jupyter/status", {"kernelId": kernel.kernel_id, "executionState": state})
+                params: dict[str, Any] = {"kernelId": kernel.kernel_id, "executionState": state}
+                if state == "dead":
+                    if kernel.connection.dead_reason:
+                        params["reason"] = kernel.connection.dead_reason
+                    if kernel.exit_code is not None:
+                        params["exitCode"] = kernel.exit_code
+                protocol.notify_fast("jupyter/status", params)
 
-            def on_foreign(kernel: Kernel, msg: Message) -> None:
-                from bridge.server.execute import foreign_output
-
-                foreign_output(bridge_ref[0], kernel, msg)
-
-            registry = KernelRegistry(kernels_nursery, on_status=on_status, on_foreign=on_foreign)
-            bridge = Bridge(protocol=protocol, registry=registry, settings=settings or Settings())
+            events = KernelEvents(
+                status=on_status,
+                foreign=lambda kernel, msg: foreign_output(bridge_ref[0], kernel, msg),
+                comm=lambda kernel, msg: comm_notification(bridge_ref[0], kernel, msg),
+            )
+            registry = KernelRegistry(kernels_nursery, events)
+            bridge = Bridge(protocol=protocol, registry=registry, settings=settings or Settings(), spill_dir=spill_dir)
             bridge_ref.append(bridge)
-            Lifecycle(bridge).register(server)
-            Execute(bridge).register(server)
+            execute = Execute(bridge)
+            for feature in (Lifecycle(bridge), execute, Introspection(bridge), Comms(bridge), LspFeatures(bridge, execute)):
+                feature.register(server)
+
+            @server.feature(types.INITIALIZE)
+            def on_initialize(params: types.InitializeParams) -> None:
+                bridge.settings.update(params.initialization_options)
+                experimental = params.capabilities.experimental
+                if isinstance(experimental, dict) and experimental.get("jupyterInput") is True:
+                    bridge.settings.jupyter_input = True
 
             @server.feature(types.SHUTDOWN)
             async def on_shutdown(params: Any) -> None:
@@ -112,9 +133,24 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
             kernels_nursery.cancel_scope.cancel()
         outgoing.close()
         root.cancel_scope.deadline = trio.current_time() + FLUSH_BUDGET
+    if spill_dir is not None:
+        shutil.rmtree(spill_dir, ignore_errors=True)
     if reason == "exit":
         return 0 if protocol.shutdown_requested else 1
     return 0
+
+
+def _spill_dir() -> Path | None:
+    """Where output left out of the editor is kept: private, removed when we exit."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    try:
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return Path(tempfile.mkdtemp(prefix=f"kernel-bridge-{os.getpid()}-", dir=runtime))
+    except OSError as exc:
+        log.warning("no directory for omitted output: %s", exc)
+        return None
 
 
 async def _pump(outgoing: OutgoingQueue, stdout: trio.abc.SendStream) -> None:

@@ -1,22 +1,41 @@
-"""What every feature handler needs: the protocol (to answer and notify) and the kernels."""
+"""What every feature handler needs: the protocol (to answer and notify), the kernels,
+the settings, and where output that did not fit is kept."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from bridge.kernels.kernel import Kernel
 from bridge.kernels.registry import KernelRegistry
+from bridge.outputs import DEFAULT_LIMIT, OutputSink
 from bridge.server.protocol import TrioLanguageServerProtocol
 
 
 @dataclass
 class Settings:
-    """Tunables; an editor may override them in ``initializationOptions``."""
+    """Tunables; the command line sets defaults, ``initializationOptions`` override them."""
 
     default_kernel: str = "python3"
     startup_timeout: float = 60.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    output_limit_bytes: int = DEFAULT_LIMIT
+    completion_timeout: float = 1.0
+    jupyter_input: bool = False  # the editor answers jupyter/input requests
+
+    def update(self, options: Any) -> None:
+        if not isinstance(options, dict):
+            return
+        for key, attr, kind in (
+            ("defaultKernel", "default_kernel", str),
+            ("startupTimeout", "startup_timeout", (int, float)),
+            ("outputLimitBytes", "output_limit_bytes", int),
+            ("completionTimeout", "completion_timeout", (int, float)),
+        ):
+            value = options.get(key)
+            if isinstance(value, kind) and not isinstance(value, bool):
+                setattr(self, attr, value)
 
 
 @dataclass
@@ -24,14 +43,34 @@ class Bridge:
     protocol: TrioLanguageServerProtocol
     registry: KernelRegistry
     settings: Settings
+    spill_dir: Path | None = None
+    diagnostics_uris: set[str] = field(default_factory=set)
 
-    def notify(self, method: str, params: Any) -> None:
-        self.protocol.notify_fast(method, params)
+    def notify(self, method: str, params: Any) -> int:
+        return self.protocol.notify_fast(method, params)
 
     @property
     def request_id(self) -> Any:
         """The JSON-RPC id of the request whose handler is running (a context variable)."""
         return self.protocol.msg_id
+
+    def output_sink(self, kernel: Kernel, request_id: Any) -> OutputSink:
+        outgoing = self.protocol.outgoing
+        sink = OutputSink(
+            lambda params: self.notify("jupyter/output", params),
+            base={"kernelId": kernel.kernel_id, "requestId": request_id},
+            backlog=lambda: outgoing.pending_bytes,
+            spill_dir=self.spill_dir,
+            limit=self.settings.output_limit_bytes,
+        )
+        outgoing.drain_hooks.add(sink.flush)
+        return sink
+
+    def finish_sink(self, sink: OutputSink) -> None:
+        self.protocol.outgoing.drain_hooks.discard(sink.flush)
+        limit = sink.finish()
+        if limit is not None:
+            self.notify("jupyter/outputLimit", limit)
 
 
 def register_methods(server: Any, handlers: dict[str, Callable[[Any], Awaitable[Any]]]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import cattrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
 from bridge import errors
 from bridge.server.protocol import TrioLanguageServerProtocol
@@ -92,11 +92,14 @@ class Dispatcher:
     def _dispatch(self, obj: dict[str, Any]) -> None:
         try:
             method = obj.get("method")
-            if method is not None and self.protocol.get_message_type(method) is None:
+            if method is None and "result" in obj:
+                # An answer to one of our requests (jupyter/input): keep it plain JSON.
+                message: Any = JsonRPCResponseMessage(id=obj["id"], jsonrpc="2.0", result=obj["result"])
+            elif method is not None and self.protocol.get_message_type(method) is None:
                 # Our own methods: hand the params over as plain JSON (pygls would turn
                 # them into namedtuples); bridge/server/params.py types them.
                 if "id" in obj:
-                    message: Any = JsonRPCRequestMessage(id=obj["id"], method=method, jsonrpc="2.0", params=obj["params"])
+                    message = JsonRPCRequestMessage(id=obj["id"], method=method, jsonrpc="2.0", params=obj["params"])
                 else:
                     message = JsonRPCNotification(method=method, jsonrpc="2.0", params=obj["params"])
             else:

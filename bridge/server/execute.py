@@ -1,30 +1,46 @@
-"""``jupyter/execute``: an editor request becomes an execute_request; its iopub outputs
-become ``jupyter/output`` notifications, all sent before the reply (see
-KernelConnection.request(wait_idle=True) for how "all" is bounded)."""
+"""Running code: ``jupyter/execute`` (and the ``jupyter.runCell`` command) become an
+execute_request; its iopub outputs become ``jupyter/output`` notifications through an
+OutputSink, all before the reply; its input_requests become ``jupyter/input`` requests
+to the editor; ``$/cancelRequest`` interrupts it; a traceback into a document becomes a
+diagnostic there."""
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import attrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
+from bridge.errors import BridgeError
+from bridge.kernels.connection import Pending
+from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
+from bridge.text import strip_ansi
 from bridge.wire import Message
+
+log = logging.getLogger(__name__)
 
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output"}
 )
+_CELL_FRAME = re.compile(r"(?:Cell In|Input In)\s*\[(\d+)\],\s*line (\d+)")
 
 
 @attrs.define
 class ExecuteParams:
-    kernel_id: str
     code: str
+    kernel_id: str | None = None
+    uri: str | None = None
     silent: bool = False
     store_history: bool = True
     stop_on_error: bool = True
     user_expressions: dict[str, Any] | None = None
+    allow_stdin: bool | None = None
+    first_line: int = 0
 
 
 def output_params(kernel_id: str, request_id: Any, msg: Message) -> dict[str, Any]:
@@ -43,29 +59,111 @@ class Execute:
 
     async def execute(self, params: Any) -> dict[str, Any]:
         p = parse_params(ExecuteParams, params)
-        kernel = self.bridge.registry.get(p.kernel_id)
-        request_id = self.bridge.request_id
-        notify = self.bridge.notify
+        kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
+        return await self.run(kernel, p, self.bridge.request_id)
 
-        def on_iopub(msg: Message) -> None:
-            if msg.msg_type in OUTPUT_TYPES:
-                notify("jupyter/output", output_params(kernel.kernel_id, request_id, msg))
+    async def run(self, kernel: Kernel, p: ExecuteParams, request_id: Any) -> dict[str, Any]:
+        bridge = self.bridge
+        protocol = bridge.protocol
+        allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
+        sink = bridge.output_sink(kernel, request_id)
+        pending_ref: list[Pending] = []
+        cancel_requested = False
 
-        reply = await kernel.connection.request(
-            "shell",
-            "execute_request",
-            {
-                "code": p.code,
-                "silent": p.silent,
-                "store_history": p.store_history,
-                "user_expressions": p.user_expressions or {},
-                "allow_stdin": False,
-                "stop_on_error": p.stop_on_error,
-            },
-            on_iopub=on_iopub,
-            wait_idle=True,
-        )
-        return execute_result(reply.content)
+        def interrupt_soon() -> None:
+            protocol.nursery.start_soon(self._interrupt_quietly, kernel)
+
+        def on_pending(pending: Pending) -> None:
+            pending_ref.append(pending)
+            pending.on_started = lambda: interrupt_soon() if cancel_requested else None
+
+        def on_cancel() -> None:
+            """$/cancelRequest: interrupt if running; if queued, interrupt when it starts.
+            Either way the editor gets the kernel's own reply."""
+            nonlocal cancel_requested
+            cancel_requested = True
+            if pending_ref and pending_ref[0].started and pending_ref[0].reply is None:
+                interrupt_soon()
+
+        async def on_input(msg: Message) -> str | None:
+            return await self._ask_editor(kernel, request_id, msg)
+
+        if request_id is not None:
+            protocol.on_cancel(request_id, on_cancel)
+        try:
+            reply = await kernel.connection.request(
+                "shell",
+                "execute_request",
+                {
+                    "code": p.code,
+                    "silent": p.silent,
+                    "store_history": p.store_history,
+                    "user_expressions": p.user_expressions or {},
+                    "allow_stdin": allow_stdin,
+                    "stop_on_error": p.stop_on_error,
+                },
+                on_iopub=lambda msg: sink.deliver(msg) if msg.msg_type in OUTPUT_TYPES else None,
+                on_input=on_input if allow_stdin else None,
+                on_pending=on_pending,
+                wait_idle=True,
+            )
+        finally:
+            if request_id is not None:
+                protocol.on_cancel(request_id, None)
+            bridge.finish_sink(sink)
+        result = execute_result(reply.content)
+        if p.uri is not None:
+            self._publish_diagnostics(p, result)
+        return result
+
+    async def _interrupt_quietly(self, kernel: Kernel) -> None:
+        try:
+            await kernel.interrupt()
+        except BridgeError as exc:
+            log.info("interrupt after cancel failed: %s", exc.message)
+
+    async def _ask_editor(self, kernel: Kernel, request_id: Any, msg: Message) -> str | None:
+        """input_request → ``jupyter/input``. An editor that declines (answers an error)
+        gets the kernel interrupted: its input() raises KeyboardInterrupt, not a guess."""
+        params = {
+            "kernelId": kernel.kernel_id,
+            "requestId": request_id,
+            "prompt": str(msg.content.get("prompt", "")),
+            "password": bool(msg.content.get("password", False)),
+        }
+        try:
+            answer = await self.bridge.protocol.request_editor("jupyter/input", params)
+        except JsonRpcException as exc:
+            log.info("editor declined input (%s); interrupting the kernel", exc)
+            await self._interrupt_quietly(kernel)
+            return None
+        value = answer.get("value") if isinstance(answer, dict) else None
+        return value if isinstance(value, str) else ""
+
+    def _publish_diagnostics(self, p: ExecuteParams, result: dict[str, Any]) -> None:
+        uri = p.uri
+        assert uri is not None
+        diagnostics: list[types.Diagnostic] = []
+        if result["status"] == "error":
+            line = error_line(result.get("traceback", []), result.get("executionCount"), p.code)
+            if line is not None:
+                doc_line = p.first_line + line
+                diagnostics.append(
+                    types.Diagnostic(
+                        range=types.Range(start=types.Position(doc_line, 0), end=types.Position(doc_line + 1, 0)),
+                        message=f"{result.get('ename', 'Error')}: {result.get('evalue', '')}",
+                        severity=types.DiagnosticSeverity.Error,
+                        source="kernel",
+                    )
+                )
+        if diagnostics or uri in self.bridge.diagnostics_uris:
+            self.bridge.protocol.notify(
+                types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+            )
+        if diagnostics:
+            self.bridge.diagnostics_uris.add(uri)
+        else:
+            self.bridge.diagnostics_uris.discard(uri)
 
     def register(self, server: Any) -> None:
         register_methods(server, {"jupyter/execute": self.execute})
@@ -77,15 +175,35 @@ def execute_result(content: dict[str, Any]) -> dict[str, Any]:
         result["ename"] = content.get("ename", "")
         result["evalue"] = content.get("evalue", "")
         result["traceback"] = content.get("traceback", [])
-    if "user_expressions" in content and content["user_expressions"]:
+    if content.get("user_expressions"):
         result["userExpressions"] = content["user_expressions"]
     return result
 
 
-def foreign_output(bridge: Bridge, kernel: Any, msg: Message) -> None:
+def error_line(traceback: list[str], execution_count: Any, code: str) -> int | None:
+    """The 0-based line of ``code`` that raised, from an IPython-style traceback: the
+    innermost frame in the cell that ran (``Cell In[N], line L``); for a SyntaxError,
+    the ``line L`` it reports. None when the traceback does not point into the code."""
+    text = strip_ansi("\n".join(traceback))
+    hits = [(int(n), int(line)) for n, line in _CELL_FRAME.findall(text)]
+    ours = [line for n, line in hits if n == execution_count] or [line for _, line in hits]
+    if ours:
+        line = ours[-1] - 1
+    else:
+        m = re.search(r'File "<[^>]*>", line (\d+)', text) or re.search(r"\bline (\d+)\b", text)
+        if m is None:
+            return None
+        line = int(m.group(1)) - 1
+    nlines = code.count("\n") + 1
+    return line if 0 <= line < nlines else None
+
+
+def foreign_output(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
     """iopub traffic we did not ask for (another client of the kernel, or a late message
     of ours) still reaches the editor, with ``requestId: null``: nothing is lost."""
     if msg.msg_type in OUTPUT_TYPES or msg.msg_type == "execute_input":
         params = output_params(kernel.kernel_id, None, msg)
         params["origin"] = "self" if msg.parent_header.get("session") == kernel.connection.factory.session else "other"
         bridge.notify("jupyter/output", params)
+
+

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from bridge.kernels.kernel import Kernel
 from bridge.kernels.launch import list_kernelspecs
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
@@ -17,17 +18,20 @@ class StartKernelParams:
     cwd: str | None = None
     env: dict[str, str] | None = None
     startup_timeout: float | None = None
+    uri: str | None = None
 
 
 @attrs.define
 class ConnectKernelParams:
     connection_file: str
     startup_timeout: float | None = None
+    uri: str | None = None
 
 
 @attrs.define
 class KernelParams:
-    kernel_id: str
+    kernel_id: str | None = None
+    uri: str | None = None
 
 
 class Lifecycle:
@@ -45,6 +49,8 @@ class Lifecycle:
             env=p.env,
             startup_timeout=p.startup_timeout or self.bridge.settings.startup_timeout,
         )
+        if p.uri is not None:
+            self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
 
     async def connect_kernel(self, params: Any) -> dict[str, Any]:
@@ -52,6 +58,8 @@ class Lifecycle:
         kernel = await self.bridge.registry.connect(
             p.connection_file, startup_timeout=p.startup_timeout or self.bridge.settings.startup_timeout
         )
+        if p.uri is not None:
+            self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
 
     async def list_kernels(self, params: Any) -> list[dict[str, Any]]:
@@ -65,13 +73,22 @@ class Lifecycle:
             for k in self.bridge.registry.all()
         ]
 
-    async def shutdown_kernel(self, params: Any) -> None:
+    def _kernel(self, params: Any) -> Kernel:
         p = parse_params(KernelParams, params)
-        await self.bridge.registry.shutdown(p.kernel_id)
+        return self.bridge.registry.resolve(p.kernel_id, p.uri)
+
+    async def shutdown_kernel(self, params: Any) -> None:
+        await self.bridge.registry.shutdown(self._kernel(params).kernel_id)
+
+    async def interrupt_kernel(self, params: Any) -> None:
+        await self._kernel(params).interrupt()
+
+    async def restart_kernel(self, params: Any) -> dict[str, Any]:
+        kernel = await self.bridge.registry.restart(self._kernel(params).kernel_id)
+        return kernel.describe()
 
     async def kernel_info(self, params: Any) -> dict[str, Any]:
-        p = parse_params(KernelParams, params)
-        kernel = self.bridge.registry.get(p.kernel_id)
+        kernel = self._kernel(params)
         reply = await kernel.connection.request("shell", "kernel_info_request", {})
         return reply.content
 
@@ -85,5 +102,7 @@ class Lifecycle:
                 "jupyter/listKernels": self.list_kernels,
                 "jupyter/shutdownKernel": self.shutdown_kernel,
                 "jupyter/kernelInfo": self.kernel_info,
+                "jupyter/interruptKernel": self.interrupt_kernel,
+                "jupyter/restartKernel": self.restart_kernel,
             },
         )

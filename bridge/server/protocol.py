@@ -17,6 +17,7 @@ tests/unit/test_pygls_contract.py, which fails loudly if they move.
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import logging
 from collections.abc import Callable, Generator
@@ -53,6 +54,9 @@ class OutgoingQueue:
         self.pending_bytes = 0
         self._ready = trio.Event()
         self.closed = False
+        # called when the backlog falls below ``low_water`` (output sinks flush then)
+        self.drain_hooks: set[Callable[[], None]] = set()
+        self.low_water = 256 * 1024
 
     def write(self, data: bytes) -> None:
         if self.closed:
@@ -79,6 +83,9 @@ class OutgoingQueue:
             data = b"".join(chunks)
             await stream.send_all(data)
             self.pending_bytes -= len(data)
+            if self.drain_hooks and self.pending_bytes < self.low_water:
+                for hook in list(self.drain_hooks):
+                    hook()
 
 
 class TrioLanguageServerProtocol(LanguageServerProtocol):
@@ -88,6 +95,8 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
     def __init__(self, server: Any, converter: Any) -> None:
         super().__init__(server, converter)
         self._scopes: dict[MsgId, trio.CancelScope] = {}
+        self._cancel_hooks: dict[MsgId, Callable[[], None]] = {}
+        self._editor_ids = itertools.count(1)
         self.exit_requested = trio.Event()
 
     def attach(self, nursery: trio.Nursery, outgoing: OutgoingQueue) -> None:
@@ -135,7 +144,19 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             future.cancel()
         callback(future)
 
+    def on_cancel(self, msg_id: MsgId, hook: Callable[[], None] | None) -> None:
+        """Let a handler decide what ``$/cancelRequest`` means for it (an execute
+        interrupts the kernel and still answers) instead of being cancelled."""
+        if hook is None:
+            self._cancel_hooks.pop(msg_id, None)
+        else:
+            self._cancel_hooks[msg_id] = hook
+
     def _handle_cancel_notification(self, msg_id: MsgId) -> None:
+        hook = self._cancel_hooks.get(msg_id)
+        if hook is not None:
+            hook()
+            return
         scope = self._scopes.get(msg_id)
         if scope is None:
             log.debug("cancel for unknown or finished request %r", msg_id)
@@ -149,13 +170,17 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             return
         self.outgoing.write(frame(encode_json(data, default=self._serialize_message)))
 
-    def notify_fast(self, method: str, params: Any) -> None:
-        """A notification whose params are already plain JSON: no cattrs pass over them."""
-        self.outgoing.write(frame(encode_json({"jsonrpc": "2.0", "method": method, "params": params})))
+    def notify_fast(self, method: str, params: Any) -> int:
+        """A notification whose params are already plain JSON: no cattrs pass over them.
+        Returns the bytes queued."""
+        data = frame(encode_json({"jsonrpc": "2.0", "method": method, "params": params}))
+        self.outgoing.write(data)
+        return len(data)
 
     async def request_editor(self, method: str, params: Any) -> Any:
         """Send a request to the editor and wait for its answer (raises its error)."""
-        future = self.send_request(method, params)
+        msg_id = f"kb-{next(self._editor_ids)}"
+        future = self.send_request(method, params, msg_id=msg_id)
         done = trio.Event()
         future.add_done_callback(lambda _: done.set())  # resolved on this thread by _handle_response
         try:
@@ -163,6 +188,8 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         finally:
             if not future.done():
                 future.cancel()
+                self._request_futures.pop(msg_id, None)
+                self.notify_fast("$/cancelRequest", {"id": msg_id})
         return future.result()
 
     # -- lifecycle ----------------------------------------------------------------

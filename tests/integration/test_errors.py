@@ -166,7 +166,11 @@ async def test_kernel_dying_fails_pending_requests_and_bridge_lives_on(bridge: B
     for err in results:
         assert isinstance(err, RpcError) and err.code == -32011
         assert "died (exit code 7)" in err.message
-    await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"] == {"kernelId": kernel, "executionState": "dead"})
+    dead = await bridge.wait_for(
+        lambda n: n["method"] == "jupyter/status" and n["params"]["kernelId"] == kernel and n["params"]["executionState"] == "dead"
+    )
+    assert dead["params"]["exitCode"] == 7
+    assert "exit code 7" in dead["params"]["reason"]
     with pytest.raises(RpcError) as info:
         await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "1"})
     assert info.value.code == -32011

@@ -102,7 +102,7 @@ async def test_shutdown_kernel_stops_its_process_and_reports_dead(bridge: Bridge
     assert await wait_dead(pid)
     assert await bridge.request("jupyter/listKernels") == []
     await bridge.wait_for(
-        lambda n: n["method"] == "jupyter/status" and n["params"] == {"kernelId": kernel, "executionState": "dead"}
+        lambda n: n["method"] == "jupyter/status" and n["params"]["kernelId"] == kernel and n["params"]["executionState"] == "dead"
     )
 
 

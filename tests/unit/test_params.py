@@ -23,7 +23,7 @@ def test_valid_params_with_defaults() -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"code": "1"}, "kernelId"),
+        ({"kernelId": "k"}, "code"),
         ({"kernelId": 3, "code": "1"}, "kernelId"),
         ({"kernelId": "k", "code": None}, "code"),
         ({"kernelId": "k", "code": "1", "silent": "yes"}, "silent"),
