@@ -1,13 +1,16 @@
 """The Vim adapter (editors/vim) in real Vim, against the real bridge and a real ipykernel.
 
-Each test runs one Vim (silent Ex mode; see tests/editors/vim/harness.py) whose body is
-written inline below: it drives the plugin through its commands and mappings, waits for
-callbacks, and records buffer lines, text properties and popups in ``t.out``.
+Most tests run one Vim in silent Ex mode (tests/editors/vim/harness.py): the Vim9 body
+written inline drives the plugin through its commands and mappings, waits for callbacks
+(``t.Wait``), and records buffer lines, virtual text marks and popups in ``t.out`` for
+the assertions. The last ones run Vim in a real terminal (tmux) and read the screen.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,21 +52,29 @@ def test_start_binds_the_buffer_to_a_kernel(tmp_path: Path) -> None:
 def test_unknown_kernelspec_is_reported_and_nothing_is_bound(tmp_path: Path) -> None:
     run = run_vim(tmp_path, """
         JupyterStart no-such-kernel
-        t.Wait(() => jupyter#Status() == '', 'the start to fail')
-        t.Wait(() => !empty(filter(split(execute('messages'), "\\n"), (_, m) => m =~ 'cannot start')), 'the error')
+        t.out.error = t.WaitMessage('cannot start')
         t.out.kernel = jupyter#Kernel()
     """)
     assert run["kernel"] == {}
-    errors = [m for m in run.messages if "cannot start the kernel" in m]
-    assert len(errors) == 1 and "no-such-kernel" in errors[0] and "python3" in errors[0], run.messages
+    assert run["error"].startswith("jupyter: cannot start the kernel: ")
+    assert "no-such-kernel" in run["error"] and "python3" in run["error"] and "(-32013)" in run["error"]
+
+
+def test_connecting_to_a_missing_connection_file_says_so(tmp_path: Path) -> None:
+    run = run_vim(tmp_path, """
+        JupyterConnect no-such-kernel.json
+        t.out.error = t.WaitMessage('cannot connect')
+        t.out.kernel = jupyter#Kernel()
+    """)
+    assert run["kernel"] == {}
+    assert run["error"].startswith("jupyter: cannot connect: ")
+    assert "no-such-kernel.json" in run["error"] and "(-32014)" in run["error"]
 
 
 def test_visual_selection_inside_a_function_is_dedented_and_shows_print_and_result(tmp_path: Path) -> None:
     write(tmp_path, "sel.py", 'def g():\n    x = 41\n    print("inside", x)\n    x + 1\n')
     run = run_vim(tmp_path, """
-        edit sel.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('sel.py')
         execute "normal 2GVjj\\<Plug>(JupyterRunSelection)"
         t.out.results = t.WaitResults('the run')
         t.out.props = prop_list(1, {end_lnum: -1})
@@ -83,9 +94,7 @@ def test_visual_selection_inside_a_function_is_dedented_and_shows_print_and_resu
 def test_characterwise_selection_sends_exactly_the_selected_text(tmp_path: Path) -> None:
     write(tmp_path, "chars.py", 'y = len("héllo") * 2  # a comment\n')
     run = run_vim(tmp_path, """
-        edit chars.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('chars.py')
         # from `len` to the `2` before the comment
         execute "normal 0fl" .. "v" .. "f2\\<Plug>(JupyterRunSelection)"
         t.out.results = t.WaitResults('the run')
@@ -98,9 +107,7 @@ def test_characterwise_selection_sends_exactly_the_selected_text(tmp_path: Path)
 def test_run_cell_runs_the_cell_under_the_cursor_only(tmp_path: Path) -> None:
     write(tmp_path, "cells.py", "# %% first\na = 1\n# %% second\nb = a + 41\nb\n\n# %% third\nc = 0\n")
     run = run_vim(tmp_path, """
-        edit cells.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('cells.py')
         :2
         JupyterRunCell
         t.WaitResults('the first cell')
@@ -120,9 +127,7 @@ def test_run_cell_runs_the_cell_under_the_cursor_only(tmp_path: Path) -> None:
 def test_an_error_shows_its_traceback_without_ansi_and_inline(tmp_path: Path) -> None:
     write(tmp_path, "err.py", "def f():\n    return 1 / 0\n\nf()\n")
     run = run_vim(tmp_path, """
-        edit err.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('err.py')
         JupyterRunFile
         t.out.results = t.WaitResults('the run')
         t.out.output = t.OutputLines()
@@ -140,9 +145,7 @@ def test_busy_is_shown_while_a_run_is_going(tmp_path: Path) -> None:
     flag = tmp_path / "go"
     write(tmp_path, "busy.py", f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\n'done'\n")
     run = run_vim(tmp_path, f"""
-        edit busy.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('busy.py')
         JupyterRunFile
         t.Wait(() => jupyter#Status() == 'python3: busy', 'busy')
         t.out.busy = jupyter#Status()
@@ -173,9 +176,7 @@ def test_rich_output_without_text_is_named(tmp_path: Path) -> None:
     write(tmp_path, "rich.py", "from IPython.display import display\n"
           f"display({{'image/png': {png_base64(640, 480)!r}}}, raw=True)\n")
     run = run_vim(tmp_path, """
-        edit rich.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('rich.py')
         JupyterRunFile
         t.out.results = t.WaitResults('the run')
         t.out.output = t.OutputLines()
@@ -184,11 +185,64 @@ def test_rich_output_without_text_is_named(tmp_path: Path) -> None:
     assert run["results"] == [{"lnum": 2, "type": "jupyter_result", "text": "=> <image/png 640x480>"}]
 
 
+def test_progress_output_rewrites_its_line_and_clear_output_clears_the_run(tmp_path: Path) -> None:
+    write(tmp_path, "progress.py", "\n".join([
+        "import time",
+        "for p in (10, 50, 100): print(f'\\r{p}%', end='', flush=True); time.sleep(0.01)",
+        "print(' done')",
+        "from IPython.display import clear_output",
+        "print('old'); clear_output(); print('new')",
+        "print('a'); clear_output(wait=True); print('b')",
+    ]) + "\n")
+    run = run_vim(tmp_path, """
+        t.Start('progress.py')
+        :1,3JupyterRun
+        t.WaitResults('the progress bar')
+        :4,5JupyterRun
+        t.WaitResults('clear_output', 2)
+        :6JupyterRun
+        t.WaitResults('clear_output(wait=True)', 3)
+        t.out.output = t.OutputLines()
+    """)
+    outputs = [line for line in run["output"] if not line.startswith(("In [", "   ...:", "-- "))]
+    assert outputs == ["100% done", "new", "b"]
+
+
+def test_a_flood_of_output_arrives_whole_and_in_order(tmp_path: Path) -> None:
+    write(tmp_path, "flood.py", "for i in range(200_000):\n    print(i)\n'done'\n")
+    run = run_vim(tmp_path, """
+        t.Start('flood.py')
+        JupyterRunFile
+        t.out.results = t.WaitResults('the flood')
+        var lines = t.OutputLines()
+        t.out.printed = lines[4 : -2]
+        t.out.last = lines[-1]
+    """)
+    assert run["printed"] == [str(i) for i in range(200_000)]
+    assert run["last"] == "Out[1]: 'done'"
+    assert run["results"] == [{"lnum": 3, "type": "jupyter_result", "text": "=> 'done'"}]
+
+
+def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "limit.py", "for i in range(200_000):\n    print(i)\n")
+    run = run_vim(tmp_path, """
+        g:jupyter_output_limit = 100000
+        t.Start('limit.py')
+        JupyterRunFile
+        t.out.results = t.WaitResults('the flood')
+        t.out.output = t.OutputLines()
+    """)
+    note = run["output"][-1]
+    assert note.startswith("-- output limit: ") and "bytes in" in note and "left out" in note, run["output"]
+    assert len(run["output"]) < 1000, len(run["output"])
+    assert run["results"] == [
+        {"lnum": 2, "type": "jupyter_result", "text": "=> output limit reached (see the output window)"}
+    ]
+
+
 def test_omnifunc_completes_from_the_live_kernel(tmp_path: Path) -> None:
     run = run_vim(tmp_path, """
-        edit comp.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('comp.py')
         set virtualedit=onemore
         setline(1, 'import o')
         cursor(1, 9)
@@ -207,9 +261,7 @@ def test_omnifunc_completes_from_the_live_kernel(tmp_path: Path) -> None:
 def test_inspect_shows_the_docstring_in_a_popup(tmp_path: Path) -> None:
     write(tmp_path, "insp.py", "print(1)\n")
     run = run_vim(tmp_path, """
-        edit insp.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('insp.py')
         cursor(1, 3)
         normal K
         t.Wait(() => !empty(popup_list()), 'the popup')
@@ -224,9 +276,7 @@ def test_inspect_shows_the_docstring_in_a_popup(tmp_path: Path) -> None:
 def test_input_and_getpass_are_answered_in_vim(tmp_path: Path) -> None:
     write(tmp_path, "ask.py", 'name = input("Name: ")\nimport getpass; secret = getpass.getpass("Secret: ")\nname.upper(), len(secret)\n')
     run = run_vim(tmp_path, """
-        edit ask.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('ask.py')
         # typed ahead: input() and inputsecret() in Vim read them as the user's answers
         feedkeys("Ada\\<CR>", 't')
         :1JupyterRun
@@ -246,9 +296,7 @@ def test_input_and_getpass_are_answered_in_vim(tmp_path: Path) -> None:
 def test_interrupt_stops_a_running_loop(tmp_path: Path) -> None:
     write(tmp_path, "loop.py", 'print("looping", flush=True)\nwhile True:\n    pass\n')
     run = run_vim(tmp_path, """
-        edit loop.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('loop.py')
         JupyterRunFile
         t.Wait(() => index(t.OutputLines(), 'looping') >= 0, 'the loop to run')
         JupyterInterrupt
@@ -266,9 +314,7 @@ def test_interrupt_stops_a_running_loop(tmp_path: Path) -> None:
 def test_restart_keeps_the_binding_and_forgets_the_state(tmp_path: Path) -> None:
     write(tmp_path, "restart.py", "x = 1\n'x' in dir()\n")
     run = run_vim(tmp_path, """
-        edit restart.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('restart.py')
         t.out.before = jupyter#Kernel().id
         :1JupyterRun
         t.WaitResults('x = 1')
@@ -292,9 +338,7 @@ def test_restart_keeps_the_binding_and_forgets_the_state(tmp_path: Path) -> None
 def test_the_kernel_is_still_there_after_the_user_pauses(tmp_path: Path) -> None:
     write(tmp_path, "pause.py", "1 + 1\n")
     run = run_vim(tmp_path, """
-        edit pause.py
-        JupyterStart
-        t.WaitStarted()
+        t.Start('pause.py')
         sleep 12
         :1JupyterRun
         t.out.results = t.WaitResults('the run')
@@ -307,9 +351,7 @@ def test_the_kernel_is_still_there_after_the_user_pauses(tmp_path: Path) -> None
 def kernel_pid_body(filename: str) -> str:
     """Vim lines that run `os.getpid()` in the buffer's kernel and record it."""
     return f"""
-        edit {filename}
-        JupyterStart
-        t.WaitStarted()
+        t.Start('{filename}')
         :1JupyterRun
         t.out.kernel_pid = str2nr(matchstr(t.WaitResults('getpid')[0].text, '\\d\\+'))
     """
@@ -338,6 +380,24 @@ def test_no_kernel_is_left_after_quitting_vim(tmp_path: Path) -> None:
     assert run["kernel_pid"] > 0 and run["bridge_pid"] > 0
     wait_gone(run["bridge_pid"], "the bridge")
     wait_gone(run["kernel_pid"], "the kernel")
+
+
+def test_when_the_bridge_dies_vim_says_so_and_the_next_run_starts_afresh(tmp_path: Path) -> None:
+    write(tmp_path, "crash.py", "1 + 1\n")
+    run = run_vim(tmp_path, """
+        t.Start('crash.py')
+        var pid = jupyter#BridgePid()
+        system('kill -KILL ' .. pid)
+        t.out.message = t.WaitMessage('the bridge exited')
+        t.out.status = jupyter#Status()
+        :1JupyterRun
+        t.out.results = t.WaitResults('a run with a new bridge')
+        t.out.new_bridge = jupyter#BridgePid() != pid
+    """)
+    assert run["message"] == "jupyter: the bridge exited (status -1)"  # -1: killed by a signal
+    assert run["status"] == ""  # the buffer lost its kernel
+    assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 2"}]
+    assert run["new_bridge"] is True
 
 
 def test_outputs_of_other_clients_of_a_connected_kernel_are_shown_marked(tmp_path: Path) -> None:
@@ -381,13 +441,25 @@ def test_outputs_of_other_clients_of_a_connected_kernel_are_shown_marked(tmp_pat
         km.shutdown_kernel(now=True)
 
 
-def terminal_vimrc(tmp_path: Path) -> Path:
-    return write(tmp_path, "vimrc", "\n".join([
+@contextmanager
+def vim_in_terminal(tmp_path: Path, filename: str) -> Iterator[Tmux]:
+    """Vim (with the plugin, and the kernel's state in the statusline) editing
+    ``filename`` in a tmux pane; quits it with :qa! at the end."""
+    vimrc = write(tmp_path, "vimrc", "\n".join([
         "let &runtimepath = $KB_VIM_PLUGIN . ',' . &runtimepath",
         "runtime plugin/jupyter.vim",
         "let g:jupyter_bridge_cmd = [$KB_BRIDGE]",
         "set noswapfile laststatus=2 statusline=%f\\ [%{jupyter#Status()}]",
     ]))
+    term = Tmux(tmp_path)
+    try:
+        term.start_vim("-u", str(vimrc), str(tmp_path / filename))
+        term.wait_screen(lambda s: filename in s, "Vim")
+        yield term
+        term.keys(":qa!", "Enter")
+        wait_until(lambda: not term.running(), "Vim to quit")
+    finally:
+        term.kill()
 
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -396,10 +468,7 @@ needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 @needs_tmux
 def test_in_a_real_terminal_the_user_sees_results_answers_prompts_and_completes(tmp_path: Path) -> None:
     write(tmp_path, "screen.py", "x = 6 * 7\nx\nname = input('Name: ')\nname.upper()\n")
-    term = Tmux(tmp_path)
-    try:
-        term.start_vim("-u", str(terminal_vimrc(tmp_path)), str(tmp_path / "screen.py"))
-        term.wait_screen(lambda s: "screen.py" in s, "Vim")
+    with vim_in_terminal(tmp_path, "screen.py") as term:
         term.keys(":JupyterStart", "Enter")
         term.wait_screen(lambda s: "screen.py [python3: idle]" in s, "the kernel in the statusline")
 
@@ -421,105 +490,13 @@ def test_in_a_real_terminal_the_user_sees_results_answers_prompts_and_completes(
         term.wait_screen(lambda s: "import itertools" in s, "the completion")
         term.keys("Escape")
 
-        term.keys(":qa!", "Enter")
-        wait_until(lambda: not term.running(), "Vim to quit")
-    finally:
-        term.kill()
-
-
-def test_a_flood_of_output_arrives_whole_and_in_order(tmp_path: Path) -> None:
-    write(tmp_path, "flood.py", "for i in range(200_000):\n    print(i)\n'done'\n")
-    run = run_vim(tmp_path, """
-        edit flood.py
-        JupyterStart
-        t.WaitStarted()
-        JupyterRunFile
-        t.out.results = t.WaitResults('the flood')
-        var lines = t.OutputLines()
-        t.out.printed = lines[4 : -2]
-        t.out.last = lines[-1]
-    """)
-    assert run["printed"] == [str(i) for i in range(200_000)]
-    assert run["last"] == "Out[1]: 'done'"
-    assert run["results"] == [{"lnum": 3, "type": "jupyter_result", "text": "=> 'done'"}]
-
-
-def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
-    write(tmp_path, "limit.py", "for i in range(200_000):\n    print(i)\n")
-    run = run_vim(tmp_path, """
-        g:jupyter_output_limit = 100000
-        edit limit.py
-        JupyterStart
-        t.WaitStarted()
-        JupyterRunFile
-        t.out.results = t.WaitResults('the flood')
-        t.out.output = t.OutputLines()
-    """)
-    note = run["output"][-1]
-    assert note.startswith("-- output limit: ") and "bytes in" in note and "left out" in note, run["output"]
-    assert len(run["output"]) < 1000, len(run["output"])
-    assert run["results"] == [
-        {"lnum": 2, "type": "jupyter_result", "text": "=> output limit reached (see the output window)"}
-    ]
-
 
 @needs_tmux
 def test_in_a_real_terminal_escaping_a_kernel_prompt_interrupts_the_kernel(tmp_path: Path) -> None:
     write(tmp_path, "esc.py", "input('Name: ')\n")
-    term = Tmux(tmp_path)
-    try:
-        term.start_vim("-u", str(terminal_vimrc(tmp_path)), str(tmp_path / "esc.py"))
-        term.wait_screen(lambda s: "esc.py" in s, "Vim")
+    with vim_in_terminal(tmp_path, "esc.py") as term:
         term.keys(":JupyterRun", "Enter")
         term.wait_screen(lambda s: s.splitlines()[-1].startswith("Name:"), "the kernel's prompt")
         term.keys("Escape")
         screen = term.wait_screen(lambda s: "!! KeyboardInterrupt" in s, "the interrupted run")
         assert screen.splitlines()[0] == "input('Name: ')  !! KeyboardInterrupt: Interrupted by user"
-        term.keys(":qa!", "Enter")
-        wait_until(lambda: not term.running(), "Vim to quit")
-    finally:
-        term.kill()
-
-
-def test_when_the_bridge_dies_vim_says_so_and_the_next_run_starts_afresh(tmp_path: Path) -> None:
-    write(tmp_path, "crash.py", "1 + 1\n")
-    run = run_vim(tmp_path, """
-        edit crash.py
-        JupyterStart
-        t.WaitStarted()
-        var pid = jupyter#BridgePid()
-        system('kill -KILL ' .. pid)
-        t.Wait(() => jupyter#Status() == '', 'the buffer to be unbound')
-        t.out.message = split(execute('messages'), "\\n")[-1]
-        :1JupyterRun
-        t.out.results = t.WaitResults('a run with a new bridge')
-        t.out.new_bridge = jupyter#BridgePid() != pid
-    """)
-    assert run["message"] == "jupyter: the bridge exited (status -1)"  # -1: killed by a signal
-    assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 2"}]
-    assert run["new_bridge"] is True
-
-
-def test_progress_output_rewrites_its_line_and_clear_output_clears_the_run(tmp_path: Path) -> None:
-    write(tmp_path, "progress.py", "\n".join([
-        "import time",
-        "for p in (10, 50, 100): print(f'\\r{p}%', end='', flush=True); time.sleep(0.01)",
-        "print(' done')",
-        "from IPython.display import clear_output",
-        "print('old'); clear_output(); print('new')",
-        "print('a'); clear_output(wait=True); print('b')",
-    ]) + "\n")
-    run = run_vim(tmp_path, """
-        edit progress.py
-        JupyterStart
-        t.WaitStarted()
-        :1,3JupyterRun
-        t.WaitResults('the progress bar')
-        :4,5JupyterRun
-        t.WaitResults('clear_output', 2)
-        :6JupyterRun
-        t.WaitResults('clear_output(wait=True)', 3)
-        t.out.output = t.OutputLines()
-    """)
-    outputs = [line for line in run["output"] if not line.startswith(("In [", "   ...:", "-- "))]
-    assert outputs == ["100% done", "new", "b"]

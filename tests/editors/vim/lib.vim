@@ -53,3 +53,17 @@ export def Run(Body: func())
   writefile([json_encode(out)], $KB_VIM_OUT)
   qa!
 enddef
+
+# Edits `file` and starts its kernel (:JupyterStart), waiting until it is ready.
+export def Start(file: string)
+  execute 'edit ' .. fnameescape(file)
+  JupyterStart
+  WaitStarted()
+enddef
+
+# The last message matching `pattern`, once there is one.
+export def WaitMessage(pattern: string): string
+  var Matching = () => filter(split(execute('messages'), "\n"), (_, m) => m =~ pattern)
+  Wait(() => !empty(Matching()), 'a message matching ' .. pattern)
+  return Matching()[-1]
+enddef
