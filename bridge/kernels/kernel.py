@@ -161,8 +161,8 @@ class Kernel:
             )
         except OSError as exc:
             raise KernelStartFailed(f"cannot start kernel {self.kernel_name!r} ({argv[0]}): {exc}") from None
-        nursery.start_soon(self.process.drain, self.process.process.stdout, "stdout")
-        nursery.start_soon(self.process.drain, self.process.process.stderr, "stderr")
+        nursery.start_soon(self.process.drain, self.process.stdout, "stdout")
+        nursery.start_soon(self.process.drain, self.process.stderr, "stderr")
         nursery.start_soon(self._watch_process)
         return self.process.exited
 

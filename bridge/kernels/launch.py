@@ -120,47 +120,67 @@ def _parent_death_hook() -> Callable[[], None] | None:
 
 
 class KernelProcess:
-    """A started kernel process: its output drained, its exit observable."""
+    """A started kernel process: its output drained, its exit observable.
 
-    def __init__(self, process: trio.Process, argv: list[str]) -> None:
-        self.process = process
+    Spawned with ``subprocess.Popen`` on the trio thread itself, not through
+    ``trio.lowlevel.open_process``: that forks from a worker thread, and Linux delivers
+    the parent-death signal when the *thread* that forked exits — trio's idle worker
+    threads exit after a few seconds, which would SIGKILL a healthy kernel. Its exit is
+    awaited on a pidfd (Linux), else by polling.
+    """
+
+    def __init__(self, popen: subprocess.Popen[bytes], argv: list[str]) -> None:
+        self.popen = popen
         self.argv = argv
         self._stderr_tail: deque[bytes] = deque()
         self._tail_bytes = 0
         self.exited = trio.Event()
+        self.stdout = _fd_stream(popen.stdout)
+        self.stderr = _fd_stream(popen.stderr)
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return self.popen.pid
 
     @property
     def returncode(self) -> int | None:
-        return self.process.returncode
+        return self.popen.returncode
 
     def stderr_tail(self) -> str:
         return b"".join(self._stderr_tail).decode("utf-8", "replace")
 
-    async def drain(self, stream: trio.abc.ReceiveStream | None, name: str) -> None:
+    async def drain(self, stream: trio.lowlevel.FdStream, name: str) -> None:
         """Read the kernel's stdout/stderr to EOF, keeping a bounded tail for error messages."""
-        if stream is None:
-            return
-        while True:
-            try:
-                chunk = await stream.receive_some(65536)
-            except (trio.ClosedResourceError, trio.BrokenResourceError):
-                return
-            if not chunk:
-                return
-            log.debug("kernel %d %s: %s", self.pid, name, chunk.decode("utf-8", "replace").rstrip())
-            self._stderr_tail.append(chunk)
-            self._tail_bytes += len(chunk)
-            while self._tail_bytes > STDERR_TAIL_BYTES and len(self._stderr_tail) > 1:
-                self._tail_bytes -= len(self._stderr_tail.popleft())
+        async with stream:
+            while True:
+                try:
+                    chunk = await stream.receive_some(65536)
+                except (trio.ClosedResourceError, trio.BrokenResourceError):
+                    return
+                if not chunk:
+                    return
+                log.debug("kernel %d %s: %s", self.pid, name, chunk.decode("utf-8", "replace").rstrip())
+                self._stderr_tail.append(chunk)
+                self._tail_bytes += len(chunk)
+                while self._tail_bytes > STDERR_TAIL_BYTES and len(self._stderr_tail) > 1:
+                    self._tail_bytes -= len(self._stderr_tail.popleft())
 
     async def wait(self) -> int:
-        code = await self.process.wait()
+        try:
+            pidfd = os.pidfd_open(self.popen.pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        try:
+            if pidfd is not None:
+                await trio.lowlevel.wait_readable(pidfd)
+            while self.popen.poll() is None:
+                await trio.sleep(0.05)
+        finally:
+            if pidfd is not None:
+                trio.lowlevel.notify_closing(pidfd)
+                os.close(pidfd)
         self.exited.set()
-        return code
+        return self.popen.returncode
 
     def signal_group(self, sig: int, *, leftovers: bool = False) -> None:
         """Signal the kernel's process group (its children too); quiet if already gone.
@@ -168,22 +188,28 @@ class KernelProcess:
         With ``leftovers``, signal the group even after the kernel itself exited: children
         it left behind still carry its process-group id (Linux does not reuse a pid while
         a group of that id exists)."""
-        if self.process.returncode is not None and not leftovers:
+        if self.popen.returncode is not None and not leftovers:
             return
         try:
-            os.killpg(self.process.pid, sig)
+            os.killpg(self.popen.pid, sig)
         except ProcessLookupError:
             pass
         except PermissionError:
-            self.process.send_signal(sig)
+            if self.popen.returncode is None:
+                self.popen.send_signal(sig)
+
+
+def _fd_stream(pipe: Any) -> trio.lowlevel.FdStream:
+    stream = trio.lowlevel.FdStream(os.dup(pipe.fileno()))
+    pipe.close()
+    return stream
 
 
 async def start_process(argv: list[str], *, cwd: str | None, env: dict[str, str]) -> KernelProcess:
     full_env = dict(os.environ)
     full_env.update(env)
     full_env["JPY_PARENT_PID"] = str(os.getpid())
-    preexec = _parent_death_hook()
-    process = await trio.lowlevel.open_process(
+    popen = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -191,6 +217,7 @@ async def start_process(argv: list[str], *, cwd: str | None, env: dict[str, str]
         cwd=cwd,
         env=full_env,
         start_new_session=True,
-        preexec_fn=preexec,
+        preexec_fn=_parent_death_hook(),
     )
-    return KernelProcess(process, argv)
+    await trio.lowlevel.checkpoint()
+    return KernelProcess(popen, argv)
