@@ -7,9 +7,7 @@ import * as vscode from 'vscode';
 import {
   LanguageClient,
   type LanguageClientOptions,
-  type Message,
   type MessageTransports,
-  type MessageWriter,
   type ServerOptions,
   type StaticFeature,
   type FeatureState,
@@ -19,45 +17,13 @@ import {
   type Middleware,
 } from 'vscode-languageclient/node';
 import { brokenBridgeMessage } from './bridgeCommand';
+import { TrackingWriter, type IdCallback } from './tracking';
 
 export interface BridgeLaunch {
   command: string;
   args: string[];
   cwd: string | undefined;
   initializationOptions: Record<string, unknown>;
-}
-
-type IdCallback = (id: number | string) => void;
-
-/** A MessageWriter that reports the JSON-RPC id given to chosen requests (by params identity). */
-class TrackingWriter implements MessageWriter {
-  constructor(
-    private readonly inner: MessageWriter,
-    private readonly pending: WeakMap<object, IdCallback>,
-  ) {}
-  get onError() {
-    return this.inner.onError;
-  }
-  get onClose() {
-    return this.inner.onClose;
-  }
-  write(msg: Message): Promise<void> {
-    const request = msg as Message & { id?: number | string; method?: string; params?: unknown };
-    if (request.id !== undefined && request.method && request.params && typeof request.params === 'object') {
-      const callback = this.pending.get(request.params as object);
-      if (callback) {
-        this.pending.delete(request.params as object);
-        callback(request.id);
-      }
-    }
-    return this.inner.write(msg);
-  }
-  end(): void {
-    this.inner.end();
-  }
-  dispose(): void {
-    this.inner.dispose();
-  }
 }
 
 class TrackingLanguageClient extends LanguageClient {

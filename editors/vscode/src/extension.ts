@@ -275,6 +275,9 @@ class Controller implements vscode.Disposable {
 
   private onStatus(params: StatusParams): void {
     if (!this.kernels.get(params.kernelId)) return;
+    if (params.executionState === 'dead' || params.executionState === 'restarting') {
+      this.log.appendLine(`[kernel] ${params.kernelId} ${params.executionState}${params.reason ? `: ${params.reason}` : ''}`);
+    }
     this.kernels.setState(params.kernelId, params.executionState, params.reason);
     if (params.executionState === 'dead' && !this.stopping.has(params.kernelId)) {
       const kernel = this.kernels.get(params.kernelId)!;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Run } from './runs';
-import { runView, type FromView, type RunView, type ToView } from './viewModel';
+import { contentSecurityPolicy, runView, type FromView, type RunView, type ToView } from './viewModel';
 
 export class OutputView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -113,13 +113,7 @@ export class OutputView implements vscode.Disposable {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'output.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
+    const csp = contentSecurityPolicy(webview.cspSource, nonce);
     return `<!DOCTYPE html>
 <html lang="en">
 <head>

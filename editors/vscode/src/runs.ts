@@ -18,7 +18,8 @@ export type OutputItem =
     }
   | { kind: 'notice'; text: string; file?: string | null };
 
-export type RunState = 'queued' | 'running' | 'ok' | 'error' | 'aborted' | 'failed';
+/** `external`: output the kernel sent for no run of ours (another client's, or a late one). */
+export type RunState = 'queued' | 'running' | 'ok' | 'error' | 'aborted' | 'failed' | 'external';
 
 export interface RunSource {
   /** Document URI (as VS Code prints it) and line of the inline result. */
@@ -339,15 +340,16 @@ export class RunStore {
       if (params.msgType === 'execute_input') {
         const code = String(params.content.code ?? '');
         const added = this.add(params.kernelId, code, undefined, params.origin === 'self' ? 'late output' : 'another client');
-        added.run.state = 'running';
+        added.run.state = 'external';
+        if (typeof params.content.execution_count === 'number') added.run.executionCount = params.content.execution_count;
         this.otherClient.set(key, added.run);
         return { changed: [added.run], evicted: added.evicted };
       }
       run = this.otherClient.get(key);
       if (!run || !this.runs.includes(run)) {
-        const added = this.add(params.kernelId, '', undefined, params.origin === 'self' ? 'late output' : 'another client');
+        const added = this.add(params.kernelId, '', undefined, params.origin === 'self' ? 'late output' : 'output not from a run');
         run = added.run;
-        run.state = 'running';
+        run.state = 'external';
         evicted = added.evicted;
         this.otherClient.set(key, run);
       }

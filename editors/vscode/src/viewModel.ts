@@ -57,3 +57,14 @@ export const MIME_ORDER = [
 export function pickMime(data: Record<string, unknown>): string | undefined {
   return MIME_ORDER.find((m) => m in data) ?? Object.keys(data).find((m) => m.startsWith('text/'));
 }
+
+/** The output view's Content-Security-Policy: nothing remote, scripts only by nonce, images inline. */
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource} data:`,
+    `style-src ${cspSource}`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+}

@@ -56,7 +56,7 @@ function renderRun(run: RunView): void {
   }
   section.dataset.state = run.state;
   const header = el('header');
-  const count = run.executionCount !== null ? `[${run.executionCount}]` : run.state === 'queued' ? '[ ]' : '[*]';
+  const count = run.executionCount !== null ? `[${run.executionCount}]` : run.state === 'running' ? '[*]' : '[ ]';
   header.append(el('span', 'count', count), el('span', 'title', `${run.title} · ${run.kernel}`), el('span', `state state-${run.state}`, run.state));
   const code = el('pre', 'code', run.code);
   const outputs = el('div', 'outputs');

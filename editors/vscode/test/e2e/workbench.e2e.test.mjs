@@ -1,0 +1,391 @@
+// End-to-end: the packaged extension in a real VS Code workbench (code-server + chromium),
+// driving the real kernel-bridge and a real ipykernel. One workbench for the whole file;
+// the tests run in order and each states what a user sees.
+//
+// Run through tests/editors/test_vscode.py (bash scripts/test.sh), or directly:
+//   npm run package && KB_BRIDGE=/path/to/kernel-bridge npm run test:e2e
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXTENSION_DIR, Workbench, until } from './workbench.mjs';
+
+const VSIX = process.env.KB_VSIX || path.join(EXTENSION_DIR, 'kernel-bridge.vsix');
+const BRIDGE = process.env.KB_BRIDGE || '';
+const PYTHON = process.env.KB_PYTHON || (BRIDGE ? path.join(path.dirname(BRIDGE), 'python') : 'python3');
+const TEST_TIMEOUT = 180_000; // a hang guard per test, not a speed requirement
+
+const FIRST = [
+  'print(1+1)',
+  'import time; time.sleep(3)',
+  'name = input("Name: "); print("hello", name)',
+  'import getpass; pw = getpass.getpass("Password: "); print(len(pw))',
+  'input("Cancel me: ")',
+  'print("after")',
+  'while True: pass',
+  "print('x' in globals())",
+  '',
+].join('\n');
+
+// A tiny PNG made with the standard library, so the test needs no plotting package.
+const MAKE_PNG = `import struct, zlib
+def _png(w=8, h=6):
+    raw = b"".join(b"\\x00" + bytes([200, 30, 30]) * w for _ in range(h))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))`;
+
+const CELLS = [
+  '# %% setup',
+  'x = 1',
+  'print("setup done")',
+  '# %% fails',
+  'y = 2',
+  '1 / 0',
+  '# %% image',
+  MAKE_PNG,
+  'from IPython.display import Image, display',
+  'display(Image(data=_png()))',
+  '',
+].join('\n');
+
+const RICH = [
+  'from IPython.display import HTML, Markdown, SVG, display, clear_output',
+  'display(Markdown("## Rich *markdown* output"))',
+  'display(HTML("<b id=\'kb-html\'>bold html</b><script>document.title = \'pwned\'</script>"))',
+  'display(SVG(\'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="blue"/></svg>\'))',
+  'handle = display("original display", display_id=True)',
+  'handle.update("updated display")',
+  'print("gone soon", flush=True)',
+  'clear_output()',
+  'print("\\x1b[32mkept green\\x1b[0m")',
+  '',
+].join('\n');
+
+let wb;
+
+/** Run `fn`; on failure, save a screenshot next to the error. */
+async function step(name, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    const shot = await wb?.screenshot(`failed-${name}`);
+    if (shot) err.message += `\n(screenshot: ${shot})`;
+    throw err;
+  }
+}
+
+async function runLine(line) {
+  await wb.gotoLine(line);
+  await wb.keyboard.press('Shift+Enter');
+}
+
+/** The last run in the output view (a Locator in the webview's frame). */
+async function lastRun() {
+  const frame = await wb.outputFrame();
+  return frame.locator('#runs .run').last();
+}
+
+async function statusIs(state, ms = 60000) {
+  return until(`status bar "${state}"`, async () => (await wb.statusText()).includes(state), ms);
+}
+
+describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () => {
+  before(async () => {
+    assert.ok(existsSync(VSIX), `${VSIX} is missing: run "npm run package" in editors/vscode`);
+    wb = new Workbench();
+    wb.writeFiles({ 'first.py': FIRST, 'cells.py': CELLS, 'rich.py': RICH });
+    await wb.start({
+      vsix: VSIX,
+      settings: {
+        ...(BRIDGE ? { 'kernelBridge.path': BRIDGE } : {}),
+        'editor.wordBasedSuggestions': 'off',
+      },
+    });
+    await wb.open('first.py');
+  });
+
+  after(async () => {
+    await wb?.close();
+  });
+
+  test('starts a kernel from the palette', { timeout: TEST_TIMEOUT }, () =>
+    step('start-kernel', async () => {
+      await until('the extension to show its status bar item', async () => (await wb.statusText()).includes('none'));
+      await wb.command('Kernel Bridge: Start Kernel');
+      const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Python 3 (ipykernel)' });
+      await pick.first().waitFor({ timeout: 60000 });
+      await wb.keyboard.press('Enter');
+      await statusIs('Python 3 (ipykernel): idle', 90000);
+    }));
+
+  test('runs a selected line and shows its result inline', { timeout: TEST_TIMEOUT }, () =>
+    step('run-line', async () => {
+      await wb.focusEditor();
+      await wb.selectLine(1);
+      await wb.keyboard.press('Shift+Enter');
+      const hit = await wb.inlineOn('print(1+1)', (t) => /→ 2$/.test(t), '"2"');
+      assert.equal(hit.text, '→ 2');
+      const run = await lastRun();
+      await until('the output view to show 2', async () => (await run.locator('.stream.stdout').textContent())?.trim() === '2');
+    }));
+
+  test('shows busy then idle in the status bar', { timeout: TEST_TIMEOUT }, () =>
+    step('busy-idle', async () => {
+      const seen = [];
+      const watch = (async () => {
+        const deadline = Date.now() + 60000;
+        while (Date.now() < deadline) {
+          const text = await wb.statusText();
+          const state = /: (\w+)$/.exec(text)?.[1];
+          if (state && seen[seen.length - 1] !== state) seen.push(state);
+          if (seen.includes('busy') && state === 'idle') return;
+          await sleep(50);
+        }
+      })();
+      await runLine(2);
+      await watch;
+      assert.ok(seen.includes('busy'), `status went ${seen.join(' → ')}`);
+      assert.equal(seen[seen.length - 1], 'idle', `status went ${seen.join(' → ')}`);
+      assert.ok(seen.lastIndexOf('busy') < seen.lastIndexOf('idle'));
+      await wb.inlineOn('import time; time.sleep(3)', (t) => t === '→ ✓', 'a check mark');
+    }));
+
+  test('runs a cell from its code lens; the error shows inline and in the output view', { timeout: TEST_TIMEOUT }, () =>
+    step('cell-error', async () => {
+      await wb.open('cells.py');
+      const lenses = wb.page.locator('.editor-group-container.active .codelens-decoration a', { hasText: /Run cell/i });
+      await until('three "Run cell" code lenses from the bridge', async () => (await lenses.count()) === 3, 60000);
+      // The second lens (by position) is the "# %% fails" cell's.
+      const boxes = [];
+      for (let i = 0; i < 3; i++) boxes.push({ i, y: (await lenses.nth(i).boundingBox()).y });
+      boxes.sort((a, b) => a.y - b.y);
+      await lenses.nth(boxes[1].i).click();
+      const hit = await wb.inlineOn('1 / 0', (t) => t.includes('ZeroDivisionError'), 'ZeroDivisionError');
+      assert.equal(hit.text, '→ ZeroDivisionError: division by zero');
+      assert.equal(hit.color, await wb.themeColour('errorForeground'), 'the inline error is in the error colour');
+      const run = await lastRun();
+      const error = run.locator('pre.output.error');
+      await error.waitFor({ timeout: 30000 });
+      const text = await error.textContent();
+      assert.match(text, /ZeroDivisionError/);
+      assert.doesNotMatch(text, /\x1b\[/, 'no raw ANSI escapes');
+      const coloured = await error.locator('span[class^="ansi-fg"]').count();
+      assert.ok(coloured > 0, 'ANSI colours of the traceback became styled spans');
+    }));
+
+  test('displays a PNG in the output view', { timeout: TEST_TIMEOUT }, () =>
+    step('png', async () => {
+      await wb.gotoLine(CELLS.split('\n').indexOf('# %% image') + 2);
+      await wb.keyboard.press('Control+Enter');
+      const frame = await wb.outputFrame();
+      const img = frame.locator('#runs .run').last().locator('img[src^="data:image/png;base64,"]');
+      await img.waitFor({ timeout: 60000 });
+      const size = await until('the PNG to decode', async () => {
+        const s = await img.evaluate((el) => (el.complete && el.naturalWidth ? [el.naturalWidth, el.naturalHeight] : null));
+        return s;
+      });
+      assert.deepEqual(size, [8, 6]);
+      await wb.inlineOn('display(Image(data=_png()))', (t) => t.includes('[image/png]'), '[image/png]');
+    }));
+
+  test('renders markdown, HTML and SVG, and honours update_display_data and clear_output', { timeout: TEST_TIMEOUT }, () =>
+    step('rich', async () => {
+      await wb.open('rich.py');
+      await wb.keyboard.press('Control+Alt+Enter');
+      const lastCode = 'print("\\x1b[32mkept green\\x1b[0m")';
+      await wb.inlineOn(lastCode, (t) => t.includes('kept green') && !t.includes('⋯'), '"kept green"');
+      const run = await lastRun();
+      // clear_output() removed everything displayed before it.
+      assert.equal(await run.locator('.outputs h2').count(), 0, 'clear_output removed the markdown');
+      assert.doesNotMatch(await run.locator('.outputs').textContent(), /gone soon/);
+      const kept = run.locator('.stream.stdout span.ansi-fg-2', { hasText: 'kept green' });
+      assert.equal(await kept.count(), 1, 'green ANSI text became a styled span');
+      // The same outputs without the clear, to see each renderer.
+      await wb.page.keyboard.press('Control+Home');
+      const noClear = RICH.split('\n').filter((l) => !l.startsWith('clear_output') && !l.includes('gone soon'));
+      await wb.page.keyboard.press('Control+A');
+      await wb.page.keyboard.press('Delete');
+      await wb.page.keyboard.insertText(noClear.join('\n'));
+      await wb.keyboard.press('Control+Alt+Enter');
+      await until('the second rich run to finish', async () => (await (await lastRun()).getAttribute('data-state')) === 'ok');
+      const again = await lastRun();
+      assert.equal((await again.locator('.markdown h2').textContent()).trim(), 'Rich markdown output');
+      assert.equal(await again.locator('.markdown h2 em').count(), 1);
+      assert.equal(await again.locator('.html b#kb-html').textContent(), 'bold html');
+      assert.equal(await again.locator('.html script').count(), 0, 'scripts in HTML output are not kept');
+      const frame = await wb.outputFrame();
+      assert.notEqual(await frame.evaluate(() => document.title), 'pwned', 'scripts in HTML output never run');
+      const svg = again.locator('img[src^="data:image/svg+xml"]');
+      assert.deepEqual(await svg.evaluate((el) => [el.naturalWidth, el.naturalHeight]), [20, 10]);
+      const text = await again.locator('.outputs').textContent();
+      assert.match(text, /updated display/);
+      assert.doesNotMatch(text, /original display/, 'update_display_data replaced the display');
+      await wb.page.keyboard.press('Control+Z');
+    }));
+
+  test('completes "import o" with os from the kernel', { timeout: TEST_TIMEOUT }, () =>
+    step('completion', async () => {
+      await wb.open('first.py');
+      await wb.keyboard.press('Control+End');
+      await wb.keyboard.type('import o');
+      const rows = wb.page.locator('.editor-widget.suggest-widget .monaco-list-row');
+      const labels = await until(
+        'completion items',
+        async () => {
+          await wb.keyboard.press('Control+Space');
+          await rows.first().waitFor({ timeout: 5000 });
+          const all = await rows.locator('.label-name').allTextContents();
+          return all.length ? all : undefined;
+        },
+        60000,
+        500,
+      );
+      assert.ok(labels.map((l) => l.trim()).includes('os'), `completions: ${labels.join(', ')}`);
+      await wb.keyboard.press('Escape');
+      await wb.keyboard.press('Control+Z');
+      await wb.keyboard.press('Escape');
+    }));
+
+  test('hover over print shows its docstring', { timeout: TEST_TIMEOUT }, () =>
+    step('hover', async () => {
+      const line = wb.page.locator('.editor-group-container.active .view-lines .view-line', { hasText: 'print(1+1)' }).first();
+      const word = line.locator('span', { hasText: /^print$/ }).last();
+      const hover = wb.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents');
+      const text = await until(
+        'a hover with the docstring of print',
+        async () => {
+          await wb.page.mouse.move(0, 0);
+          await word.hover();
+          await hover.first().waitFor({ timeout: 5000 });
+          const t = (await hover.allTextContents()).join('\n');
+          return /Prints the values to a stream/.test(t) ? t : undefined;
+        },
+        60000,
+        500,
+      );
+      assert.match(text, /Prints the values to a stream/);
+      await wb.page.mouse.move(0, 0);
+    }));
+
+  test('answers input() through the input box', { timeout: TEST_TIMEOUT }, () =>
+    step('input', async () => {
+      await wb.focusEditor();
+      await runLine(3);
+      const input = await wb.quickInput();
+      await until('the prompt "Name: "', async () => /Name:/.test(await wb.page.locator('.quick-input-widget').textContent()));
+      assert.equal(await input.getAttribute('type'), 'text');
+      await input.fill('Ada');
+      await wb.keyboard.press('Enter');
+      await wb.inlineOn('name = input("Name: "); print("hello", name)', (t) => t === '→ hello Ada', '"hello Ada"');
+    }));
+
+  test('hides getpass input and passes it on', { timeout: TEST_TIMEOUT }, () =>
+    step('getpass', async () => {
+      await runLine(4);
+      const input = await wb.quickInput();
+      await until('the prompt "Password: "', async () => /Password:/.test(await wb.page.locator('.quick-input-widget').textContent()));
+      assert.equal(await input.getAttribute('type'), 'password');
+      await input.fill('secret');
+      await wb.keyboard.press('Enter');
+      await wb.inlineOn('import getpass; pw = getpass.getpass("Password: "); print(len(pw))', (t) => t === '→ 6', '"6"');
+      assert.doesNotMatch(await (await lastRun()).textContent(), /secret/, 'the password is not shown');
+    }));
+
+  test('cancelling input leaves the kernel usable', { timeout: TEST_TIMEOUT }, () =>
+    step('input-cancel', async () => {
+      await runLine(5);
+      await wb.quickInput();
+      await until('the prompt "Cancel me: "', async () => /Cancel me:/.test(await wb.page.locator('.quick-input-widget').textContent()));
+      await wb.keyboard.press('Escape');
+      await wb.inlineOn('input("Cancel me: ")', (t) => !t.includes('⋯'), 'a finished run');
+      await wb.focusEditor();
+      await runLine(6);
+      await wb.inlineOn('print("after")', (t) => t === '→ after', '"after"');
+      await statusIs(': idle');
+    }));
+
+  test('interrupts while True', { timeout: TEST_TIMEOUT }, () =>
+    step('interrupt', async () => {
+      await runLine(7);
+      await statusIs(': busy');
+      await sleep(500); // let the loop start: the interrupt must stop running code, not a queued request
+      await wb.command('Kernel Bridge: Interrupt Kernel');
+      const hit = await wb.inlineOn('while True: pass', (t) => t.includes('KeyboardInterrupt'), 'KeyboardInterrupt');
+      assert.equal(hit.color, await wb.themeColour('errorForeground'));
+      await statusIs(': idle');
+    }));
+
+  test('restarts the kernel from the status bar', { timeout: TEST_TIMEOUT }, () =>
+    step('restart', async () => {
+      await wb.focusEditor();
+      await runLine(8);
+      await wb.inlineOn("print('x' in globals())", (t) => t === '→ True', '"True" (x was set by cells.py)');
+      await wb.statusItem().click();
+      const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Restart' }).first();
+      await row.waitFor({ timeout: 30000 });
+      await row.click();
+      await statusIs(': idle', 90000);
+      await wb.focusEditor();
+      await runLine(8);
+      await wb.inlineOn("print('x' in globals())", (t) => t === '→ False', '"False" after the restart');
+    }));
+
+  test('stops the kernel', { timeout: TEST_TIMEOUT }, () =>
+    step('stop', async () => {
+      await wb.command('Kernel Bridge: Stop Kernel');
+      await statusIs('Kernel: none');
+    }));
+
+  test('connects to an existing kernel from its connection file', { timeout: TEST_TIMEOUT }, () =>
+    step('connect', async () => {
+      const runtime = process.env.JUPYTER_RUNTIME_DIR;
+      assert.ok(runtime, 'JUPYTER_RUNTIME_DIR is set (tests/conftest.py sets it)');
+      const name = `kernel-e2e-${process.pid}.json`;
+      const file = path.join(runtime, name);
+      const kernel = spawn(PYTHON, ['-m', 'ipykernel_launcher', '-f', file], { stdio: 'ignore', detached: true });
+      try {
+        await until('the kernel to write its connection file', () => existsSync(file) && readFileSync(file, 'utf8').includes('"key"'));
+        await wb.focusEditor();
+        await wb.command('Kernel Bridge: Connect to Existing Kernel');
+        const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first();
+        await row.waitFor({ timeout: 30000 });
+        await row.click();
+        await statusIs('(attached): idle', 60000);
+        await wb.focusEditor();
+        await runLine(1);
+        await wb.inlineOn('print(1+1)', (t) => t === '→ 2', '"2" from the attached kernel');
+        await wb.command('Kernel Bridge: Stop Kernel'); // detaches: the kernel keeps running
+        await statusIs('Kernel: none');
+        await sleep(500);
+        assert.equal(kernel.exitCode, null, 'an attached kernel is not shut down by detaching');
+      } finally {
+        try {
+          process.kill(-kernel.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }));
+
+  test('a missing kernel-bridge gets a message with the fix', { timeout: TEST_TIMEOUT }, () =>
+    step('missing-bridge', async () => {
+      const settings = path.join(wb.userData, 'User', 'settings.json');
+      const current = JSON.parse(readFileSync(settings, 'utf8'));
+      writeFileSync(settings, JSON.stringify({ ...current, 'kernelBridge.path': '/nonexistent/kernel-bridge' }, null, 2));
+      // A settings change offers a restart; take it from the palette instead.
+      await sleep(1500);
+      await wb.command('Kernel Bridge: Restart the kernel-bridge Process');
+      const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: '/nonexistent/kernel-bridge' });
+      await toast.first().waitFor({ timeout: 60000 });
+      const text = await toast.first().textContent();
+      assert.match(text, /not an executable file/);
+      assert.match(text, /pip install/);
+      assert.match(text, /kernelBridge\.path/);
+    }));
+});
+
