@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from bridge.client import BridgeClient, RpcError
@@ -42,12 +44,15 @@ async def test_is_complete(bridge: BridgeClient, kernel: str) -> None:
 
 
 async def test_history(bridge: BridgeClient, kernel: str) -> None:
-    await run(bridge, kernel, "first = 1")
-    await run(bridge, kernel, "second = 2")
+    marker = uuid.uuid4().hex[:8]
+    await run(bridge, kernel, f"first_{marker} = 1")
+    await run(bridge, kernel, f"second_{marker} = 2")
     reply = await bridge.request("jupyter/history", {"kernelId": kernel, "histAccessType": "tail", "n": 2})
-    assert [entry[2] for entry in reply["history"]] == ["first = 1", "second = 2"]
-    found = await bridge.request("jupyter/history", {"kernelId": kernel, "histAccessType": "search", "pattern": "sec*"})
-    assert [entry[2] for entry in found["history"]] == ["second = 2"]
+    assert [entry[2] for entry in reply["history"]] == [f"first_{marker} = 1", f"second_{marker} = 2"]
+    found = await bridge.request(
+        "jupyter/history", {"kernelId": kernel, "histAccessType": "search", "pattern": f"second_{marker}*"}
+    )
+    assert [entry[2] for entry in found["history"]] == [f"second_{marker} = 2"]
 
 
 async def test_comm_info(bridge: BridgeClient, kernel: str) -> None:
