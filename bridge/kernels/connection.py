@@ -97,6 +97,8 @@ class KernelConnection:
         self._pending: dict[str, Pending] = {}
         self._sockets: dict[str, AsyncSocket] = {}
         self._nursery: trio.Nursery | None = None
+        # every valid iopub message, whoever caused it (an output sidecar listens here)
+        self.iopub_listeners: set[IopubHandler] = set()
 
     # -- lifetime -----------------------------------------------------------------
 
@@ -186,6 +188,8 @@ class KernelConnection:
             self._route_iopub(msg)
 
     def _route_iopub(self, msg: Message) -> None:
+        for listener in list(self.iopub_listeners):
+            listener(msg)
         is_status = msg.msg_type == "status"
         if is_status and self.alive:
             state = msg.content.get("execution_state")
