@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from bridge.kernels.discovery import list_running, resolve_connection_file
 from bridge.kernels.kernel import Kernel
 from bridge.kernels.launch import list_kernelspecs
 from bridge.server.context import Bridge, register_methods
@@ -23,7 +24,7 @@ class StartKernelParams:
 
 @attrs.define
 class ConnectKernelParams:
-    connection_file: str
+    connection_file: str | None = None
     startup_timeout: float | None = None
     uri: str | None = None
 
@@ -55,12 +56,18 @@ class Lifecycle:
 
     async def connect_kernel(self, params: Any) -> dict[str, Any]:
         p = parse_params(ConnectKernelParams, params)
+        owned = {k.info.path.resolve() for k in self.bridge.registry.all() if k.owned and k.info.path}
+        path = resolve_connection_file(p.connection_file, exclude=owned)
         kernel = await self.bridge.registry.connect(
-            p.connection_file, startup_timeout=p.startup_timeout or self.bridge.settings.startup_timeout
+            str(path), startup_timeout=p.startup_timeout or self.bridge.settings.startup_timeout
         )
         if p.uri is not None:
             self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
+
+    async def list_running_kernels(self, params: Any) -> list[dict[str, Any]]:
+        owned = {k.info.path.resolve() for k in self.bridge.registry.all() if k.owned and k.info.path}
+        return await list_running(exclude=owned)
 
     async def list_kernels(self, params: Any) -> list[dict[str, Any]]:
         return [
@@ -100,6 +107,7 @@ class Lifecycle:
                 "jupyter/startKernel": self.start_kernel,
                 "jupyter/connectKernel": self.connect_kernel,
                 "jupyter/listKernels": self.list_kernels,
+                "jupyter/listRunningKernels": self.list_running_kernels,
                 "jupyter/shutdownKernel": self.shutdown_kernel,
                 "jupyter/kernelInfo": self.kernel_info,
                 "jupyter/interruptKernel": self.interrupt_kernel,

@@ -76,7 +76,7 @@ async def test_bad_params_name_the_field(bridge: BridgeClient) -> None:
     assert info.value.code == -32602
     assert "kernelId" in info.value.message
     with pytest.raises(RpcError) as info:
-        await bridge.request("jupyter/connectKernel", {})
+        await bridge.request("jupyter/connectKernel", {"connectionFile": 5})
     assert info.value.code == -32602 and "connectionFile" in info.value.message
     await still_serving(bridge)
 
@@ -107,7 +107,7 @@ async def test_unknown_kernelspec_lists_the_installed_ones(bridge: BridgeClient)
 async def test_missing_connection_file(bridge: BridgeClient, tmp_path: Path) -> None:
     with pytest.raises(RpcError) as info:
         await bridge.request("jupyter/connectKernel", {"connectionFile": str(tmp_path / "nope.json")})
-    assert info.value.code == -32014 and "does not exist" in info.value.message
+    assert info.value.code == -32014 and "no connection file matches" in info.value.message
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"shell_port": 1}))
     with pytest.raises(RpcError) as info:
