@@ -20,6 +20,7 @@ import zmq
 from bridge.errors import KernelDied, KernelTimeout
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.wire import Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
+from bridge.wire.adapt import from_v4, speaks_v4, to_v4
 from bridge.zmqio import AsyncSocket
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class KernelConnection:
         self.execution_state = "starting"
         self.dead_reason: str | None = None
         self.kernel_info: dict[str, Any] = {}
+        self.protocol_v4 = False  # learned from kernel_info_reply; then we adapt both ways
         self._context = context or zmq.Context.instance()
         self._pending: dict[str, Pending] = {}
         self._sockets: dict[str, AsyncSocket] = {}
@@ -163,10 +165,21 @@ class KernelConnection:
     async def _recv(self, channel: str) -> Message | None:
         parts = await self._sockets[channel].recv_multipart()
         try:
-            return deserialize(parts, self.signer, self.replay_guard)
+            msg = deserialize(parts, self.signer, self.replay_guard)
         except WireError as exc:
             log.debug("kernel %s: dropped a message on %s: %s", self.label, channel, exc)
             return None
+        if self.protocol_v4 or (msg.msg_type == "kernel_info_reply" and speaks_v4(msg)):
+            pending = self._pending.get(str(msg.parent_header.get("msg_id", "")))
+            try:
+                msg = from_v4(msg, pending.request if pending else None)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.debug("kernel %s: dropped a 4.x message that does not adapt: %s", self.label, exc)
+                return None
+        return msg
+
+    def _wire(self, msg: Message) -> list[bytes]:
+        return serialize(to_v4(msg) if self.protocol_v4 else msg, self.signer)
 
     async def _read_replies(self, channel: str) -> None:
         while True:
@@ -270,7 +283,7 @@ class KernelConnection:
         if self.dead_reason is not None:
             raise KernelDied(self.dead_reason)
         msg = self.factory.build(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
-        await self._sockets[channel].send_multipart(serialize(msg, self.signer))
+        await self._sockets[channel].send_multipart(self._wire(msg))
         return msg
 
     async def request(
@@ -300,7 +313,7 @@ class KernelConnection:
         if on_pending is not None:
             on_pending(pending)
         try:
-            await self._sockets[channel].send_multipart(serialize(msg, self.signer))
+            await self._sockets[channel].send_multipart(self._wire(msg))
             with trio.fail_after(timeout) if timeout is not None else nullcontext():
                 await pending.replied.wait()
             if pending.error is not None:
@@ -354,6 +367,8 @@ class KernelConnection:
                             await pending.wake.wait()
                     if pending.iopub_seen and pending.reply is not None:
                         self.kernel_info = pending.reply.content
+                        version = str(self.kernel_info.get("protocol_version", "5"))
+                        self.protocol_v4 = version.split(".")[0] == "4"
                         if self.execution_state == "starting":
                             self._set_state("idle")
                         return self.kernel_info
