@@ -8,6 +8,7 @@ the assertions. The last ones run Vim in a real terminal (tmux) and read the scr
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -231,10 +232,22 @@ def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
         JupyterRunFile
         t.out.results = t.WaitResults('the flood')
         t.out.output = t.OutputLines()
+        # the bridge keeps the whole output in a file until it exits
+        var file = matchstr(t.out.output[-1], 'whole output in \\zs.*\\ze --$')
+        t.out.kept = filereadable(file) ? readfile(file) : []
     """)
-    note = run["output"][-1]
-    assert note.startswith("-- output limit: ") and "bytes in" in note and "left out" in note, run["output"]
-    assert len(run["output"]) < 1000, len(run["output"])
+    printed = run["output"][3:-1]
+    note = re.fullmatch(r"-- output limit: (\d+) bytes in (\d+) messages left out, whole output in .* --",
+                        run["output"][-1])
+    assert note, run["output"][-1]
+    everything = [str(i) for i in range(200_000)]
+    assert printed == everything[: len(printed)]  # what is shown comes first, in order
+    # nothing lost: what is shown and what is left out make the whole output (a buffer
+    # does not show whether its last line ended with a newline: hence the `- 1`)
+    sent = sum(len(line) + 1 for line in everything) - int(note[1])
+    assert sent <= 100_000
+    assert sum(len(line) + 1 for line in printed) in (sent, sent + 1)
+    assert run["kept"] == everything
     assert run["results"] == [
         {"lnum": 2, "type": "jupyter_result", "text": "=> output limit reached (see the output window)"}
     ]
