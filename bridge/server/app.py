@@ -39,6 +39,7 @@ from bridge.server.introspection import Introspection
 from bridge.server.lifecycle import Lifecycle
 from bridge.server.lsp_features import LspFeatures
 from bridge.server.protocol import OutgoingQueue, TrioLanguageServerProtocol
+from bridge.server.variables import Variables
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
             bridge = Bridge(protocol=protocol, registry=registry, settings=settings or Settings(), spill_dir=spill_dir)
             bridge_ref.append(bridge)
             execute = Execute(bridge)
-            for feature in (Lifecycle(bridge), execute, Introspection(bridge), Comms(bridge), LspFeatures(bridge, execute)):
+            features = (Lifecycle(bridge), execute, Introspection(bridge), Comms(bridge), Variables(bridge), LspFeatures(bridge, execute))
+            for feature in features:
                 feature.register(server)
 
             @server.feature(types.INITIALIZE)

@@ -98,3 +98,12 @@ async def test_message_mode_interrupt(client: BridgeClient) -> None:
     assert interrupted["status"] == "error" and interrupted["ename"] == "KeyboardInterrupt"
 
 
+
+
+async def test_variables_not_supported_by_bash_kernel(client: BridgeClient) -> None:
+    from bridge.client import RpcError
+
+    kernel = (await client.request("jupyter/startKernel", {"kernelName": "bash"}))["kernelId"]
+    with pytest.raises(RpcError) as info:
+        await client.request("jupyter/variables", {"kernelId": kernel})
+    assert info.value.code == -32016 and "not supported by this kernel" in info.value.message
