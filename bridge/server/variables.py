@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, KernelTimeout
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 VARIABLES_UNSUPPORTED = -32016
 SUMMARY_CHARS = 200
 MAX_VARIABLES = 1000
+DEBUG_REPLY_WAIT = 5.0
 
 # One expression (user_expressions take expressions, not statements). Its repr is JSON.
 PYTHON_EXPRESSION = """(lambda ns, reprlib=__import__('reprlib'), json=__import__('json'), types=__import__('types'): \
@@ -82,7 +83,11 @@ class Variables:
 
     async def _from_debugger(self, kernel: Kernel) -> list[dict[str, Any]] | None:
         request = {"type": "request", "seq": 1, "command": "inspectVariables", "arguments": {}}
-        reply = await kernel.connection.request("control", "debug_request", request, timeout=30)
+        try:
+            reply = await kernel.connection.request("control", "debug_request", request, timeout=DEBUG_REPLY_WAIT)
+        except KernelTimeout:
+            log.debug("kernel %s advertises a debugger but does not answer debug_request", kernel.kernel_id)
+            return None
         body = reply.content.get("body") if reply.content.get("success") else None
         if not isinstance(body, dict) or not isinstance(body.get("variables"), list):
             log.debug("inspectVariables failed: %s", reply.content.get("message"))
