@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
     parser.add_argument("--kernel", default="python3", help="default kernelspec name (default: python3)")
     parser.add_argument("--startup-timeout", type=float, default=60.0, help="seconds a kernel may take to become ready")
+    parser.add_argument(
+        "--transport", choices=("tcp", "ipc"), default="tcp", help="for kernels the bridge starts (default: tcp on 127.0.0.1)"
+    )
     parser.add_argument("--demo", metavar="CODE", help="run CODE on a fresh kernel through a bridge subprocess and print the exchange")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from bridge.server.app import serve
     from bridge.server.context import Settings
 
-    settings = Settings(default_kernel=args.kernel, startup_timeout=args.startup_timeout)
+    settings = Settings(default_kernel=args.kernel, startup_timeout=args.startup_timeout, transport=args.transport)
     stdin, stdout = _stdio_streams()
     return trio.run(serve, stdin, stdout, settings)
 

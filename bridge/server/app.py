@@ -83,8 +83,9 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 foreign=lambda kernel, msg: foreign_output(bridge_ref[0], kernel, msg),
                 comm=lambda kernel, msg: comm_notification(bridge_ref[0], kernel, msg),
             )
-            registry = KernelRegistry(kernels_nursery, events)
-            bridge = Bridge(protocol=protocol, registry=registry, settings=settings or Settings(), spill_dir=spill_dir)
+            settings = settings or Settings()
+            registry = KernelRegistry(kernels_nursery, events, transport=settings.transport)
+            bridge = Bridge(protocol=protocol, registry=registry, settings=settings, spill_dir=spill_dir)
             bridge_ref.append(bridge)
             execute = Execute(bridge)
             features = (Lifecycle(bridge), execute, Introspection(bridge), Comms(bridge), Variables(bridge), LspFeatures(bridge, execute))
@@ -97,6 +98,7 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 experimental = params.capabilities.experimental
                 if isinstance(experimental, dict) and experimental.get("jupyterInput") is True:
                     bridge.settings.jupyter_input = True
+                registry.transport = bridge.settings.transport
 
             @server.feature(types.SHUTDOWN)
             async def on_shutdown(params: Any) -> None:

@@ -23,6 +23,7 @@ class Settings:
     output_limit_bytes: int = DEFAULT_LIMIT
     completion_timeout: float = 1.0
     jupyter_input: bool = False  # the editor answers jupyter/input requests
+    transport: str = "tcp"  # for kernels the bridge starts: "tcp" (127.0.0.1) or "ipc" (unix sockets)
 
     def update(self, options: Any) -> None:
         if not isinstance(options, dict):
@@ -32,10 +33,13 @@ class Settings:
             ("startupTimeout", "startup_timeout", (int, float)),
             ("outputLimitBytes", "output_limit_bytes", int),
             ("completionTimeout", "completion_timeout", (int, float)),
+            ("transport", "transport", str),
         ):
             value = options.get(key)
             if isinstance(value, kind) and not isinstance(value, bool):
                 setattr(self, attr, value)
+        if self.transport not in ("tcp", "ipc"):
+            self.transport = "tcp"
 
 
 @dataclass
