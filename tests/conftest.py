@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from jupyter_client.manager import KernelManager
 
 _RUNTIME = Path(tempfile.mkdtemp(prefix="kb-runtime-"))
 os.environ["JUPYTER_RUNTIME_DIR"] = str(_RUNTIME)
@@ -22,6 +23,17 @@ from bridge.client import BridgeClient, spawn_bridge  # noqa: E402
 @pytest.fixture
 def runtime_dir() -> Path:
     return _RUNTIME
+
+
+@pytest.fixture
+def jupyter_client_kernel() -> Iterator[KernelManager]:
+    """A python3 kernel started by jupyter_client, not by the bridge."""
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    try:
+        yield km
+    finally:
+        km.shutdown_kernel(now=True)
 
 
 @pytest.fixture

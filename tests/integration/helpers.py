@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
-from bridge.client import BridgeClient
+from bridge.client import BridgeClient, RpcError
 
 HANG_GUARD = 60  # seconds; stops a hung test, never asserts speed
 
@@ -49,3 +50,31 @@ async def wait_dead(pid: int, limit: float = HANG_GUARD) -> bool:
             await trio.sleep(0.05)
         return True
     return False
+
+
+async def during_run(
+    client: BridgeClient, kernel_id: str, code: str, action: Callable[[], Awaitable[object]], settle: float = 0.0
+) -> dict[str, Any] | RpcError:
+    """Start executing ``code``, wait until the kernel is busy, run ``action`` (after
+    ``settle`` seconds), and return the execute's reply, or the RpcError it failed with."""
+    outcome: list[dict[str, Any] | RpcError] = []
+
+    async def execute() -> None:
+        try:
+            outcome.append(await client.request("jupyter/execute", {"kernelId": kernel_id, "code": code}))
+        except RpcError as exc:
+            outcome.append(exc)
+
+    start = len(client.notifications)
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(execute)
+            await client.wait_for(
+                lambda n: n["method"] == "jupyter/status"
+                and n["params"]["kernelId"] == kernel_id
+                and n["params"]["executionState"] == "busy",
+                start,
+            )
+            await trio.sleep(settle)
+            await action()
+    return outcome[0]

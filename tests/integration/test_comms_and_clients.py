@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 from jupyter_client.manager import KernelManager
@@ -63,22 +62,12 @@ async def test_bad_buffers_are_invalid_params(bridge: BridgeClient, kernel: str)
     assert info.value.code == -32602 and "buffers" in info.value.message
 
 
-@pytest.fixture
-def shared_kernel() -> Iterator[KernelManager]:
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    try:
-        yield km
-    finally:
-        km.shutdown_kernel(now=True)
-
-
-async def test_another_clients_run_reaches_the_editor(shared_kernel: KernelManager) -> None:
+async def test_another_clients_run_reaches_the_editor(jupyter_client_kernel: KernelManager) -> None:
     async with spawn_bridge() as client:
-        kernel = (await client.request("jupyter/connectKernel", {"connectionFile": shared_kernel.connection_file}))["kernelId"]
+        kernel = (await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file}))["kernelId"]
         await run(client, kernel, "1")  # this editor's own run: execution count 1
         start = len(client.notifications)
-        kc = shared_kernel.client()
+        kc = jupyter_client_kernel.client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=HANG_GUARD)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
-import pytest
 import trio
 from jupyter_client.manager import KernelManager
 
@@ -12,21 +10,11 @@ from bridge.client import spawn_bridge
 from tests.integration.helpers import HANG_GUARD, pid_alive, run, stdout_text
 
 
-@pytest.fixture
-def foreign_kernel() -> Iterator[KernelManager]:
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    try:
-        yield km
-    finally:
-        km.shutdown_kernel(now=True)
-
-
-async def test_connect_runs_code_and_leaves_the_kernel_running(foreign_kernel: KernelManager) -> None:
-    pid = foreign_kernel.provisioner.pid  # type: ignore[union-attr]
+async def test_connect_runs_code_and_leaves_the_kernel_running(jupyter_client_kernel: KernelManager) -> None:
+    pid = jupyter_client_kernel.provisioner.pid  # type: ignore[union-attr]
     async with spawn_bridge() as client:
         await client.initialize()
-        result = await client.request("jupyter/connectKernel", {"connectionFile": foreign_kernel.connection_file})
+        result = await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file})
         assert result["kernelName"] == "python3"
         assert result["implementation"] == "ipython"
         listed = await client.request("jupyter/listKernels")
@@ -35,18 +23,18 @@ async def test_connect_runs_code_and_leaves_the_kernel_running(foreign_kernel: K
         assert reply["status"] == "ok" and stdout_text(outs) == "attached\n"
         await client.request("jupyter/shutdownKernel", {"kernelId": result["kernelId"]})
         assert pid_alive(pid), "detaching must not stop a kernel we did not start"
-        again = await client.request("jupyter/connectKernel", {"connectionFile": foreign_kernel.connection_file})
+        again = await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file})
         await run(client, again["kernelId"], "x = 1")
         await client.request("shutdown")
         await client.notify("exit")
         with trio.fail_after(HANG_GUARD):
             await client.process.wait()
-    assert foreign_kernel.is_alive()
+    assert jupyter_client_kernel.is_alive()
     assert pid_alive(pid)
 
 
-async def test_connect_sees_state_left_by_the_other_client(foreign_kernel: KernelManager) -> None:
-    kc = foreign_kernel.client()
+async def test_connect_sees_state_left_by_the_other_client(jupyter_client_kernel: KernelManager) -> None:
+    kc = jupyter_client_kernel.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=HANG_GUARD)
@@ -54,6 +42,6 @@ async def test_connect_sees_state_left_by_the_other_client(foreign_kernel: Kerne
     finally:
         kc.stop_channels()
     async with spawn_bridge() as client:
-        result = await client.request("jupyter/connectKernel", {"connectionFile": foreign_kernel.connection_file})
+        result = await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file})
         _, outs = await run(client, result["kernelId"], "print(shared)")
         assert stdout_text(outs) == "from jupyter_client\n"

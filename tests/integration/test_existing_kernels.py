@@ -12,14 +12,12 @@ import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
 import pytest
 import trio
 from jupyter_client.manager import KernelManager
 
 from bridge.client import BridgeClient, RpcError
-from tests.integration.helpers import HANG_GUARD, run, stdout_text
+from tests.integration.helpers import HANG_GUARD, during_run, run, stdout_text
 
 
 def start_manager() -> KernelManager:
@@ -109,18 +107,11 @@ async def test_attach_to_embed_kernel_and_interrupt_it(bridge: BridgeClient, emb
     kernel = await bridge.request("jupyter/connectKernel", {"connectionFile": str(embedded.pid)})
     _, outs = await run(bridge, kernel["kernelId"], "print(secret)")
     assert stdout_text(outs) == "embedded value\n"
-    result: list[dict[str, Any]] = []
-    async with trio.open_nursery() as nursery:
 
-        async def loop() -> None:
-            reply, _ = await run(bridge, kernel["kernelId"], "import time\nwhile True: time.sleep(0.01)")
-            result.append(reply)
-
-        start = len(bridge.notifications)
-        nursery.start_soon(loop)
-        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start)
-        await trio.sleep(0.3)
+    async def interrupt() -> None:
         await bridge.request("jupyter/interruptKernel", {"kernelId": kernel["kernelId"]})
-    assert result[0]["status"] == "error" and result[0]["ename"] == "KeyboardInterrupt"
+
+    reply = await during_run(bridge, kernel["kernelId"], "import time\nwhile True: time.sleep(0.01)", interrupt, settle=0.3)
+    assert isinstance(reply, dict) and reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
     await bridge.request("jupyter/shutdownKernel", {"kernelId": kernel["kernelId"]})
     assert embedded.poll() is None, "detaching must leave the embedding script running"

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import trio
 
 from bridge.client import BridgeClient, spawn_bridge
-from tests.integration.helpers import run, stdout_text
+from tests.integration.helpers import during_run, run, stdout_text
 
 
 @pytest.fixture
@@ -35,19 +34,12 @@ async def client(tmp_path: Path) -> AsyncIterator[BridgeClient]:
 
 
 async def interrupt_loop(client: BridgeClient, kernel: str, code: str) -> dict[str, object]:
-    result: list[dict[str, object]] = []
-    async with trio.open_nursery() as nursery:
-
-        async def loop() -> None:
-            reply, _ = await run(client, kernel, code)
-            result.append(reply)
-
-        start = len(client.notifications)
-        nursery.start_soon(loop)
-        await client.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start)
-        await trio.sleep(0.5)
+    async def interrupt() -> None:
         await client.request("jupyter/interruptKernel", {"kernelId": kernel})
-    return result[0]
+
+    reply = await during_run(client, kernel, code, interrupt, settle=0.5)
+    assert isinstance(reply, dict)
+    return reply
 
 
 async def test_xeus_python_core_cases(client: BridgeClient) -> None:

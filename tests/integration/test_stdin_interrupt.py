@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from bridge.client import BridgeClient, RpcError, spawn_bridge
-from tests.integration.helpers import HANG_GUARD, kernel_pid, run, stdout_text, wait_dead
+from tests.integration.helpers import HANG_GUARD, during_run, kernel_pid, run, stdout_text, wait_dead
 
 
 @pytest.fixture
@@ -77,19 +77,11 @@ async def test_without_stdin_input_fails_in_the_kernel_not_the_bridge(bridge: Br
 
 
 async def test_interrupt_stops_a_busy_loop(bridge: BridgeClient, kernel: str) -> None:
-    async with trio.open_nursery() as nursery:
-        result: list[dict[str, Any]] = []
-
-        async def loop() -> None:
-            reply, _ = await run(bridge, kernel, "while True: pass")
-            result.append(reply)
-
-        start_index = len(bridge.notifications)
-        nursery.start_soon(loop)
-        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start_index)
-        await trio.sleep(0.3)
+    async def interrupt() -> None:
         assert await bridge.request("jupyter/interruptKernel", {"kernelId": kernel}) is None
-    assert result[0]["status"] == "error" and result[0]["ename"] == "KeyboardInterrupt"
+
+    reply = await during_run(bridge, kernel, "while True: pass", interrupt, settle=0.3)
+    assert isinstance(reply, dict) and reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
     reply, _ = await run(bridge, kernel, "'alive'")
     assert reply["status"] == "ok"
 
@@ -172,40 +164,24 @@ async def test_restart_keeps_the_id_and_forgets_the_state(bridge: BridgeClient, 
 
 
 async def test_restart_fails_pending_requests_clearly(bridge: BridgeClient, kernel: str) -> None:
-    errors: list[RpcError] = []
-
-    async def long_run() -> None:
-        try:
-            await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "import time; time.sleep(60)"})
-        except RpcError as exc:
-            errors.append(exc)
-
-    start_index = len(bridge.notifications)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(long_run)
-        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start_index)
+    async def restart() -> None:
         await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
-    assert errors[0].code == -32015 and "restarting" in errors[0].message
+
+    error = await during_run(bridge, kernel, "import time; time.sleep(60)", restart)
+    assert isinstance(error, RpcError) and error.code == -32015 and "restarting" in error.message
 
 
 async def test_sigkill_of_the_kernel_reports_dead_and_restart_revives_it(bridge: BridgeClient, kernel: str) -> None:
     pid = await kernel_pid(bridge, kernel)
-    errors: list[RpcError] = []
-
-    async def pending() -> None:
-        try:
-            await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "import time; time.sleep(60)"})
-        except RpcError as exc:
-            errors.append(exc)
-
     start_index = len(bridge.notifications)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(pending)
-        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start_index)
+
+    async def kill() -> None:
         os.kill(pid, signal.SIGKILL)
+
+    error = await during_run(bridge, kernel, "import time; time.sleep(60)", kill)
     dead = await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "dead", start_index)
     assert dead["params"]["exitCode"] == -9
-    assert errors[0].code == -32011 and "exit code -9" in errors[0].message
+    assert isinstance(error, RpcError) and error.code == -32011 and "exit code -9" in error.message
     await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
     reply, _ = await run(bridge, kernel, "1+1")
     assert reply["status"] == "ok"
