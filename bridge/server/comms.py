@@ -49,25 +49,24 @@ class Comms:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
 
+    async def _send(self, p: CommOpenParams | CommMsgParams, msg_type: str, content: dict[str, Any]) -> None:
+        kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
+        content["data"] = p.data or {}
+        await kernel.connection.send("shell", msg_type, content, metadata=p.metadata, buffers=_decode(p.buffers))
+
     async def open(self, params: Any) -> dict[str, str]:
         p = parse_params(CommOpenParams, params)
-        kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
         comm_id = p.comm_id or uuid.uuid4().hex
-        content = {"comm_id": comm_id, "target_name": p.target_name, "data": p.data or {}}
-        await kernel.connection.send("shell", "comm_open", content, metadata=p.metadata, buffers=_decode(p.buffers))
+        await self._send(p, "comm_open", {"comm_id": comm_id, "target_name": p.target_name})
         return {"commId": comm_id}
 
     async def msg(self, params: Any) -> None:
         p = parse_params(CommMsgParams, params)
-        kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
-        content = {"comm_id": p.comm_id, "data": p.data or {}}
-        await kernel.connection.send("shell", "comm_msg", content, metadata=p.metadata, buffers=_decode(p.buffers))
+        await self._send(p, "comm_msg", {"comm_id": p.comm_id})
 
     async def close(self, params: Any) -> None:
         p = parse_params(CommMsgParams, params)
-        kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
-        content = {"comm_id": p.comm_id, "data": p.data or {}}
-        await kernel.connection.send("shell", "comm_close", content, metadata=p.metadata, buffers=_decode(p.buffers))
+        await self._send(p, "comm_close", {"comm_id": p.comm_id})
 
     def register(self, server: Any) -> None:
         register_methods(server, {"jupyter/commOpen": self.open, "jupyter/commMsg": self.msg, "jupyter/commClose": self.close})
