@@ -142,23 +142,27 @@ def test_an_error_shows_its_traceback_without_ansi_and_inline(tmp_path: Path) ->
     assert run["header"] == ["In [1]: def f():"]
 
 
-def test_busy_is_shown_while_a_run_is_going(tmp_path: Path) -> None:
+def test_output_streams_in_while_the_run_is_going_and_busy_is_shown(tmp_path: Path) -> None:
     flag = tmp_path / "go"
-    write(tmp_path, "busy.py", f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\n'done'\n")
+    write(tmp_path, "busy.py", "import os, time\nprint('waiting', flush=True)\n"
+          f"while not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\n'done'\n")
     run = run_vim(tmp_path, f"""
         t.Start('busy.py')
         JupyterRunFile
-        t.Wait(() => jupyter#Status() == 'python3: busy', 'busy')
+        t.Wait(() => index(t.OutputLines(), 'waiting') >= 0, 'the first output')
         t.out.busy = jupyter#Status()
         t.out.running = jupyter#Results()
+        t.out.header = getbufline(jupyter#OutputBufnr(), 2)
         writefile([], '{flag}')
         t.out.results = t.WaitResults('the run')
         t.Wait(() => jupyter#Status() == 'python3: idle', 'idle')
         t.out.idle = jupyter#Status()
     """)
+    # the run is still going (the kernel waits for the flag) and its output is there
     assert run["busy"] == "python3: busy"
-    assert run["running"] == [{"lnum": 4, "type": "jupyter_running", "text": "[*]"}]
-    assert run["results"] == [{"lnum": 4, "type": "jupyter_result", "text": "=> 'done'"}]
+    assert run["running"] == [{"lnum": 5, "type": "jupyter_running", "text": "[*]"}]
+    assert run["header"] == ["In [*]: import os, time"]
+    assert run["results"] == [{"lnum": 5, "type": "jupyter_result", "text": "=> 'done'"}]
     assert run["idle"] == "python3: idle"
 
 
