@@ -4,7 +4,10 @@ pygls keeps JSON-RPC dispatch and LSP types loop-agnostic except in a few places
 override exactly those (see docs/architecture.md, "pygls on trio"):
 
 * ``_execute_handler``: coroutine handlers become trio tasks in the server's nursery,
-  each in a cancel scope that ``$/cancelRequest`` cancels;
+  each in a cancel scope that ``$/cancelRequest`` cancels. They are started one at a
+  time, in arrival order, each running up to its first checkpoint before the next one
+  starts: trio shuffles tasks started together, and two executes written back to back
+  must reach the kernel in the order the editor sent them;
 * ``_handle_cancel_notification``: cancels that scope;
 * ``_send_data``: frames with the byte length of UTF-8 bodies (pygls counts characters)
   and hands the bytes to a non-blocking writer;
@@ -19,6 +22,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import math
 import logging
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
@@ -96,6 +100,9 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         super().__init__(server, converter)
         self._scopes: dict[MsgId, trio.CancelScope] = {}
         self._cancel_hooks: dict[MsgId, Callable[[], None]] = {}
+        self._cancelled_early: set[MsgId] = set()
+        self._queued: set[MsgId] = set()
+        self._start_send, self._start_receive = trio.open_memory_channel[tuple[Any, ...]](math.inf)
         self._editor_ids = itertools.count(1)
         self.exit_requested = trio.Event()
 
@@ -103,6 +110,15 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         self.nursery = nursery
         self.outgoing = outgoing
         self.set_writer(outgoing, include_headers=True)  # type: ignore[arg-type]
+        nursery.start_soon(self._start_handlers)
+
+    async def _start_handlers(self) -> None:
+        """Start queued handlers in FIFO order. ``nursery.start`` returns only once the
+        new task has run to its first checkpoint (it reports ``started`` first thing and
+        keeps running until it yields), so what each handler does synchronously — an
+        execute's zmq send — happens in arrival order."""
+        async for item in self._start_receive:
+            await self.nursery.start(self._run_async, *item)
 
     @property
     def shutdown_requested(self) -> bool:
@@ -119,21 +135,32 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         kwargs: dict[str, Any] | None = None,
     ) -> None:
         if inspect.iscoroutinefunction(handler):
-            self.nursery.start_soon(self._run_async, msg_id, handler, callback, args or (), kwargs or {})
+            self._queued.add(msg_id)
+            # the starter task's context is not the request's: carry the request id over
+            request_id = self._ctx_msg_id.get()
+            self._start_send.send_nowait((msg_id, request_id, handler, callback, args or (), kwargs or {}))
         else:
             super()._execute_handler(msg_id, handler, callback, args, kwargs)
 
     async def _run_async(
         self,
         msg_id: MsgId,
+        request_id: MsgId | None,
         handler: Callable[..., Any],
         callback: Callable[[Future[Any]], None],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
+        self._ctx_msg_id.set(request_id)
         future: Future[Any] = Future()
         with trio.CancelScope() as scope:
             self._scopes[msg_id] = scope
+            self._queued.discard(msg_id)
+            if msg_id in self._cancelled_early:
+                self._cancelled_early.discard(msg_id)
+                scope.cancel()
+            task_status.started()
             try:
                 future.set_result(await handler(*args, **kwargs))
             except Exception as exc:
@@ -158,10 +185,10 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             hook()
             return
         scope = self._scopes.get(msg_id)
-        if scope is None:
-            log.debug("cancel for unknown or finished request %r", msg_id)
-            return
-        scope.cancel()
+        if scope is not None:
+            scope.cancel()
+        elif msg_id in self._queued:  # not started yet: cancel it as it starts
+            self._cancelled_early.add(msg_id)
 
     # -- output -------------------------------------------------------------------
 

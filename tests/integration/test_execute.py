@@ -110,3 +110,27 @@ async def test_non_ascii_code_and_output(bridge: BridgeClient, kernel: str) -> N
     reply, outs = await run(bridge, kernel, "print('héllo 世界 😀')")
     assert reply["status"] == "ok"
     assert stdout_text(outs) == "héllo 世界 😀\n"
+
+
+async def test_executes_written_back_to_back_run_in_the_order_sent(bridge: BridgeClient, kernel: str) -> None:
+    """Trio shuffles tasks started together; the bridge must not let that reorder runs."""
+    import json
+
+    from bridge.server.framing import frame
+
+    await run(bridge, kernel, "order = []")
+    ids = [bridge.new_id() for _ in range(30)]
+    waiting = {i: trio.open_memory_channel[dict[str, object]](1) for i in ids}
+    for i, (send, _) in waiting.items():
+        bridge._waiting[i] = send
+    burst = b"".join(
+        frame(json.dumps({"jsonrpc": "2.0", "id": i, "method": "jupyter/execute", "params": {"kernelId": kernel, "code": f"order.append({n})"}}).encode())
+        for n, i in enumerate(ids)
+    )
+    await bridge.send_raw(burst)  # one write: the bridge reads them all at once
+    with trio.fail_after(HANG_GUARD):
+        replies = [await receive.receive() for _, receive in waiting.values()]
+    counts = [r["result"]["executionCount"] for r in replies]
+    assert counts == sorted(counts)
+    _, outs = await run(bridge, kernel, "print(order)")
+    assert stdout_text(outs) == f"{list(range(30))}\n"
