@@ -107,11 +107,27 @@ class OutputSink:
             "msgType": "stream",
             "content": {"name": name, "text": text},
         }
-        if self._emit_checked(params) is None:
-            self._omit(len(text.encode("utf-8", "replace")), messages=len(texts))
-            self._spill(text)
-        elif len(self._sent_stream) < 100_000:
-            self._sent_stream.append(text)
+        if self._emit_checked(params) is not None:
+            if len(self._sent_stream) < 100_000:
+                self._sent_stream.append(text)
+            return
+        # Over the cap: send the head that still fits, then leave the rest out.
+        head = self._head_that_fits(text)
+        if head:
+            params["content"] = {"name": name, "text": head}
+            if self._emit_checked(params) is not None:
+                self._sent_stream.append(head)
+                text = text[len(head) :]
+        self._omit(len(text.encode("utf-8", "replace")), messages=len(texts))
+        self._spill(text)
+
+    def _head_that_fits(self, text: str) -> str:
+        room = self.limit - self.sent_bytes - 512  # the notification's own JSON around the text
+        if room <= 0:
+            return ""
+        head = text[:room]
+        cut = head.rfind("\n")
+        return head[: cut + 1] if cut >= 0 else head
 
     # -- caps and the spill file ---------------------------------------------------------
 
