@@ -1,0 +1,1 @@
+"""Ratio benchmarks for kernel-bridge: ``python -m bench`` (see bench/README.md)."""

@@ -1,0 +1,99 @@
+"""Round trips: execute ``1+1``, complete and inspect, and the CPU each client spends per
+request — every client against the same kernel, in interleaved blocks so that the noise
+of a shared machine falls on all of them alike."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.contenders import Async, Blocking, Bridge, Contender, Raw
+from bench.editor import Editor
+from bench.stats import Report, Row, percentile
+
+
+@dataclass
+class Sample:
+    durations: list[float] = field(default_factory=list)
+    cpu: float = 0.0  # the contender's own CPU (the bridge process for the bridge)
+    client_cpu: float = 0.0  # this (editor/benchmark) process
+    calls: int = 0
+
+
+def interleaved(
+    contenders: list[Contender], connection_file: str, op: str, arg: str, *, rounds: int, n: int, warmup: int, log: Any
+) -> dict[str, Sample]:
+    """``rounds`` rounds; in each, every contender connects, warms up, runs ``n`` timed
+    calls and disconnects. The order rotates from round to round."""
+    out = {c.name: Sample() for c in contenders}
+    for r in range(rounds):
+        order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
+        for c in order:
+            c.open(connection_file)
+            try:
+                c.block(op, arg, warmup)
+                cpu0, client0 = c.cpu(), time.process_time()
+                durations = c.block(op, arg, n)
+                s = out[c.name]
+                s.cpu += c.cpu() - cpu0
+                s.client_cpu += time.process_time() - client0
+                s.durations += durations
+                s.calls += n
+            finally:
+                c.close()
+        log(f"  {op}: round {r + 1}/{rounds}")
+    return out
+
+
+def roundtrip(report: Report, connection_file: str, editor: Editor, *, rounds: int, n: int, log: Any) -> None:
+    raw, blocking, bridge = Raw(), Blocking(), Bridge(editor)
+    contenders: list[Contender] = [raw, blocking, Async(), bridge]
+    res = interleaved(contenders, connection_file, "execute", "1+1", rounds=rounds, n=n, warmup=10, log=log)
+    scenario = "execute 1+1 round trip"
+    base = report.add(Row.of(scenario, raw.name, res[raw.name].durations))
+    rows = {}
+    for c in contenders[1:]:
+        rows[c.name] = report.add(Row.of(scenario, c.name, res[c.name].durations).against(base))
+    b = rows[bridge.name]
+    jc = rows[blocking.name]
+    b.note = f"{b.p50 / jc.p50:.2f}× BlockingKernelClient p50"
+    report.target("execute p50 ≤ 1.15× raw pyzmq", b.ratio_p50 or 0, 1.15)
+    report.target("execute p50 ≤ 1.10× BlockingKernelClient", b.p50 / jc.p50, 1.10)
+
+    # CPU per request: the client's own process for the in-process clients, the bridge
+    # process for the bridge (what the editor itself spends is in the note).
+    scenario = "CPU per execute"
+    raw_cpu = res[raw.name].cpu / res[raw.name].calls * 1e3
+    base = report.add(Row(scenario, raw.name + " (client process)", res[raw.name].calls, raw_cpu, raw_cpu))
+    for c in contenders[1:]:
+        s = res[c.name]
+        per = s.cpu / s.calls * 1e3
+        name = "bridge process" if c is bridge else c.name + " (client process)"
+        row = report.add(Row(scenario, name, s.calls, per, per).against(base))
+        if c is bridge:
+            row.note = f"+ {s.client_cpu / s.calls * 1e3:.2f} ms in the editor (this process)"
+    bridge_cpu = res[bridge.name].cpu / res[bridge.name].calls * 1e3
+    report.target("bridge CPU per execute ≤ 2× raw client's", bridge_cpu / raw_cpu, 2.0, f"{bridge_cpu:.2f} vs {raw_cpu:.2f} ms")
+
+
+def introspection(report: Report, connection_file: str, editor: Editor, *, rounds: int, n: int, log: Any) -> None:
+    raw = Raw()
+    bridge, lsp = Bridge(editor), Bridge(editor, lsp=True)
+    contenders: list[Contender] = [raw, Blocking(), bridge, lsp]
+    for op, lsp_method, label in (
+        ("complete", "textDocument/completion", "complete_request"),
+        ("inspect", "textDocument/hover", "inspect_request"),
+    ):
+        res = interleaved(contenders, connection_file, op, "", rounds=rounds, n=n, warmup=3, log=log)
+        scenario = f"{label} round trip"
+        base = report.add(Row.of(scenario, raw.name, res[raw.name].durations))
+        for c in contenders[1:]:
+            name = f"bridge {lsp_method}" if c is lsp else (f"bridge jupyter/{op}" if c is bridge else c.name)
+            row = report.add(Row.of(scenario, name, res[c.name].durations).against(base))
+            if c in (bridge, lsp):
+                report.target(f"{name} p50 ≤ 1.15× raw pyzmq", row.ratio_p50 or 0, 1.15)
+
+
+def p50_ms(samples: list[float]) -> float:
+    return percentile(samples, 50) * 1e3
