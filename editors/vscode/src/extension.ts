@@ -56,6 +56,8 @@ class Controller implements vscode.Disposable {
   private specs: KernelSpec[] | undefined;
   /** Kernels we are shutting down on purpose (their `dead` is not news). */
   private stopping = new Set<string>();
+  /** Restarts in progress: runs wait for them (the bridge fails requests sent meanwhile). */
+  private restarts = new Map<string, Promise<unknown>>();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.view = new OutputView(
@@ -424,7 +426,9 @@ class Controller implements vscode.Disposable {
     } catch (err) {
       throw new UserError(`Could not connect to ${file}: ${errorText(err)}`);
     }
-    this.kernels.add(ref, `${ref.kernelName || ref.language} (attached)`, false, doc?.uri.toString());
+    // An attached kernel has no kernelspec name of its own; name it by what it runs.
+    const name = ref.kernelName && ref.kernelName !== 'unknown' ? ref.kernelName : ref.implementation || ref.language || 'kernel';
+    this.kernels.add(ref, `${name} (attached)`, false, doc?.uri.toString());
   }
 
   /** The kernel for an action without a document: the active editor's, else the active one, else ask. */
@@ -464,7 +468,13 @@ class Controller implements vscode.Disposable {
     if (!kernel.owned) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
     const bridge = await this.ensureBridge();
     this.kernels.setState(kernel.kernelId, 'restarting');
-    await bridge.request<KernelRef>(Methods.restartKernel, { kernelId: kernel.kernelId });
+    const restart = bridge.request<KernelRef>(Methods.restartKernel, { kernelId: kernel.kernelId });
+    this.restarts.set(kernel.kernelId, restart);
+    try {
+      await restart;
+    } finally {
+      this.restarts.delete(kernel.kernelId);
+    }
     this.kernels.setState(kernel.kernelId, 'idle');
   }
 
@@ -594,6 +604,7 @@ class Controller implements vscode.Disposable {
   ): Promise<ExecuteResult | undefined> {
     const kernel = await this.kernelForRun(doc);
     if (!kernel) return undefined;
+    await this.restarts.get(kernel.kernelId)?.catch(() => undefined);
     const bridge = await this.ensureBridge();
     const uri = doc.uri.toString();
     const title = `${path.basename(doc.uri.path)}:${code.firstLine + 1}${code.lastLine > code.firstLine ? `–${code.lastLine + 1}` : ''} (${what})`;

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +26,7 @@ const FIRST = [
   'input("Cancel me: ")',
   'print("after")',
   'while True: pass',
-  "print('x' in globals())",
+  "print('y' in globals())",
   '',
 ].join('\n');
 
@@ -101,10 +101,7 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
     wb.writeFiles({ 'first.py': FIRST, 'cells.py': CELLS, 'rich.py': RICH });
     await wb.start({
       vsix: VSIX,
-      settings: {
-        ...(BRIDGE ? { 'kernelBridge.path': BRIDGE } : {}),
-        'editor.wordBasedSuggestions': 'off',
-      },
+      settings: { 'editor.wordBasedSuggestions': 'off', ...(BRIDGE ? { 'kernelBridge.path': BRIDGE } : {}) },
     });
     await wb.open('first.py');
   });
@@ -324,15 +321,16 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
     step('restart', async () => {
       await wb.focusEditor();
       await runLine(8);
-      await wb.inlineOn("print('x' in globals())", (t) => t === '→ True', '"True" (x was set by cells.py)');
+      await wb.inlineOn("print('y' in globals())", (t) => t === '→ True', '"True" (y was set by a cell of cells.py)');
       await wb.statusItem().click();
       const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Restart' }).first();
       await row.waitFor({ timeout: 30000 });
       await row.click();
+      await statusIs(': restarting');
       await statusIs(': idle', 90000);
       await wb.focusEditor();
       await runLine(8);
-      await wb.inlineOn("print('x' in globals())", (t) => t === '→ False', '"False" after the restart');
+      await wb.inlineOn("print('y' in globals())", (t) => t === '→ False', '"False" after the restart');
     }));
 
   test('stops the kernel', { timeout: TEST_TIMEOUT }, () =>
@@ -374,18 +372,24 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
 
   test('a missing kernel-bridge gets a message with the fix', { timeout: TEST_TIMEOUT }, () =>
     step('missing-bridge', async () => {
-      const settings = path.join(wb.userData, 'User', 'settings.json');
-      const current = JSON.parse(readFileSync(settings, 'utf8'));
-      writeFileSync(settings, JSON.stringify({ ...current, 'kernelBridge.path': '/nonexistent/kernel-bridge' }, null, 2));
-      // A settings change offers a restart; take it from the palette instead.
-      await sleep(1500);
-      await wb.command('Kernel Bridge: Restart the kernel-bridge Process');
-      const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: '/nonexistent/kernel-bridge' });
-      await toast.first().waitFor({ timeout: 60000 });
-      const text = await toast.first().textContent();
-      assert.match(text, /not an executable file/);
-      assert.match(text, /pip install/);
-      assert.match(text, /kernelBridge\.path/);
+      // As a user would: edit the settings, take the extension's offer to restart the bridge.
+      const settings = JSON.parse(readFileSync(path.join(wb.userData, 'User', 'settings.json'), 'utf8'));
+      await wb.command('Preferences: Open User Settings (JSON)');
+      await wb.page.locator('.tab.active[aria-label*="settings.json"]').first().waitFor({ timeout: 30000 });
+      await wb.focusEditor();
+      await wb.keyboard.press('Control+A');
+      await wb.keyboard.insertText(JSON.stringify({ ...settings, 'kernelBridge.path': '/nonexistent/kernel-bridge' }, null, 2));
+      await wb.keyboard.press('Control+S');
+      const offer = wb.page.locator('.notifications-toasts .notification-toast', { hasText: 'Restart kernel-bridge to apply them' }).first();
+      await offer.waitFor({ timeout: 60000 });
+      await offer.locator('.monaco-button', { hasText: 'Restart now' }).first().click();
+      const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: '/nonexistent/kernel-bridge' }).first();
+      await toast.waitFor({ timeout: 60000 });
+      const text = await toast.locator('.notification-list-item-message').textContent();
+      assert.match(text, /"kernelBridge\.path" setting points to \/nonexistent\/kernel-bridge, which is not an executable file/);
+      assert.match(text, /pip install kernel-bridge/);
+      assert.ok(await toast.locator('.monaco-button', { hasText: 'Open Settings' }).count(), 'the message offers to open the settings');
+      assert.equal(await wb.statusText(), 'Kernel: none');
     }));
-});
 
+});

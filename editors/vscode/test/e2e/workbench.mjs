@@ -254,7 +254,11 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(name);
-    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30000 });
+    // The list first shows recently opened files: wait until the filtered list leads with `name`.
+    await until(`Quick Open to offer ${name} first`, async () => {
+      const first = await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().getAttribute('aria-label');
+      return first && first.startsWith(name);
+    }, 30000);
     await this.page.keyboard.press('Enter');
     await this.page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 30000 });
     await this.focusEditor();
