@@ -44,6 +44,7 @@ CHECKS = [
     "interrupts while True",
     "restarts the kernel from the status bar",
     "stops the kernel",
+    "runs a cell through the bridge's jupyter.runCell in a document bound to its kernel",
     "connects to an existing kernel from its connection file",
     "a missing kernel-bridge gets a message with the fix",
 ]

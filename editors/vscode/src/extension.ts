@@ -615,6 +615,7 @@ class Controller implements vscode.Disposable {
     this.refreshRun(run);
     // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md).
     const { method, params } = request(kernel, { uri, firstLine: code.firstLine });
+    this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${method === Methods.execute ? method : `${method} ${String(params.command)}`}`);
     try {
       const result = await bridge.request<ExecuteResult>(method, params, (id) => this.store.bindRequest(run, id));
       run.finish(result);

@@ -90,6 +90,15 @@ async function lastRun() {
   return frame.locator('#runs .run').last();
 }
 
+/** Errors and warnings in the status bar's Problems item. */
+async function problemCounts() {
+  const label = (await wb.page.locator('#status\\.problems').first().getAttribute('aria-label')) ?? '';
+  const errors = /(\d+) Errors?|Errors?: (\d+)/i.exec(label);
+  const warnings = /(\d+) Warnings?|Warnings?: (\d+)/i.exec(label);
+  const n = (m) => (m ? Number(m[1] ?? m[2]) : 0);
+  return { errors: n(errors), warnings: n(warnings), label };
+}
+
 async function statusIs(state, ms = 60000) {
   return until(`status bar "${state}"`, async () => (await wb.statusText()).includes(state), ms);
 }
@@ -173,6 +182,8 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       assert.doesNotMatch(text, /\x1b\[/, 'no raw ANSI escapes');
       const coloured = await error.locator('span[class^="ansi-fg"]').count();
       assert.ok(coloured > 0, 'ANSI colours of the traceback became styled spans');
+      // The bridge published a diagnostic on the line that raised.
+      await until('an error diagnostic in the Problems count', async () => (await problemCounts()).errors === 1);
     }));
 
   test('displays a PNG in the output view', { timeout: TEST_TIMEOUT }, () =>
@@ -188,6 +199,8 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       });
       assert.deepEqual(size, [8, 6]);
       await wb.inlineOn('display(Image(data=_png()))', (t) => t.includes('[image/png]'), '[image/png]');
+      // A successful run from the same document clears the bridge's diagnostics.
+      await until('the diagnostics to clear', async () => (await problemCounts()).errors === 0);
     }));
 
   test('renders markdown, HTML and SVG, and honours update_display_data and clear_output', { timeout: TEST_TIMEOUT }, () =>
@@ -339,6 +352,26 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await statusIs('Kernel: none');
     }));
 
+  test("runs a cell through the bridge's jupyter.runCell in a document bound to its kernel", { timeout: TEST_TIMEOUT }, () =>
+    step('run-cell-bound', async () => {
+      await wb.open('cells.py');
+      await wb.command('Kernel Bridge: Start Kernel');
+      const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Python 3 (ipykernel)' });
+      await pick.first().waitFor({ timeout: 60000 });
+      await wb.keyboard.press('Enter');
+      await statusIs('Python 3 (ipykernel): idle', 90000);
+      await wb.focusEditor();
+      await wb.gotoLine(2);
+      await wb.keyboard.press('Control+Enter');
+      // The output reached this run although the bridge, not the extension, chose the code.
+      await wb.inlineOn('print("setup done")', (t) => t === '→ setup done', '"setup done"');
+      const run = await lastRun();
+      assert.match(await run.locator('header .title').textContent(), /cells\.py:1–3 \(cell\)/);
+      assert.equal((await run.locator('.stream.stdout').textContent()).trim(), 'setup done');
+      await wb.command('Kernel Bridge: Stop Kernel');
+      await statusIs('Kernel: none');
+    }));
+
   test('connects to an existing kernel from its connection file', { timeout: TEST_TIMEOUT }, () =>
     step('connect', async () => {
       const runtime = process.env.JUPYTER_RUNTIME_DIR;
@@ -348,7 +381,7 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       const kernel = spawn(PYTHON, ['-m', 'ipykernel_launcher', '-f', file], { stdio: 'ignore', detached: true });
       try {
         await until('the kernel to write its connection file', () => existsSync(file) && readFileSync(file, 'utf8').includes('"key"'));
-        await wb.focusEditor();
+        await wb.open('first.py');
         await wb.command('Kernel Bridge: Connect to Existing Kernel');
         const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first();
         await row.waitFor({ timeout: 30000 });
