@@ -1,0 +1,158 @@
+"""``jupyter/openSidecar``: a page on 127.0.0.1 that shows a kernel's outputs live.
+
+One sidecar per kernel, opened on first request (later ones get the same URL), running
+in the handlers nursery until the kernel leaves the registry (``shutdownKernel``) or the
+bridge ends. It listens to every iopub message of the kernel
+(``KernelConnection.iopub_listeners``), whoever caused it. A restart replaces the
+registry's Kernel object (same kernelId, new connection): the sidecar follows it to the
+new connection and the page shows a divider. See docs/sidecar.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import attrs
+import trio
+
+from bridge.errors import BridgeError, KernelNotFound, unwrap_group
+from bridge.kernels.kernel import Kernel
+from bridge.server.context import Bridge, register_methods
+from bridge.server.params import parse_params
+from bridge.sidecar.hub import SidecarHub
+from bridge.wire import Message
+
+log = logging.getLogger(__name__)
+
+# how often a sidecar looks at its kernel while it runs (a death without a stop) and once
+# it stopped (a restart puts a new Kernel object in the registry, a shutdown removes it)
+ALIVE_CHECK_SECONDS = 1.0
+REPLACED_CHECK_SECONDS = 0.1
+
+
+@attrs.define
+class OpenSidecarParams:
+    kernel_id: str | None = None
+    uri: str | None = None
+
+
+class _Running:
+    def __init__(self) -> None:
+        self.ready = trio.Event()
+        self.url: str | None = None
+        self.error: BaseException | None = None
+
+
+class Sidecar:
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self._running: dict[str, _Running] = {}
+
+    @property
+    def open_sidecars(self) -> dict[str, str]:
+        """kernelId → URL of the sidecars serving now."""
+        return {k: r.url for k, r in self._running.items() if r.url is not None}
+
+    async def open(self, params: Any) -> dict[str, str]:
+        p = parse_params(OpenSidecarParams, params)
+        kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
+        running = self._running.get(kernel.kernel_id)
+        if running is None:
+            running = self._running[kernel.kernel_id] = _Running()
+            try:
+                running.url = await self.bridge.protocol.nursery.start(self._serve, kernel, running)
+            except BaseException as group:
+                running.error = exc = unwrap_group(group)
+                if self._running.get(kernel.kernel_id) is running:
+                    del self._running[kernel.kernel_id]
+                if isinstance(exc, ImportError):
+                    raise BridgeError(f"the sidecar needs the package hypercorn ({exc}): pip install hypercorn") from None
+                if isinstance(exc, OSError):
+                    raise BridgeError(f"cannot serve the sidecar on 127.0.0.1: {exc}") from None
+                if isinstance(exc, BridgeError):
+                    raise exc from None
+                raise
+            finally:
+                running.ready.set()
+        else:
+            await running.ready.wait()
+            if running.url is None:
+                raise BridgeError(f"the sidecar of kernel {kernel.kernel_id} failed to start: {running.error!r}")
+        return {"url": running.url}
+
+    async def _serve(self, kernel: Kernel, running: _Running, *, task_status: trio.TaskStatus[str]) -> None:
+        from bridge.sidecar.http import SidecarServer
+
+        hub = SidecarHub(f"{kernel.kernel_name} · {kernel.kernel_id}", kernel_id=kernel.kernel_id)
+        hub.execution_state = kernel.connection.execution_state
+        server = SidecarServer(hub)
+        try:
+            async with trio.open_nursery() as nursery:
+                url = await nursery.start(server.run)
+                # the sidecar ends when its kernel is gone: _follow then cancels it all
+                await nursery.start(self._follow, kernel.kernel_id, hub, nursery.cancel_scope)
+                log.info("sidecar for kernel %s on 127.0.0.1:%s", kernel.kernel_id, server.app.port)
+                task_status.started(url)
+        finally:
+            if self._running.get(kernel.kernel_id) is running:
+                del self._running[kernel.kernel_id]
+            log.info("sidecar for kernel %s stopped", kernel.kernel_id)
+
+    def _lookup(self, kernel_id: str) -> Kernel | None:
+        try:
+            return self.bridge.registry.get(kernel_id)
+        except KernelNotFound:
+            return None
+
+    async def _follow(
+        self, kernel_id: str, hub: SidecarHub, done: trio.CancelScope, *, task_status: trio.TaskStatus[None]
+    ) -> None:
+        """Keep ``hub`` listening to whichever Kernel object has ``kernel_id``; cancel
+        ``done`` once there is none (the kernel was shut down)."""
+        current: Kernel | None = None
+        listener = None
+
+        def attach(kernel: Kernel) -> None:
+            nonlocal listener, current
+            detach()
+            connection = kernel.connection
+
+            def on_iopub(msg: Message) -> None:
+                mine = msg.parent_header.get("session") == connection.factory.session
+                hub.publish_iopub(msg, "editor" if mine else "other")
+
+            listener = on_iopub
+            connection.iopub_listeners.add(listener)
+            current = kernel
+
+        def detach() -> None:
+            if current is not None and listener is not None:
+                current.connection.iopub_listeners.discard(listener)
+
+        reported_dead = False
+        try:
+            kernel = self._lookup(kernel_id)
+            if kernel is not None:
+                attach(kernel)
+            task_status.started()
+            while (kernel := self._lookup(kernel_id)) is not None:
+                if kernel is not current:
+                    attach(kernel)
+                    reported_dead = False
+                    hub.kernel_event("restarted")
+                    hub.set_state(kernel.connection.execution_state)
+                if not kernel.connection.alive and not reported_dead and not kernel.quiet:
+                    reported_dead = True
+                    hub.kernel_event("dead", reason=kernel.connection.dead_reason or "")
+                if kernel.stopped.is_set():
+                    await trio.sleep(REPLACED_CHECK_SECONDS)
+                else:
+                    with trio.move_on_after(ALIVE_CHECK_SECONDS):
+                        await kernel.stopped.wait()
+        finally:
+            detach()
+            done.cancel()
+
+    def register(self, server: Any) -> None:
+        register_methods(server, {"jupyter/openSidecar": self.open})

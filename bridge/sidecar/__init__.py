@@ -1,0 +1,13 @@
+"""The output sidecar: a kernel's outputs, live, in a browser page on 127.0.0.1.
+
+IOPub is a broadcast, so a page can show everything a kernel outputs — from this editor
+and from any other client — where a terminal editor cannot (plots, HTML, Markdown).
+
+- ``hub``         pure: iopub messages → page events, bounded history, bounded per-page queues
+- ``page``        the page (HTML, CSS and script in ``static/``) and its Content-Security-Policy
+- ``http``        hypercorn (trio worker) + a small ASGI app: token, Host and Origin checks
+- ``standalone``  ``kernel-bridge sidecar --existing FILE``: its own SUB socket, sends nothing
+
+The bridge's ``jupyter/openSidecar`` lives in ``bridge/server/sidecar.py``. docs/sidecar.md
+describes it all.
+"""

@@ -1,0 +1,190 @@
+"""The sidecar's HTTP/WebSocket server: hypercorn's trio worker and a small ASGI app.
+
+``GET /?token=T`` serves the page; ``/ws?token=T`` is a WebSocket that streams the hub's
+events (JSON arrays of them), one task per page reading the page's bounded queue.
+
+Refused, with 403 and nothing else:
+- a request whose ``token`` query parameter is missing or wrong (compared in constant time);
+- a request whose ``Host`` is not ``127.0.0.1:PORT`` or ``localhost:PORT`` (a rebound DNS
+  name pointing at loopback carries its own name);
+- a WebSocket whose ``Origin``, when present, is not ``http://127.0.0.1:PORT`` or
+  ``http://localhost:PORT``. Browsers always send Origin on WebSockets; a client without
+  one is not a browser, and holds the token.
+The server listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from functools import partial
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+from urllib.parse import parse_qs
+
+import trio
+
+from bridge.sidecar.hub import SidecarHub
+from bridge.sidecar.page import page
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_REFUSED = b"forbidden: open the sidecar with the URL (and token) kernel-bridge printed\n"
+
+
+class SidecarApp:
+    """The ASGI application; ``port`` is set once the server is bound."""
+
+    def __init__(self, hub: SidecarHub, token: str) -> None:
+        self.hub = hub
+        self.token = token
+        self.port: int | None = None
+
+    # -- checks ---------------------------------------------------------------------
+
+    def _header(self, scope: Scope, name: bytes) -> str | None:
+        for key, value in scope.get("headers", []):
+            if key.lower() == name:
+                return bytes(value).decode("latin-1")
+        return None
+
+    def _allowed_hosts(self) -> set[str]:
+        return {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
+
+    def authorized(self, scope: Scope) -> bool:
+        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+        given = query.get("token", [""])[-1]
+        if not given or not hmac.compare_digest(given.encode("utf-8"), self.token.encode("utf-8")):
+            return False
+        host = self._header(scope, b"host")
+        return host is not None and host.lower() in self._allowed_hosts()
+
+    def origin_allowed(self, scope: Scope) -> bool:
+        origin = self._header(scope, b"origin")
+        return origin is None or origin.lower() in {f"http://{h}" for h in self._allowed_hosts()}
+
+    # -- ASGI -----------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    async def _respond(self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], head: bool = False) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if head else body})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        text = [(b"content-type", b"text/plain; charset=utf-8")]
+        if not self.authorized(scope):
+            log.info("sidecar: refused %s %s (no valid token, or a foreign Host)", scope.get("method"), scope.get("path"))
+            await self._respond(send, 403, _REFUSED, text)
+            return
+        method = scope.get("method")
+        if scope.get("path") != "/":
+            await self._respond(send, 404, b"not found\n", text)
+        elif method not in ("GET", "HEAD"):
+            await self._respond(send, 405, b"method not allowed\n", [*text, (b"allow", b"GET, HEAD")])
+        else:
+            body, csp = page()
+            headers = [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-security-policy", csp.encode("ascii")),
+                (b"cross-origin-opener-policy", b"same-origin"),
+                (b"cross-origin-resource-policy", b"same-origin"),
+            ]
+            await self._respond(send, 200, body, headers, head=method == "HEAD")
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        if scope.get("path") != "/ws" or not self.authorized(scope) or not self.origin_allowed(scope):
+            log.info("sidecar: refused a WebSocket (path, token, Host or Origin)")
+            await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+            return
+        await send({"type": "websocket.accept"})
+        subscriber = self.hub.subscribe()
+        try:
+            async with trio.open_nursery() as nursery:
+
+                async def until_closed() -> None:
+                    while (await receive())["type"] != "websocket.disconnect":
+                        pass  # the page sends nothing we use
+                    nursery.cancel_scope.cancel()
+
+                nursery.start_soon(until_closed)
+                while True:
+                    batch = await subscriber.next_batch()
+                    if not batch:
+                        break
+                    # a slow page blocks here, in its own task; its queue drops the oldest
+                    await send({"type": "websocket.send", "text": "[" + ",".join(batch) + "]"})
+                await send({"type": "websocket.close", "code": 1001})
+                nursery.cancel_scope.cancel()
+        finally:
+            self.hub.unsubscribe(subscriber)
+
+
+class SidecarServer:
+    """One sidecar: a hub's page on 127.0.0.1, at a URL with a random token."""
+
+    def __init__(self, hub: SidecarHub, *, port: int = 0, token: str | None = None) -> None:
+        self.hub = hub
+        self.app = SidecarApp(hub, token or secrets.token_urlsafe(32))
+        self.requested_port = port
+        self.url: str | None = None
+
+    @property
+    def token(self) -> str:
+        return self.app.token
+
+    async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled; ``started`` with the page's URL once listening."""
+        from hypercorn.config import Config
+        from hypercorn.trio import serve
+
+        config = Config()
+        config.bind = [f"{HOST}:{self.requested_port}"]
+        config.errorlog = logging.getLogger("bridge.sidecar.hypercorn")
+        config.accesslog = None
+        config.include_server_header = False
+        config.graceful_timeout = 1.0
+        try:
+            async with trio.open_nursery() as nursery:
+                binds = await nursery.start(partial(serve, cast(Any, self.app), config, mode="asgi"))
+                port = int(binds[0].rsplit(":", 1)[1])
+                self.app.port = port
+                self.url = f"http://{HOST}:{port}/?token={self.token}"
+                task_status.started(self.url)
+        finally:
+            self.hub.close()
