@@ -3,6 +3,8 @@
 ``kernel-bridge`` serves JSON-RPC/LSP on stdio (what editors start).
 ``kernel-bridge --demo CODE`` starts a bridge as a subprocess, the way an editor would,
 runs CODE on the default kernel and prints the exchange: a round trip in a terminal.
+``kernel-bridge sidecar --existing [FILE]`` serves a page that shows a running kernel's
+outputs live (docs/sidecar.md).
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ def _stdio_streams() -> tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kernel-bridge", description=__doc__.splitlines()[0] if __doc__ else None)
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["sidecar"]:
+        from bridge.sidecar.standalone import main as sidecar_main
+
+        return sidecar_main(args_in[1:])
+    parser = argparse.ArgumentParser(
+        prog="kernel-bridge",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        epilog="kernel-bridge sidecar --existing [FILE]: a page that shows a running kernel's outputs live (sidecar --help)",
+    )
     parser.add_argument("--version", action="version", version=f"kernel-bridge {__version__}")
     parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
     parser.add_argument("--kernel", default="python3", help="default kernelspec name (default: python3)")

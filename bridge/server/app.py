@@ -39,6 +39,7 @@ from bridge.server.introspection import Introspection
 from bridge.server.lifecycle import Lifecycle
 from bridge.server.lsp_features import LspFeatures
 from bridge.server.protocol import OutgoingQueue, TrioLanguageServerProtocol
+from bridge.server.sidecar import Sidecar
 from bridge.server.variables import Variables
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,15 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
             bridge = Bridge(protocol=protocol, registry=registry, settings=settings, spill_dir=spill_dir)
             bridge_ref.append(bridge)
             execute = Execute(bridge)
-            features = (Lifecycle(bridge), execute, Introspection(bridge), Comms(bridge), Variables(bridge), LspFeatures(bridge, execute))
+            features = (
+                Lifecycle(bridge),
+                execute,
+                Introspection(bridge),
+                Comms(bridge),
+                Variables(bridge),
+                LspFeatures(bridge, execute),
+                Sidecar(bridge),
+            )
             for feature in features:
                 feature.register(server)
 
