@@ -516,3 +516,29 @@ def test_in_a_real_terminal_escaping_a_kernel_prompt_interrupts_the_kernel(tmp_p
         term.keys("Escape")
         screen = term.wait_screen(lambda s: "!! KeyboardInterrupt" in s, "the interrupted run")
         assert screen.splitlines()[0] == "input('Name: ')  !! KeyboardInterrupt: Interrupted by user"
+
+
+def test_sidecar_serves_the_kernel_outputs_on_loopback(tmp_path: Path) -> None:
+    """:JupyterSidecar asks the bridge for the page and opens it with g:jupyter_browser."""
+    import urllib.request
+
+    opened = tmp_path / "opened.txt"
+    browser = write(tmp_path, "browser.sh", f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    browser.chmod(0o755)
+    write(tmp_path, "side.py", "print('for the browser')\n")
+    run = run_vim(tmp_path, f"""
+        t.Start('side.py')
+        g:jupyter_browser = '{browser}'
+        JupyterSidecar
+        t.Wait(() => exists('g:jupyter_sidecar_url'), 'the sidecar URL')
+        t.Wait(() => filereadable('{opened}'), 'the browser command')
+        t.out.url = g:jupyter_sidecar_url
+        t.out.output = t.OutputLines()
+        t.out.page = ''
+    """)
+    url = run["url"]
+    assert url.startswith("http://127.0.0.1:") and "token=" in url
+    assert opened.read_text().strip() == url
+    assert any(url in line for line in run["output"]), run["output"]
+    with pytest.raises(Exception):  # the bridge (and its sidecar) ended with Vim
+        urllib.request.urlopen(url, timeout=5)

@@ -22,7 +22,7 @@ def test_help_tags_cover_every_command_and_option(tmp_path: Path) -> None:
     tags = {line.split("\t")[0] for line in (doc / "tags").read_text().splitlines()}
     plugin = (PLUGIN / "plugin" / "jupyter.vim").read_text()
     commands = re.findall(r"^command\b.* (Jupyter\w+) ", plugin, re.M)
-    assert len(commands) == 10
+    assert len(commands) == 11
     assert {f":{c}" for c in commands} <= tags
     sources = "\n".join(p.read_text() for p in (PLUGIN / "autoload").rglob("*.vim")) + plugin
     options = set(re.findall(r"util\.Get\('(\w+)'", sources)) | set(re.findall(r"g:, 'jupyter_(\w+)'", sources))

@@ -323,6 +323,31 @@ export def Interrupt()
   })
 enddef
 
+# The kernel's outputs live in a browser (plots Vim cannot show): the bridge serves a
+# page on 127.0.0.1; open it with g:jupyter_browser, else tell the user where it is.
+export def Sidecar()
+  var id = CurrentKernel()
+  if id == ''
+    return
+  endif
+  rpc.Request('jupyter/openSidecar', {kernelId: id}, (resp) => {
+    if has_key(resp, 'error')
+      util.Error('cannot open the sidecar: ' .. util.ErrorText(resp.error))
+      return
+    endif
+    var url: string = resp.result.url
+    g:jupyter_sidecar_url = url
+    output.Note(id, 'sidecar: ' .. url)
+    var browser: string = util.Get('browser', '')
+    if browser != ''
+      job_start([browser, url], {in_io: 'null', out_io: 'null', err_io: 'null'})
+      util.Info('sidecar opened in ' .. browser)
+    else
+      util.Info('sidecar: ' .. url)
+    endif
+  })
+enddef
+
 export def ToggleOutput()
   var id = CurrentKernel()
   if id != ''

@@ -19,6 +19,7 @@ command -bar JupyterRunCell jupyter#RunCell()
 command -bar JupyterRunFile jupyter#RunFile()
 command -bar JupyterInspect jupyter#Inspect()
 command -bar JupyterOutput jupyter#ToggleOutput()
+command -bar JupyterSidecar jupyter#Sidecar()
 
 nnoremap <silent> <Plug>(JupyterRunLine) <Cmd>call jupyter#RunLine()<CR>
 xnoremap <silent> <Plug>(JupyterRunSelection) <Esc><Cmd>call jupyter#RunSelection(visualmode())<CR>
