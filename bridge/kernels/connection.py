@@ -2,9 +2,14 @@
 
 Replies (shell, control) and iopub messages are routed by their parent's msg_id to the
 request that caused them; iopub messages with a parent we did not send belong to another
-client of the same kernel and go to ``on_foreign``. One reader task per socket keeps each
-socket drained at all times: a PUB socket cannot be slowed, and a SUB queue that fills up
-silently drops (docs/architecture.md).
+client of the same kernel and go to ``on_foreign``.
+
+That logic does not care how messages travel. A ``Transport`` carries them: ``ZmqTransport``
+(below: four sockets, HMAC-signed frames, heartbeat on the hb channel) for local kernels and
+connection files, ``bridge.remote.transport.WebSocketTransport`` (one WebSocket multiplexing
+the channels of a kernel behind Jupyter Server) for remote ones. One reader task per socket
+keeps each socket drained at all times: a PUB socket cannot be slowed, and a SUB queue that
+fills up silently drops (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, Protocol
 
 import trio
 import zmq
@@ -72,41 +77,33 @@ class Pending:
         self.wake.set()
 
 
-class KernelConnection:
-    def __init__(
-        self,
-        info: ConnectionInfo,
-        *,
-        label: str,
-        on_status: StatusHandler | None = None,
-        on_foreign: IopubHandler | None = None,
-        on_comm: IopubHandler | None = None,
-        context: zmq.Context[Any] | None = None,
-    ) -> None:
+class Transport(Protocol):
+    """How messages reach one kernel and come back from it.
+
+    ``run`` opens the channels, reports started, then hands every valid message it
+    receives to ``connection.deliver(channel, msg)`` until cancelled. ``heartbeat``
+    returns only after it called ``connection.mark_dead`` (or the kernel is dead).
+    """
+
+    async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None]) -> None: ...
+
+    async def send(self, channel: str, msg: Message) -> None: ...
+
+    async def heartbeat(self, connection: KernelConnection) -> None: ...
+
+
+class ZmqTransport:
+    """The Jupyter wire protocol over ZeroMQ: a local kernel, or one from a connection file."""
+
+    def __init__(self, info: ConnectionInfo, *, context: zmq.Context[Any] | None = None) -> None:
         self.info = info
-        self.label = label
-        self.factory = MessageFactory()
         self.signer = Signer(info.key, info.signature_scheme)
         self.replay_guard = ReplayGuard()
-        self.on_status = on_status
-        self.on_foreign = on_foreign
-        self.on_comm = on_comm
-        self.execution_state = "starting"
-        self.dead_reason: str | None = None
-        self.kernel_info: dict[str, Any] = {}
-        self.protocol_v4 = False  # learned from kernel_info_reply; then we adapt both ways
         self._context = context or zmq.Context.instance()
-        self._pending: dict[str, Pending] = {}
         self._sockets: dict[str, AsyncSocket] = {}
-        self._nursery: trio.Nursery | None = None
-        # every valid iopub message, whoever caused it (an output sidecar listens here)
-        self.iopub_listeners: set[IopubHandler] = set()
 
-    # -- lifetime -----------------------------------------------------------------
-
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Open the sockets and keep them drained until cancelled."""
-        identity = self.factory.session.encode("ascii")
+    async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        identity = connection.factory.session.encode("ascii")
         try:
             for channel in ("shell", "control", "stdin"):
                 sock = self._context.socket(zmq.DEALER)
@@ -123,17 +120,103 @@ class KernelConnection:
             iopub.connect(self.info.address("iopub"))
             self._sockets["iopub"] = AsyncSocket(iopub)
             async with trio.open_nursery() as nursery:
-                self._nursery = nursery
-                nursery.start_soon(self._read_replies, "shell")
-                nursery.start_soon(self._read_replies, "control")
-                nursery.start_soon(self._read_iopub)
-                nursery.start_soon(self._read_stdin)
+                for channel in ("shell", "control", "iopub", "stdin"):
+                    nursery.start_soon(self._read, channel, connection)
                 task_status.started()
                 await trio.sleep_forever()
         finally:
             for sock in self._sockets.values():
                 sock.close()
             self._sockets.clear()
+
+    async def _read(self, channel: str, connection: KernelConnection) -> None:
+        sock = self._sockets[channel]
+        while True:
+            parts = await sock.recv_multipart()
+            try:
+                msg = deserialize(parts, self.signer, self.replay_guard)
+            except WireError as exc:
+                log.debug("kernel %s: dropped a message on %s: %s", connection.label, channel, exc)
+                continue
+            connection.deliver(channel, msg)
+
+    async def send(self, channel: str, msg: Message) -> None:
+        await self._sockets[channel].send_multipart(serialize(msg, self.signer))
+
+    async def heartbeat(
+        self, connection: KernelConnection, interval: float = HEARTBEAT_INTERVAL, dead_after: float = HEARTBEAT_DEAD_AFTER
+    ) -> None:
+        """Ping the hb channel; a kernel silent for ``dead_after`` seconds is dead.
+
+        REQ sockets are lock-step, so a ping without a pong means a new socket.
+        """
+        last_pong = trio.current_time()
+        while connection.alive:
+            sock = self._context.socket(zmq.REQ)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(self.info.address("hb"))
+            hb = AsyncSocket(sock)
+            try:
+                while connection.alive:
+                    await hb.send_multipart([b"ping"])
+                    got = False
+                    with trio.move_on_after(interval):
+                        await hb.recv_multipart()
+                        got = True
+                    # if our own loop was busy, the pong may be queued already
+                    got = got or hb.recv_multipart_nowait() is not None
+                    if not got:
+                        break
+                    last_pong = trio.current_time()
+                    await trio.sleep(interval)
+            finally:
+                hb.close()
+            if trio.current_time() - last_pong >= dead_after:
+                connection.mark_dead(f"kernel stopped answering heartbeats for {dead_after:g} s")
+                return
+
+
+class KernelConnection:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        label: str,
+        on_status: StatusHandler | None = None,
+        on_foreign: IopubHandler | None = None,
+        on_comm: IopubHandler | None = None,
+    ) -> None:
+        self.transport = transport
+        self.label = label
+        self.factory = MessageFactory()
+        self.on_status = on_status
+        self.on_foreign = on_foreign
+        self.on_comm = on_comm
+        self.execution_state = "starting"
+        self.dead_reason: str | None = None
+        # why the transport is down ("disconnected" state, remote kernels), else None
+        self.link_reason: str | None = None
+        self.kernel_info: dict[str, Any] = {}
+        self.protocol_v4 = False  # learned from kernel_info_reply; then we adapt both ways
+        self._pending: dict[str, Pending] = {}
+        self._nursery: trio.Nursery | None = None
+        # every valid iopub message, whoever caused it (an output sidecar listens here)
+        self.iopub_listeners: set[IopubHandler] = set()
+
+    # -- lifetime -----------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Open the transport and keep it drained until cancelled."""
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            await nursery.start(self._run_transport)
+            task_status.started()
+
+    async def _run_transport(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await self.transport.run(self, task_status=task_status)
+
+    async def heartbeat(self) -> None:
+        await self.transport.heartbeat(self)
 
     @property
     def alive(self) -> bool:
@@ -148,6 +231,22 @@ class KernelConnection:
         self.fail_pending(KernelDied(reason))
         self._set_state("dead")
 
+    def link_lost(self, reason: str) -> None:
+        """The transport dropped and is reconnecting: the kernel may well be fine."""
+        if not self.alive:
+            return
+        self.link_reason = reason
+        log.info("kernel %s: %s", self.label, reason)
+        self._set_state("disconnected")
+
+    def link_restored(self, state: str | None, gap: float) -> None:
+        """Reconnected after ``gap`` seconds; ``state`` is the kernel's, as its server says."""
+        if not self.alive:
+            return
+        log.info("kernel %s: reconnected after %.1f s", self.label, gap)
+        self.link_reason = None
+        self._set_state(state if state in ("busy", "idle") else "idle")
+
     def fail_pending(self, error: Exception) -> None:
         self.cancel_inputs()
         for pending in list(self._pending.values()):
@@ -160,45 +259,36 @@ class KernelConnection:
         if self.on_status is not None:
             self.on_status(state)
 
-    # -- readers ------------------------------------------------------------------
+    # -- what the transport delivers ---------------------------------------------------
 
-    async def _recv(self, channel: str) -> Message | None:
-        parts = await self._sockets[channel].recv_multipart()
-        try:
-            msg = deserialize(parts, self.signer, self.replay_guard)
-        except WireError as exc:
-            log.debug("kernel %s: dropped a message on %s: %s", self.label, channel, exc)
-            return None
+    def deliver(self, channel: str, msg: Message) -> None:
+        """One valid message from the kernel, on ``channel``: route it."""
         if self.protocol_v4 or (msg.msg_type == "kernel_info_reply" and speaks_v4(msg)):
             pending = self._pending.get(str(msg.parent_header.get("msg_id", "")))
             try:
                 msg = from_v4(msg, pending.request if pending else None)
             except (KeyError, TypeError, ValueError) as exc:
                 log.debug("kernel %s: dropped a 4.x message that does not adapt: %s", self.label, exc)
-                return None
-        return msg
-
-    def _wire(self, msg: Message) -> list[bytes]:
-        return serialize(to_v4(msg) if self.protocol_v4 else msg, self.signer)
-
-    async def _read_replies(self, channel: str) -> None:
-        while True:
-            msg = await self._recv(channel)
-            if msg is None:
-                continue
-            pending = self._pending.get(msg.parent_id or "")
-            if pending is None or pending.reply is not None:
-                log.debug("kernel %s: %s reply to an unknown request (%s)", self.label, channel, msg.msg_type)
-                continue
-            pending.reply = msg
-            pending.replied.set()
-
-    async def _read_iopub(self) -> None:
-        while True:
-            msg = await self._recv("iopub")
-            if msg is None:
-                continue
+                return
+        if channel == "iopub":
             self._route_iopub(msg)
+        elif channel == "stdin":
+            self._on_stdin(msg)
+        elif channel in ("shell", "control"):
+            self._on_reply(channel, msg)
+        else:
+            log.debug("kernel %s: message on unknown channel %r dropped", self.label, channel)
+
+    async def _send_wire(self, channel: str, msg: Message) -> None:
+        await self.transport.send(channel, to_v4(msg) if self.protocol_v4 else msg)
+
+    def _on_reply(self, channel: str, msg: Message) -> None:
+        pending = self._pending.get(msg.parent_id or "")
+        if pending is None or pending.reply is not None:
+            log.debug("kernel %s: %s reply to an unknown request (%s)", self.label, channel, msg.msg_type)
+            return
+        pending.reply = msg
+        pending.replied.set()
 
     def _route_iopub(self, msg: Message) -> None:
         for listener in list(self.iopub_listeners):
@@ -206,6 +296,13 @@ class KernelConnection:
         is_status = msg.msg_type == "status"
         if is_status and self.alive:
             state = msg.content.get("execution_state")
+            if state == "dead":
+                # only a kernel's server says this (Jupyter Server, when its restarter gave up)
+                self.mark_dead(f"kernel {self.label} died; its server reports it dead")
+                return
+            if state == "restarting" and not msg.parent_header:
+                # the server restarted a kernel that died: what was pending will never be answered
+                self.fail_pending(KernelDied(f"kernel {self.label} died and its server restarted it"))
             if isinstance(state, str):
                 self._set_state(state)
         pending = self._pending.get(msg.parent_id or "")
@@ -230,14 +327,12 @@ class KernelConnection:
         elif pending.on_iopub is not None:
             pending.on_iopub(msg)
 
-    async def _read_stdin(self) -> None:
-        while True:
-            msg = await self._recv("stdin")
-            if msg is None or msg.msg_type != "input_request":
-                continue
-            pending = self._pending.get(msg.parent_id or "")
-            assert self._nursery is not None
-            self._nursery.start_soon(self._answer_input, pending, msg)
+    def _on_stdin(self, msg: Message) -> None:
+        if msg.msg_type != "input_request":
+            return
+        pending = self._pending.get(msg.parent_id or "")
+        assert self._nursery is not None
+        self._nursery.start_soon(self._answer_input, pending, msg)
 
     async def _answer_input(self, pending: Pending | None, msg: Message) -> None:
         """The kernel is blocked in input() until it gets an input_reply (or an
@@ -283,7 +378,7 @@ class KernelConnection:
         if self.dead_reason is not None:
             raise KernelDied(self.dead_reason)
         msg = self.factory.build(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
-        await self._sockets[channel].send_multipart(self._wire(msg))
+        await self._send_wire(channel, msg)
         return msg
 
     async def request(
@@ -313,7 +408,7 @@ class KernelConnection:
         if on_pending is not None:
             on_pending(pending)
         try:
-            await self._sockets[channel].send_multipart(self._wire(msg))
+            await self._send_wire(channel, msg)
             with trio.fail_after(timeout) if timeout is not None else nullcontext():
                 await pending.replied.wait()
             if pending.error is not None:
@@ -355,7 +450,7 @@ class KernelConnection:
             pending = Pending(msg, None)
             self._pending[msg.msg_id] = pending
             try:
-                await self._sockets["shell"].send_multipart(serialize(msg, self.signer))
+                await self.transport.send("shell", msg)
                 with trio.move_on_after(min(PROBE_REPLY_TIMEOUT, remaining)):
                     await pending.replied.wait()
                     if pending.error is not None:
@@ -374,35 +469,3 @@ class KernelConnection:
                         return self.kernel_info
             finally:
                 del self._pending[msg.msg_id]
-
-    # -- heartbeat ----------------------------------------------------------------
-
-    async def heartbeat(self, interval: float = HEARTBEAT_INTERVAL, dead_after: float = HEARTBEAT_DEAD_AFTER) -> None:
-        """Ping the hb channel; a kernel silent for ``dead_after`` seconds is dead.
-
-        REQ sockets are lock-step, so a ping without a pong means a new socket.
-        """
-        last_pong = trio.current_time()
-        while self.alive:
-            sock = self._context.socket(zmq.REQ)
-            sock.setsockopt(zmq.LINGER, 0)
-            sock.connect(self.info.address("hb"))
-            hb = AsyncSocket(sock)
-            try:
-                while self.alive:
-                    await hb.send_multipart([b"ping"])
-                    got = False
-                    with trio.move_on_after(interval):
-                        await hb.recv_multipart()
-                        got = True
-                    # if our own loop was busy, the pong may be queued already
-                    got = got or hb.recv_multipart_nowait() is not None
-                    if not got:
-                        break
-                    last_pong = trio.current_time()
-                    await trio.sleep(interval)
-            finally:
-                hb.close()
-            if trio.current_time() - last_pong >= dead_after:
-                self.mark_dead(f"kernel stopped answering heartbeats for {dead_after:g} s")
-                return

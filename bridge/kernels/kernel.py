@@ -2,6 +2,12 @@
 
 Ownership decides shutdown: a kernel the bridge started is the bridge's to stop (and
 never outlives it); one it connected to from a connection file is never stopped by it.
+
+A remote kernel (``remote`` set: one behind Jupyter Server or a kernel gateway) has no
+process and no connection file here: its channels go over a WebSocket, and interrupt,
+restart and shutdown are its server's REST calls (bridge/remote). A remote kernel the bridge
+started is deleted on its server when the bridge ends, unless its server is configured to
+keep kernels.
 """
 
 from __future__ import annotations
@@ -10,15 +16,18 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, unwrap_group
-from bridge.kernels.connection import KernelConnection
+from bridge.kernels.connection import KernelConnection, Transport, ZmqTransport
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
 from bridge.wire import Message
+
+if TYPE_CHECKING:
+    from bridge.remote.kernel import RemoteKernel
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +58,37 @@ class Kernel:
     def __init__(
         self,
         kernel_id: str,
-        info: ConnectionInfo,
+        info: ConnectionInfo | None,
         *,
         spec: KernelSpecInfo | None,
         owned: bool,
         events: KernelEvents,
         launch: LaunchOptions | None = None,
+        remote: RemoteKernel | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.spec = spec
         self.owned = owned
         self.info = info
+        self.remote = remote
         self.launch = launch or LaunchOptions()
         self.process: KernelProcess | None = None
-        self.kernel_name = spec.name if spec else (info.kernel_name or "unknown")
+        if spec is not None:
+            self.kernel_name = spec.name
+        elif remote is not None:
+            self.kernel_name = remote.kernel_name
+        else:
+            self.kernel_name = (info.kernel_name if info else None) or "unknown"
         self.events = events
         self.quiet = False  # a restart replaces this kernel: its death is not news
+        transport: Transport
+        if remote is not None:
+            transport = remote.transport()
+        else:
+            assert info is not None, "a local kernel needs its connection info"
+            transport = ZmqTransport(info)
         self.connection = KernelConnection(
-            info,
+            transport,
             label=f"{self.kernel_name}:{kernel_id}",
             on_status=self._on_status,
             on_foreign=(lambda msg: events.foreign(self, msg)) if events.foreign else None,
@@ -93,7 +115,9 @@ class Kernel:
     async def interrupt(self) -> None:
         if not self.connection.alive:
             raise KernelDied(self.connection.dead_reason or "kernel is dead")
-        if self.interrupt_mode == "signal":
+        if self.remote is not None:
+            await self.remote.interrupt()  # the server knows the kernelspec's interrupt mode
+        elif self.interrupt_mode == "signal":
             assert self.process is not None
             self.process.signal_group(signal.SIGINT)
         else:
@@ -113,12 +137,15 @@ class Kernel:
 
     def describe(self) -> dict[str, Any]:
         info = self.connection.kernel_info
-        return {
+        described = {
             "kernelId": self.kernel_id,
             "kernelName": self.kernel_name,
             "language": self.language,
             "implementation": info.get("implementation", ""),
         }
+        if self.remote is not None:
+            described.update(self.remote.describe())
+        return described
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start (if owned) and connect; report started once the kernel is ready.
@@ -132,7 +159,7 @@ class Kernel:
             with self._scope:
                 async with trio.open_nursery() as nursery:
                     gone = trio.Event()
-                    if self.owned:
+                    if self.owned and self.remote is None:
                         gone = await self._spawn(nursery)
                     await nursery.start(self.connection.run)
                     try:
@@ -153,7 +180,7 @@ class Kernel:
             self.stopped.set()
 
     async def _spawn(self, nursery: trio.Nursery) -> trio.Event:
-        assert self.spec is not None and self.info.path is not None
+        assert self.spec is not None and self.info is not None and self.info.path is not None
         argv = kernel_argv(self.spec, str(self.info.path))
         try:
             self.process = await start_process(
@@ -168,6 +195,8 @@ class Kernel:
 
     def _start_failure(self, exc: BridgeError) -> str:
         msg = f"kernel {self.kernel_name!r} failed to start: {exc.message}"
+        if self.remote is not None:
+            msg += f" (server {self.remote.server.display})"
         if self.process is not None:
             if self.process.returncode is not None:
                 msg += f" (exit code {self.process.returncode})"
@@ -190,12 +219,18 @@ class Kernel:
         """Last resort, synchronous: no owned kernel process survives this object."""
         if self.process is not None:
             self.process.signal_group(signal.SIGKILL, leftovers=True)
-        if self.owned and self.info.path is not None:
+        if self.owned and self.info is not None and self.info.path is not None:
             self.info.path.unlink(missing_ok=True)
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, *, detach: bool = False) -> None:
         """Owned: shutdown_request on control, then SIGTERM, then SIGKILL, each bounded.
-        Attached: close our sockets only; the kernel keeps running."""
+        Attached: close our sockets only; the kernel keeps running.
+        Remote and owned: deleted on its server (bounded), unless ``detach``."""
+        if self.remote is not None:
+            # dead first: the server closing the WebSocket is then no news (no "disconnected")
+            self.connection.mark_dead("kernel was shut down")
+            if self.owned and not detach:
+                await self.remote.delete(quiet=True)
         if self.owned and self.process is not None and self.process.returncode is None:
             if self.connection.alive:
                 with trio.move_on_after(SHUTDOWN_REPLY_WAIT):

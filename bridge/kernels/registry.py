@@ -1,10 +1,12 @@
 """The live kernels of one bridge: ids, ownership, the documents bound to them, and the
-nursery they run in."""
+nursery they run in. Local kernels (started from a kernelspec, or attached from a connection
+file) and remote ones (on a Jupyter server) live here side by side."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 
 import trio
 
@@ -12,6 +14,8 @@ from bridge.errors import InvalidParams, KernelNotFound, KernelRestarting
 from bridge.kernels.connection_info import ConnectionInfo, new_connection_file
 from bridge.kernels.kernel import DEFAULT_STARTUP_TIMEOUT, Kernel, KernelEvents, LaunchOptions
 from bridge.kernels.launch import find_kernelspec
+from bridge.remote import kernel as remote_kernels
+from bridge.remote.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,33 @@ class KernelRegistry:
         launch = LaunchOptions(startup_timeout=startup_timeout)
         return await self._run(Kernel(_new_id(), info, spec=None, owned=False, events=self.events, launch=launch))
 
+    async def start_remote(
+        self,
+        server: ServerConfig,
+        kernel_name: str,
+        *,
+        env: dict[str, str] | None = None,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    ) -> Kernel:
+        """Start a kernel on ``server`` (REST) and connect to it (WebSocket); the bridge owns it."""
+        remote = await remote_kernels.start(server, kernel_name, env=env, timeout=startup_timeout)
+        launch = LaunchOptions(env=env, startup_timeout=startup_timeout)
+        kernel = Kernel(_new_id(), None, spec=None, owned=True, events=self.events, launch=launch, remote=remote)
+        try:
+            return await self._run(kernel)
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await remote.delete(quiet=True)  # started for us and unusable: do not leave it behind
+            raise
+
+    async def connect_remote(
+        self, server: ServerConfig, remote_id: str, *, startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
+    ) -> Kernel:
+        """Attach to a kernel running on ``server``; the bridge never shuts it down."""
+        remote = await remote_kernels.attach(server, remote_id)
+        launch = LaunchOptions(startup_timeout=startup_timeout)
+        return await self._run(Kernel(_new_id(), None, spec=None, owned=False, events=self.events, launch=launch, remote=remote))
+
     async def _run(self, kernel: Kernel) -> Kernel:
         previous = self._kernels.get(kernel.kernel_id)
         self._kernels[kernel.kernel_id] = kernel
@@ -89,6 +120,8 @@ class KernelRegistry:
     async def restart(self, kernel_id: str) -> Kernel:
         """Same kernelId, same documents, a fresh process from the same kernelspec."""
         old = self.get(kernel_id)
+        if old.remote is not None:
+            return await self._restart_remote(old)
         if not old.owned or old.spec is None:
             raise InvalidParams(
                 f"kernel {kernel_id} was attached from a connection file; only kernels the bridge started can be restarted"
@@ -102,10 +135,31 @@ class KernelRegistry:
             old.spec.name, cwd=launch.cwd, env=launch.env, startup_timeout=launch.startup_timeout, kernel_id=kernel_id
         )
 
-    async def shutdown(self, kernel_id: str) -> None:
-        kernel = self.get(kernel_id)
+    async def _restart_remote(self, old: Kernel) -> Kernel:
+        """REST restart on the server (it keeps the kernel's id there), then a fresh
+        WebSocket: same kernelId and documents here, as for a local restart."""
+        assert old.remote is not None
+        old.events.status(old, "restarting")
+        old.quiet = True
+        old.connection.fail_pending(KernelRestarting(f"kernel {old.kernel_id} is restarting"))
         try:
-            await kernel.shutdown()
+            await old.remote.restart(old.launch.startup_timeout)
+        except BaseException:
+            old.quiet = False
+            raise
+        await old.shutdown(detach=True)
+        new = Kernel(
+            old.kernel_id, None, spec=None, owned=old.owned, events=self.events, launch=old.launch, remote=old.remote
+        )
+        return await self._run(new)
+
+    async def shutdown(self, kernel_id: str, *, exiting: bool = False) -> None:
+        """Owned kernels are stopped, others detached. ``exiting``: the bridge is ending,
+        and a remote kernel whose server says ``keepKernels`` is only detached."""
+        kernel = self.get(kernel_id)
+        detach = exiting and kernel.remote is not None and kernel.remote.server.keep_kernels
+        try:
+            await kernel.shutdown(detach=detach)
         finally:
             if self._kernels.get(kernel_id) is kernel:
                 del self._kernels[kernel_id]
@@ -115,7 +169,7 @@ class KernelRegistry:
         """Stop every owned kernel and detach from the rest, in parallel, each bounded."""
         async with trio.open_nursery() as nursery:
             for kernel_id in list(self._kernels):
-                nursery.start_soon(self.shutdown, kernel_id)
+                nursery.start_soon(partial(self.shutdown, kernel_id, exiting=True))
 
 
 def _new_id() -> str:

@@ -1,4 +1,8 @@
-"""Kernel lifecycle methods: list kernelspecs, start, connect, list, shut down, info."""
+"""Kernel lifecycle methods: list kernelspecs, start, connect, list, shut down, info.
+
+Each of listKernelspecs, startKernel, connectKernel and listKernels takes an optional
+``server`` (a name from ``initializationOptions.servers``, or ``{url, token?, tokenEnv?}``):
+then it acts on that Jupyter server (bridge/remote) instead of this machine."""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ from typing import Any
 
 import attrs
 
+from bridge.errors import InvalidParams
 from bridge.kernels.discovery import list_running, resolve_connection_file
 from bridge.kernels.kernel import Kernel
 from bridge.kernels.launch import list_kernelspecs
 from bridge.server.context import Bridge, register_methods
+from bridge.remote.config import ServerConfig, install_log_redaction, resolve_server
+from bridge.remote.rest import ServerClient
 from bridge.server.params import parse_params
 
 
@@ -20,6 +27,7 @@ class StartKernelParams:
     env: dict[str, str] | None = None
     startup_timeout: float | None = None
     uri: str | None = None
+    server: Any = None
 
 
 @attrs.define
@@ -27,6 +35,13 @@ class ConnectKernelParams:
     connection_file: str | None = None
     startup_timeout: float | None = None
     uri: str | None = None
+    server: Any = None
+    kernel_id: str | None = None  # with ``server``: the kernel's id on that server
+
+
+@attrs.define
+class ServerParams:
+    server: Any = None
 
 
 @attrs.define
@@ -39,46 +54,91 @@ class Lifecycle:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
 
+    def _server(self, value: Any) -> ServerConfig | None:
+        if value is None:
+            return None
+        return resolve_server(value, getattr(self.bridge.settings, "servers", None))
+
     async def list_kernelspecs(self, params: Any) -> list[dict[str, str]]:
+        server = self._server(parse_params(ServerParams, params).server)
+        if server is not None:
+            return await ServerClient(server).kernelspecs()
         return [s.summary() for s in list_kernelspecs()]
 
     async def start_kernel(self, params: Any) -> dict[str, Any]:
         p = parse_params(StartKernelParams, params)
-        kernel = await self.bridge.registry.start(
-            p.kernel_name or self.bridge.settings.default_kernel,
-            cwd=p.cwd,
-            env=p.env,
-            startup_timeout=p.startup_timeout or self.bridge.settings.startup_timeout,
-        )
+        server = self._server(p.server)
+        kernel_name = p.kernel_name or self.bridge.settings.default_kernel
+        startup_timeout = p.startup_timeout or self.bridge.settings.startup_timeout
+        if server is not None:
+            kernel = await self.bridge.registry.start_remote(server, kernel_name, env=p.env, startup_timeout=startup_timeout)
+        else:
+            kernel = await self.bridge.registry.start(kernel_name, cwd=p.cwd, env=p.env, startup_timeout=startup_timeout)
         if p.uri is not None:
             self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
 
     async def connect_kernel(self, params: Any) -> dict[str, Any]:
         p = parse_params(ConnectKernelParams, params)
-        owned = {k.info.path.resolve() for k in self.bridge.registry.all() if k.owned and k.info.path}
-        path = resolve_connection_file(p.connection_file, exclude=owned)
-        kernel = await self.bridge.registry.connect(
-            str(path), startup_timeout=p.startup_timeout or self.bridge.settings.startup_timeout
-        )
+        startup_timeout = p.startup_timeout or self.bridge.settings.startup_timeout
+        server = self._server(p.server)
+        if server is not None:
+            if p.kernel_id is None:
+                raise InvalidParams("invalid params: kernelId: required with server (the kernel's id on that server)")
+            kernel = await self.bridge.registry.connect_remote(server, p.kernel_id, startup_timeout=startup_timeout)
+        else:
+            path = resolve_connection_file(p.connection_file, exclude=self._owned_files())
+            kernel = await self.bridge.registry.connect(str(path), startup_timeout=startup_timeout)
         if p.uri is not None:
             self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
 
     async def list_running_kernels(self, params: Any) -> list[dict[str, Any]]:
-        owned = {k.info.path.resolve() for k in self.bridge.registry.all() if k.owned and k.info.path}
-        return await list_running(exclude=owned)
+        return await list_running(exclude=self._owned_files())
+
+    def _owned_files(self) -> set[Any]:
+        return {k.info.path.resolve() for k in self.bridge.registry.all() if k.owned and k.info and k.info.path}
 
     async def list_kernels(self, params: Any) -> list[dict[str, Any]]:
-        return [
-            {
+        server = self._server(parse_params(ServerParams, params).server)
+        if server is not None:
+            return await self._list_server_kernels(server)
+        listed = []
+        for k in self.bridge.registry.all():
+            entry = {
                 "kernelId": k.kernel_id,
                 "kernelName": k.kernel_name,
                 "executionState": k.connection.execution_state,
                 "owned": k.owned,
             }
+            if k.remote is not None:
+                entry.update(k.remote.describe())
+            listed.append(entry)
+        return listed
+
+    async def _list_server_kernels(self, server: ServerConfig) -> list[dict[str, Any]]:
+        """The server's running kernels; ``kernelId`` is the server's id (for connectKernel),
+        ``bridgeKernelId`` the bridge's when this bridge is connected to it."""
+        ours = {
+            k.remote.remote_id: k
             for k in self.bridge.registry.all()
-        ]
+            if k.remote is not None and k.remote.server.url == server.url
+        }
+        listed = []
+        for model in await ServerClient(server).kernels():
+            mine = ours.get(str(model.get("id")))
+            listed.append(
+                {
+                    "kernelId": model.get("id"),
+                    "kernelName": model.get("name"),
+                    "executionState": model.get("execution_state"),
+                    "lastActivity": model.get("last_activity"),
+                    "connections": model.get("connections"),
+                    "bridgeKernelId": mine.kernel_id if mine else None,
+                    "owned": bool(mine and mine.owned),
+                }
+            )
+        return listed
 
     def _kernel(self, params: Any) -> Kernel:
         p = parse_params(KernelParams, params)
@@ -100,6 +160,7 @@ class Lifecycle:
         return reply.content
 
     def register(self, server: Any) -> None:
+        install_log_redaction()  # tokens arrive in params and initializationOptions
         register_methods(
             server,
             {

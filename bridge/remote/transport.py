@@ -1,0 +1,221 @@
+"""One WebSocket (``/api/kernels/{id}/channels``) carrying a remote kernel's channels.
+
+It plays the part the four ZeroMQ sockets play for a local kernel (see
+``bridge.kernels.connection.Transport``): the routing above it is the same. It asks for the
+``v1.kernel.websocket.jupyter.org`` binary subprotocol and falls back to JSON when the
+server does not offer it.
+
+Reconnect: a WebSocket that drops (or stops answering pings) is reopened with the same
+``session_id``, so the server keeps our stdin identity and replays what it buffered for us
+while we were away. The editor sees ``disconnected`` (with the reason), then the kernel's
+state again; requests in flight stay pending, and sends wait for the new socket. A kernel
+its server no longer has (404), or a server gone for ``GIVE_UP_AFTER`` seconds, is dead.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from bridge.errors import KernelDied
+from bridge.remote.errors import RemoteServerError, missing_dependency
+from bridge.remote.frames import V1_SUBPROTOCOL, decode, encode
+from bridge.remote.rest import connection_problem, token_problem
+from bridge.wire import Message, WireError
+
+if TYPE_CHECKING:
+    from bridge.kernels.connection import KernelConnection
+    from bridge.remote.kernel import RemoteKernel
+
+log = logging.getLogger(__name__)
+
+OPEN_TIMEOUT = 15.0
+PING_INTERVAL = 5.0
+PING_TIMEOUT = 10.0
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # then every 5 s
+GIVE_UP_AFTER = 120.0
+CLOSE_WAIT = 0.2
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024  # a kernel's display_data can be large
+
+
+class _Gone(Exception):
+    """The kernel cannot be reached any more (the reason is the message)."""
+
+
+class WebSocketTransport:
+    def __init__(self, remote: RemoteKernel) -> None:
+        self.remote = remote
+        self._ws: Any = None
+        self._changed = trio.Event()
+        self._gone: str | None = None
+        self._link_scope: trio.CancelScope | None = None
+        self._drop_reason: str | None = None
+        self.reconnects = 0
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self._ws.subprotocol if self._ws is not None else None
+
+    def _set_ws(self, ws: Any) -> None:
+        self._ws = ws
+        self._changed.set()
+        self._changed = trio.Event()
+
+    # -- lifetime -----------------------------------------------------------------
+
+    async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        server = self.remote.server
+        lost_at: float | None = None
+        reason = ""
+        while True:
+            async with trio.open_nursery() as link:
+                self._link_scope = link.cancel_scope
+                if lost_at is None:
+                    ws = await self._open(link, connection.factory.session)  # failures: start failed
+                else:
+                    try:
+                        ws, state = await self._reconnect(link, connection, lost_at)
+                    except _Gone as exc:
+                        self._gone = str(exc)
+                        self._set_ws(None)
+                        connection.mark_dead(str(exc))
+                        return
+                self._set_ws(ws)
+                if lost_at is None:
+                    log.info("kernel %s: WebSocket open (%s)", connection.label, ws.subprotocol or "JSON protocol")
+                    task_status.started()
+                else:
+                    self.reconnects += 1
+                    connection.link_restored(state, trio.current_time() - lost_at)
+                try:
+                    reason = await self._read(ws, connection)
+                finally:
+                    self._set_ws(None)
+                    with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_WAIT):
+                        await ws.aclose()
+                    link.cancel_scope.cancel()
+            if link.cancel_scope.cancelled_caught and self._drop_reason:
+                reason, self._drop_reason = self._drop_reason, None
+            if not connection.alive:
+                return
+            lost_at = trio.current_time()
+            connection.link_lost(f"lost the WebSocket to Jupyter server {server.display} ({reason}); reconnecting")
+
+    async def _open(self, nursery: trio.Nursery, session: str) -> Any:
+        try:
+            import trio_websocket
+        except ImportError as exc:
+            raise missing_dependency(exc) from None
+        server = self.remote.server
+        url = server.ws_url(f"api/kernels/{self.remote.remote_id}/channels", session_id=session)
+        headers = [(k.encode(), v.encode()) for k, v in server.headers().items()]
+        try:
+            with trio.fail_after(OPEN_TIMEOUT):
+                return await trio_websocket.connect_websocket_url(
+                    nursery,
+                    url,
+                    server.ssl_context(),
+                    subprotocols=[V1_SUBPROTOCOL],
+                    extra_headers=headers,
+                    max_message_size=MAX_MESSAGE_BYTES,
+                )
+        except trio_websocket.ConnectionRejected as exc:
+            if exc.status_code in (401, 403):
+                raise token_problem(server, exc.status_code) from None
+            if exc.status_code == 404:
+                raise self.remote.gone() from None
+            raise RemoteServerError(
+                f"Jupyter server {server.display} refused the kernel's WebSocket (HTTP {exc.status_code})"
+            ) from None
+        except trio.TooSlowError:
+            raise RemoteServerError(
+                f"Jupyter server {server.display} did not open the kernel's WebSocket within {OPEN_TIMEOUT:g} s"
+            ) from None
+        except (trio_websocket.HandshakeError, trio_websocket.ConnectionClosed, ssl.SSLError, OSError, trio.BrokenResourceError) as exc:
+            raise connection_problem(server, exc) from None
+
+    async def _reconnect(self, link: trio.Nursery, connection: KernelConnection, lost_at: float) -> tuple[Any, str | None]:
+        """Retry until the WebSocket is back; raise _Gone if the kernel is not coming back."""
+        attempt = 0
+        while True:
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            attempt += 1
+            await trio.sleep(delay)
+            try:
+                model = await self.remote.model()  # 404 here: the kernel is gone for good
+                ws = await self._open(link, connection.factory.session)
+                return ws, model.get("execution_state")
+            except KernelDied as exc:
+                raise _Gone(exc.message) from None
+            except RemoteServerError as exc:
+                waited = trio.current_time() - lost_at
+                if waited >= GIVE_UP_AFTER:
+                    raise _Gone(f"lost Jupyter server {self.remote.server.display} for {waited:.0f} s: {exc.message}") from None
+                log.info("kernel %s: reconnect attempt %d failed: %s", connection.label, attempt, exc.message)
+
+    async def _read(self, ws: Any, connection: KernelConnection) -> str:
+        """Deliver messages until the socket closes; why it closed."""
+        from trio_websocket import ConnectionClosed
+
+        while True:
+            try:
+                data = await ws.get_message()
+            except ConnectionClosed as exc:
+                closed = exc.reason
+                return f"closed: {closed.name} {closed.code}" + (f" {closed.reason}" if closed.reason else "")
+            try:
+                channel, msg = decode(data, ws.subprotocol)
+            except WireError as exc:
+                log.debug("kernel %s: dropped a WebSocket frame: %s", connection.label, exc)
+                continue
+            connection.deliver(channel, msg)
+
+    # -- sending ------------------------------------------------------------------
+
+    async def send(self, channel: str, msg: Message) -> None:
+        """Send on the current socket; during a reconnect, wait for the next one."""
+        from trio_websocket import ConnectionClosed
+
+        while True:
+            ws = self._ws
+            if ws is None:
+                if self._gone is not None:
+                    raise KernelDied(self._gone)
+                await self._changed.wait()
+                continue
+            try:
+                await ws.send_message(encode(channel, msg, ws.subprotocol))
+                return
+            except ConnectionClosed:
+                if self._ws is ws:
+                    await self._changed.wait()
+
+    # -- liveness -----------------------------------------------------------------
+
+    async def heartbeat(self, connection: KernelConnection) -> None:
+        """WebSocket pings: a link that stops answering is dropped (then reconnected). A
+        kernel that dies is reported by its server (``status: dead``) or by a 404."""
+        from trio_websocket import ConnectionClosed
+
+        while connection.alive:
+            await trio.sleep(PING_INTERVAL)
+            ws = self._ws
+            if ws is None:
+                continue
+            with trio.move_on_after(PING_TIMEOUT) as scope:
+                try:
+                    await ws.ping()
+                except ConnectionClosed:
+                    continue
+            if scope.cancelled_caught and self._ws is ws and self._link_scope is not None:
+                self._drop_reason = f"no answer to a ping for {PING_TIMEOUT:g} s"
+                self._link_scope.cancel()
+
+    def drop(self, reason: str = "dropped on purpose") -> None:
+        """Close the current WebSocket as if the network had cut it (tests, diagnostics)."""
+        if self._link_scope is not None:
+            self._drop_reason = reason
+            self._link_scope.cancel()
