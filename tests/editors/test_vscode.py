@@ -47,6 +47,7 @@ CHECKS = [
     "runs a cell through the bridge's jupyter.runCell in a document bound to its kernel",
     "connects to an existing kernel from its connection file",
     "a missing kernel-bridge gets a message with the fix",
+    "a broken kernel-bridge gets its error and the fix",
 ]
 
 

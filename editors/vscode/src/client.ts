@@ -52,6 +52,10 @@ export class BridgeClient implements vscode.Disposable {
   private stderrTail = '';
   private exit: { code: number | null; signal: string | null } | undefined;
   private stopping = false;
+  /** Set once `initialize` was answered: an exit before that is reported by start() instead. */
+  private started = false;
+  private exited: Promise<void> | undefined;
+  private onEarlyExit: (() => void) | undefined;
   private readonly onDidExitEmitter = new vscode.EventEmitter<string>();
   /** Fires with a user-facing message when the bridge process ends without being asked to. */
   readonly onDidExit = this.onDidExitEmitter.event;
@@ -82,7 +86,9 @@ export class BridgeClient implements vscode.Disposable {
       revealOutputChannelOn: 4 /* never */,
       middleware: this.middleware,
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
+        // Our own messages say what went wrong and how to fix it; the client's generic ones
+        // ("connection to server is erroring") would only add noise.
+        error: () => ({ action: this.started ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
         closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
       },
       connectionOptions: { maxRestartCount: 0 },
@@ -91,11 +97,22 @@ export class BridgeClient implements vscode.Disposable {
     client.registerFeature(jupyterInputFeature);
     this.client = client;
     this.onReady(client);
+    // A bridge that exits before answering `initialize` can leave client.start() waiting:
+    // its exit ends the start.
+    const exitedEarly = new Promise<never>((_, reject) => {
+      this.onEarlyExit = () => reject(new Error('kernel-bridge exited during start-up'));
+    });
     try {
-      await client.start();
+      await Promise.race([client.start(), exitedEarly]);
     } catch (err) {
+      this.onEarlyExit = undefined;
+      void client.stop(1000).catch(() => undefined);
+      // The process usually exits just after the connection closes: give its exit code a moment.
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
       throw new Error(this.failureMessage(err));
     }
+    this.onEarlyExit = undefined;
+    this.started = true;
   }
 
   private spawnBridge(): Promise<ChildProcess> {
@@ -109,6 +126,7 @@ export class BridgeClient implements vscode.Disposable {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       this.process = child;
+      this.exited = new Promise((r) => child.once('exit', () => r()));
       child.stderr!.on('data', (data: Buffer) => {
         const text = data.toString('utf8');
         this.log.append(text);
@@ -120,7 +138,8 @@ export class BridgeClient implements vscode.Disposable {
       child.once('exit', (code, signal) => {
         this.exit = { code, signal };
         this.log.appendLine(`[kernel-bridge] exited (code ${code}, signal ${signal})`);
-        if (!this.stopping) {
+        this.onEarlyExit?.();
+        if (this.started && !this.stopping) {
           this.onDidExitEmitter.fire(brokenBridgeMessage(this.launch.command, code, signal, this.stderrTail));
         }
       });

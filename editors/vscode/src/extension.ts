@@ -240,12 +240,10 @@ class Controller implements vscode.Disposable {
     if (e.affectsConfiguration(`${SECTION}.output.maxRuns`)) {
       this.view.remove(this.store.setMaxRuns(config().get<number>('output.maxRuns', 50)));
     }
-    if (
-      this.bridge &&
-      ['path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))
-    ) {
+    if (['path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+      const kernels = this.kernels.all.length ? ' (running kernels stop)' : '';
       void vscode.window
-        .showInformationMessage('Kernel Bridge settings changed. Restart kernel-bridge to apply them (running kernels stop).', 'Restart now')
+        .showInformationMessage(`Kernel Bridge settings changed. Restart kernel-bridge to apply them${kernels}.`, 'Restart now')
         .then((c) => c && vscode.commands.executeCommand(`${SECTION}.restartBridge`));
     }
   }

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,6 +90,39 @@ async function lastRun() {
   return frame.locator('#runs .run').last();
 }
 
+/** Set kernelBridge.path as a user would (Settings JSON), and take the offer to restart the bridge. */
+async function setBridgePathAndRestart(value) {
+  const settings = JSON.parse(readFileSync(path.join(wb.userData, 'User', 'settings.json'), 'utf8'));
+  await wb.command('Preferences: Open User Settings (JSON)');
+  await wb.page.locator('.tab.active[aria-label*="settings.json"]').first().waitFor({ timeout: 30000 });
+  await wb.focusEditor();
+  await wb.keyboard.press('Control+A');
+  await wb.keyboard.insertText(JSON.stringify({ ...settings, 'kernelBridge.path': value }, null, 2));
+  // The JSON editor auto-closes brackets and quotes as text comes in: drop what follows ours.
+  await wb.keyboard.press('Shift+Control+End');
+  await wb.keyboard.press('Delete');
+  await wb.keyboard.press('Control+S');
+  const file = path.join(wb.userData, 'User', 'settings.json');
+  await until('settings.json to be saved with the new path', () => {
+    const text = readFileSync(file, 'utf8');
+    try {
+      return JSON.parse(text)['kernelBridge.path'] === value;
+    } catch {
+      throw new Error(`not JSON: ${text}`);
+    }
+  }, 30000);
+  const offer = wb.page.locator('.notifications-toasts .notification-toast', { hasText: 'Restart kernel-bridge to apply them' }).first();
+  await offer.waitFor({ timeout: 60000 });
+  await offer.locator('.monaco-button', { hasText: 'Restart now' }).first().click();
+}
+
+/** The toast whose text includes `text`; its message text. */
+async function toastWith(text) {
+  const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  await toast.waitFor({ timeout: 60000 });
+  return { toast, message: await toast.locator('.notification-list-item-message').textContent() };
+}
+
 /** Errors and warnings in the status bar's Problems item. */
 async function problemCounts() {
   const label = (await wb.page.locator('#status\\.problems').first().getAttribute('aria-label')) ?? '';
@@ -107,7 +140,14 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
   before(async () => {
     assert.ok(existsSync(VSIX), `${VSIX} is missing: run "npm run package" in editors/vscode`);
     wb = new Workbench();
-    wb.writeFiles({ 'first.py': FIRST, 'cells.py': CELLS, 'rich.py': RICH });
+    wb.writeFiles({
+      'first.py': FIRST,
+      'cells.py': CELLS,
+      'rich.py': RICH,
+      // A bridge whose environment is broken: what a user sees then.
+      'broken-bridge': `#!/bin/sh\necho "Traceback (most recent call last):" >&2\necho "ModuleNotFoundError: No module named 'trio'" >&2\nexit 1\n`,
+    });
+    chmodSync(path.join(wb.workspace, 'broken-bridge'), 0o755);
     await wb.start({
       vsix: VSIX,
       settings: { 'editor.wordBasedSuggestions': 'off', ...(BRIDGE ? { 'kernelBridge.path': BRIDGE } : {}) },
@@ -405,24 +445,22 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
 
   test('a missing kernel-bridge gets a message with the fix', { timeout: TEST_TIMEOUT }, () =>
     step('missing-bridge', async () => {
-      // As a user would: edit the settings, take the extension's offer to restart the bridge.
-      const settings = JSON.parse(readFileSync(path.join(wb.userData, 'User', 'settings.json'), 'utf8'));
-      await wb.command('Preferences: Open User Settings (JSON)');
-      await wb.page.locator('.tab.active[aria-label*="settings.json"]').first().waitFor({ timeout: 30000 });
-      await wb.focusEditor();
-      await wb.keyboard.press('Control+A');
-      await wb.keyboard.insertText(JSON.stringify({ ...settings, 'kernelBridge.path': '/nonexistent/kernel-bridge' }, null, 2));
-      await wb.keyboard.press('Control+S');
-      const offer = wb.page.locator('.notifications-toasts .notification-toast', { hasText: 'Restart kernel-bridge to apply them' }).first();
-      await offer.waitFor({ timeout: 60000 });
-      await offer.locator('.monaco-button', { hasText: 'Restart now' }).first().click();
-      const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: '/nonexistent/kernel-bridge' }).first();
-      await toast.waitFor({ timeout: 60000 });
-      const text = await toast.locator('.notification-list-item-message').textContent();
-      assert.match(text, /"kernelBridge\.path" setting points to \/nonexistent\/kernel-bridge, which is not an executable file/);
-      assert.match(text, /pip install kernel-bridge/);
+      await setBridgePathAndRestart('/nonexistent/kernel-bridge');
+      const { toast, message } = await toastWith('/nonexistent/kernel-bridge');
+      assert.match(message, /"kernelBridge\.path" setting points to \/nonexistent\/kernel-bridge, which is not an executable file/);
+      assert.match(message, /pip install kernel-bridge/);
       assert.ok(await toast.locator('.monaco-button', { hasText: 'Open Settings' }).count(), 'the message offers to open the settings');
       assert.equal(await wb.statusText(), 'Kernel: none');
+      await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => undefined);
     }));
 
+  test('a broken kernel-bridge gets its error and the fix', { timeout: TEST_TIMEOUT }, () =>
+    step('broken-bridge', async () => {
+      const broken = path.join(wb.workspace, 'broken-bridge');
+      await setBridgePathAndRestart(broken);
+      const { message } = await toastWith('exited with code 1');
+      assert.match(message, new RegExp(`kernel-bridge \\(${broken.replace(/[/.-]/g, '\\$&')}\\) exited with code 1`));
+      assert.match(message, /ModuleNotFoundError: No module named 'trio'/, 'the tail of its stderr');
+      assert.match(message, /missing packages: reinstall it/, 'the fix');
+    }));
 });
