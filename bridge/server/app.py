@@ -77,6 +77,8 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                         params["reason"] = kernel.connection.dead_reason
                     if kernel.exit_code is not None:
                         params["exitCode"] = kernel.exit_code
+                elif state == "disconnected" and kernel.connection.link_reason:
+                    params["reason"] = kernel.connection.link_reason
                 protocol.notify_fast("jupyter/status", params)
 
             events = KernelEvents(

@@ -23,6 +23,8 @@ class Settings:
     output_limit_bytes: int = DEFAULT_LIMIT
     completion_timeout: float = 1.0
     jupyter_input: bool = False  # the editor answers jupyter/input requests
+    # named Jupyter servers for remote kernels: name -> {url, token|tokenEnv, ...} (docs/remote.md)
+    servers: dict[str, Any] = field(default_factory=dict)
     transport: str = "tcp"  # for kernels the bridge starts: "tcp" (127.0.0.1) or "ipc" (unix sockets)
 
     def update(self, options: Any) -> None:
@@ -38,6 +40,9 @@ class Settings:
             value = options.get(key)
             if isinstance(value, kind) and not isinstance(value, bool):
                 setattr(self, attr, value)
+        servers = options.get("servers")
+        if isinstance(servers, dict):
+            self.servers = servers
         if self.transport not in ("tcp", "ipc"):
             self.transport = "tcp"
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import attrs
+import trio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output"}
 )
+INTERRUPT_ATTEMPTS = 10
+INTERRUPT_RETRY_SECONDS = 1.0
 _CELL_FRAME = re.compile(r"(?:Cell In|Input In)\s*\[(\d+)\],\s*line (\d+)")
 
 
@@ -71,7 +74,7 @@ class Execute:
         cancel_requested = False
 
         def interrupt_soon() -> None:
-            protocol.nursery.start_soon(self._interrupt_quietly, kernel)
+            protocol.nursery.start_soon(self._interrupt_until_answered, kernel, pending_ref[0])
 
         def on_pending(pending: Pending) -> None:
             pending_ref.append(pending)
@@ -115,6 +118,17 @@ class Execute:
         if p.uri is not None:
             self._publish_diagnostics(p, result)
         return result
+
+    async def _interrupt_until_answered(self, kernel: Kernel, pending: Pending) -> None:
+        """Interrupt until the cancelled execute is answered. A SIGINT that lands after
+        the kernel said busy but before the user's code runs can be swallowed by the
+        kernel's own machinery, so one signal is not always enough."""
+        for _ in range(INTERRUPT_ATTEMPTS):
+            if pending.reply is not None or pending.error is not None:
+                return
+            await self._interrupt_quietly(kernel)
+            with trio.move_on_after(INTERRUPT_RETRY_SECONDS):
+                await pending.replied.wait()
 
     async def _interrupt_quietly(self, kernel: Kernel) -> None:
         try:

@@ -138,12 +138,13 @@ async def test_cancelling_a_queued_execute_interrupts_it_when_it_starts(bridge: 
     async def call(name: str, msg_id: int, code: str) -> None:
         results[name] = await bridge.request("jupyter/execute", {"kernelId": kernel, "code": code}, msg_id=msg_id)
 
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(call, "first", first_id, "import time; time.sleep(1); 'done'")
-        await trio.sleep(0.2)
-        nursery.start_soon(call, "second", second_id, "import time\nwhile True: time.sleep(0.01)")
-        await trio.sleep(0.2)
-        await bridge.notify("$/cancelRequest", {"id": second_id})
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(call, "first", first_id, "import time; time.sleep(1); 'done'")
+            await trio.sleep(0.2)
+            nursery.start_soon(call, "second", second_id, "import time\nwhile True: time.sleep(0.01)")
+            await trio.sleep(0.2)
+            await bridge.notify("$/cancelRequest", {"id": second_id})
     assert results["first"]["status"] == "ok"
     assert results["second"]["status"] == "error" and results["second"]["ename"] == "KeyboardInterrupt"
 
