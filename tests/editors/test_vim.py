@@ -542,3 +542,20 @@ def test_sidecar_serves_the_kernel_outputs_on_loopback(tmp_path: Path) -> None:
     assert any(url in line for line in run["output"]), run["output"]
     with pytest.raises(Exception):  # the bridge (and its sidecar) ended with Vim
         urllib.request.urlopen(url, timeout=5)
+
+
+def test_remote_server_settings_reach_the_bridge(tmp_path: Path) -> None:
+    """g:jupyter_servers becomes initializationOptions.servers and g:jupyter_server the
+    server of :JupyterStart: a server name the bridge does not know comes back as its
+    clear error, which shows the plugin passed both through."""
+    write(tmp_path, "remote.py", "1\n")
+    run = run_vim(tmp_path, """
+        g:jupyter_servers = {'known': {'url': 'http://127.0.0.1:9', 'token': 'x'}}
+        g:jupyter_server = 'unknown-name'
+        edit remote.py
+        JupyterStart
+        t.Wait(() => execute('messages') =~ 'cannot start the kernel', 'the start to fail')
+        t.out.messages = execute('messages')
+    """, allow_errors=True)
+    messages = "\n".join(run["messages"]) if isinstance(run["messages"], list) else run["messages"]
+    assert "no server named 'unknown-name'" in messages and "(configured: known)" in messages, messages

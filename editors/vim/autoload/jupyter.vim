@@ -37,7 +37,7 @@ enddef
 
 def InitializeParams(): dict<any>
   var options: dict<any> = {}
-  for [name, key] in items({startup_timeout: 'startupTimeout', output_limit: 'outputLimitBytes'})
+  for [name, key] in items({startup_timeout: 'startupTimeout', output_limit: 'outputLimitBytes', servers: 'servers'})
     if has_key(g:, 'jupyter_' .. name)
       options[key] = g:['jupyter_' .. name]
     endif
@@ -196,6 +196,12 @@ def StartFor(bufnr: number, spec: string, waiting: list<func(string)>)
   var name = spec != '' ? spec : getbufvar(bufnr, 'jupyter_default_kernel', get(g:, 'jupyter_default_kernel', ''))
   if name != ''
     params.kernelName = name
+  endif
+  # a remote server (docs/remote.md): a name from g:jupyter_servers, or {url, token...}
+  var server = getbufvar(bufnr, 'jupyter_server', get(g:, 'jupyter_server', ''))
+  if !empty(server)
+    params.server = server
+    remove(params, 'cwd')
   endif
   util.Info('starting kernel ' .. (name == '' ? '(default)' : name) .. '…')
   rpc.Request('jupyter/startKernel', params, (resp) => Started(bufnr, resp))
