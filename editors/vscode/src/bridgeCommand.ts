@@ -113,3 +113,27 @@ export function brokenBridgeMessage(command: string, exitCode: number | null, si
   }
   return `kernel-bridge (${command}) ${how}${tail ? `: ${tail}` : ''}. ${hint}`;
 }
+
+export interface VersionCheck {
+  /** Set when the process could not be started at all (ENOENT, EACCES…). */
+  spawnError?: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * What is wrong with `command`, judged by running `command --version` before speaking LSP to
+ * it; undefined if it is a working kernel-bridge. A broken environment (a missing module, a
+ * wrong interpreter) fails here with a readable error instead of a dropped pipe.
+ */
+export function versionProblem(command: string, check: VersionCheck): string | undefined {
+  if (check.spawnError) return `could not run ${command}: ${check.spawnError}. ${INSTALL_HINT}`;
+  if (check.exitCode !== 0) return brokenBridgeMessage(command, check.exitCode, check.signal, check.stderr || check.stdout);
+  if (!/^kernel-bridge \S+/m.test(check.stdout)) {
+    const printed = (check.stdout || check.stderr).trim().split('\n')[0] ?? '';
+    return `${command} does not look like kernel-bridge (\`--version\` printed "${printed.slice(0, 80)}"). ${INSTALL_HINT}`;
+  }
+  return undefined;
+}

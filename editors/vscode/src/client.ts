@@ -2,7 +2,7 @@
 // bridge's stdio (LSP features: completion, hover, code lens, diagnostics) plus the
 // `jupyter/*` methods of docs/protocol.md.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import {
   LanguageClient,
@@ -16,7 +16,7 @@ import {
   RequestType,
   type Middleware,
 } from 'vscode-languageclient/node';
-import { brokenBridgeMessage } from './bridgeCommand';
+import { brokenBridgeMessage, versionProblem, type VersionCheck } from './bridgeCommand';
 import { TrackingWriter, type IdCallback } from './tracking';
 
 export interface BridgeLaunch {
@@ -75,7 +75,23 @@ export class BridgeClient implements vscode.Disposable {
     return this.client?.isRunning() ?? false;
   }
 
+  /** `kernel-bridge --version`, to tell a broken installation apart before starting the LSP client. */
+  private checkVersion(): Promise<VersionCheck> {
+    return new Promise((resolve) => {
+      execFile(this.launch.command, ['--version'], { cwd: this.launch.cwd, timeout: 60000, encoding: 'utf8' }, (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: string }) | null;
+        if (e && typeof e.code === 'string' && e.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+          resolve({ spawnError: e.message, exitCode: null, signal: null, stdout, stderr });
+          return;
+        }
+        resolve({ exitCode: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
+      });
+    });
+  }
+
   async start(): Promise<void> {
+    const problem = versionProblem(this.launch.command, await this.checkVersion());
+    if (problem) throw new Error(problem);
     const serverOptions: ServerOptions = async () => this.spawnBridge();
     const clientOptions: LanguageClientOptions = {
       // Every text document is synced, so the bridge can serve whatever language the running

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { brokenBridgeMessage, resolveBridgeCommand, type SearchInputs } from '../../src/bridgeCommand';
+import { brokenBridgeMessage, resolveBridgeCommand, versionProblem, type SearchInputs } from '../../src/bridgeCommand';
 
 const base: SearchInputs = { configured: '', pathEnv: '/usr/bin:/opt/bin', pythonInterpreters: [], workspaceFolders: [], platform: 'linux' };
 const only = (...files: string[]) => ({ isExecutable: (f: string) => files.includes(f) });
@@ -64,4 +64,19 @@ test('a bridge that exits at start gets its exit code, stderr tail and a fix', (
   assert.match(msg, /No module named trio/);
   assert.match(msg, /missing packages: reinstall it/);
   assert.match(brokenBridgeMessage('kb', null, 'SIGKILL', ''), /was killed by SIGKILL\. Check the "Kernel Bridge" output channel/);
+});
+
+test('a working kernel-bridge passes the version check', () => {
+  assert.equal(versionProblem('kb', { exitCode: 0, signal: null, stdout: 'kernel-bridge 0.1.0\n', stderr: '' }), undefined);
+});
+
+test('a kernel-bridge whose environment is broken fails the version check with its error', () => {
+  const msg = versionProblem('/v/bin/kernel-bridge', { exitCode: 1, signal: null, stdout: '', stderr: "ModuleNotFoundError: No module named 'trio'\n" });
+  assert.match(msg ?? '', /exited with code 1: ModuleNotFoundError: No module named 'trio'\. Its Python environment is missing packages/);
+});
+
+test('a program that is not kernel-bridge is named as such', () => {
+  const msg = versionProblem('/usr/bin/true', { exitCode: 0, signal: null, stdout: '', stderr: '' });
+  assert.match(msg ?? '', /does not look like kernel-bridge/);
+  assert.match(versionProblem('x', { spawnError: 'spawn x EACCES', exitCode: null, signal: null, stdout: '', stderr: '' }) ?? '', /could not run x: spawn x EACCES/);
 });
