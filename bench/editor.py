@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import select
+import shlex
 import subprocess
 import sys
 import time
@@ -38,7 +39,11 @@ class BridgeGone(EOFError):
 
 
 def bridge_argv() -> list[str]:
-    """The installed ``kernel-bridge`` beside this interpreter, else ``python -m bridge``."""
+    """``$KB_BRIDGE_CMD`` if set (e.g. to measure a patched copy: ``PYTHONPATH=/tmp/copy
+    KB_BRIDGE_CMD="python -m bridge"``), else the installed ``kernel-bridge`` beside this
+    interpreter, else ``python -m bridge``."""
+    if os.environ.get("KB_BRIDGE_CMD"):
+        return shlex.split(os.environ["KB_BRIDGE_CMD"])
     script = Path(sys.executable).with_name("kernel-bridge")
     return [str(script)] if script.exists() else [sys.executable, "-m", "bridge"]
 

@@ -92,7 +92,8 @@ def kernel_faults(report: Report, *, reps: int, log: Any) -> None:
 
 def bridge_end(report: Report, *, reps: int, log: Any) -> None:
     """No kernel the bridge started survives it: time from the bridge's end (signal or
-    stdin EOF) until every kernel process is gone; one kernel busy, one idle."""
+    stdin EOF) until every kernel process is gone. Three kernels: idle, busy, and
+    SIGSTOPped (the worst case: it cannot answer shutdown_request nor act on SIGTERM)."""
     results: dict[str, list[float]] = {"SIGKILL": [], "SIGTERM": [], "stdin EOF": []}
     for _ in range(reps):
         for how in results:
@@ -100,11 +101,12 @@ def bridge_end(report: Report, *, reps: int, log: Any) -> None:
             try:
                 pids = []
                 ids = []
-                for _k in range(2):
+                for _k in range(3):
                     kernel_id, pid = _start(editor)
                     ids.append(kernel_id)
                     pids.append(pid)
-                editor.request_nowait("jupyter/execute", {"kernelId": ids[0], "code": "import time; time.sleep(60)"})
+                editor.request_nowait("jupyter/execute", {"kernelId": ids[1], "code": "import time; time.sleep(60)"})
+                os.kill(pids[2], signal.SIGSTOP)
                 time.sleep(0.3)
                 t0 = time.perf_counter()
                 if how == "stdin EOF":
@@ -122,7 +124,7 @@ def bridge_end(report: Report, *, reps: int, log: Any) -> None:
                         os.kill(p, signal.SIGKILL)
     scenario = "bridge ends → its kernels gone"
     for how, samples in results.items():
-        report.add(Row.of(scenario, f"bridge {how}", samples, scale=1, unit="s", note="2 kernels, one busy"))
+        report.add(Row.of(scenario, f"bridge {how}", samples, scale=1, unit="s", note="3 kernels: idle, busy, stopped"))
     worst = max(max(s) for s in results.values())
     report.target("no kernel survives the bridge by more than 5 s (s, worst)", worst, 5.0)
     log(f"  bridge end: {reps} rounds")

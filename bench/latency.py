@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.contenders import Async, Blocking, Bridge, Contender, Raw
 from bench.editor import Editor
-from bench.stats import Report, Row, percentile
+from bench.stats import Report, Row
 
 
 @dataclass
@@ -93,7 +93,10 @@ def introspection(report: Report, connection_file: str, editor: Editor, *, round
             row = report.add(Row.of(scenario, name, res[c.name].durations).against(base))
             if c in (bridge, lsp):
                 report.target(f"{name} p50 ≤ 1.15× raw pyzmq", row.ratio_p50 or 0, 1.15)
-
-
-def p50_ms(samples: list[float]) -> float:
-    return percentile(samples, 50) * 1e3
+        if op == "inspect":  # (complete is the kernel's time: jedi dominates)
+            scenario = "CPU per inspect_request"
+            per = res[raw.name].cpu / res[raw.name].calls * 1e3
+            base = report.add(Row(scenario, raw.name + " (client process)", res[raw.name].calls, per, per))
+            for c, name in ((bridge, "bridge process, jupyter/inspect"), (lsp, "bridge process, textDocument/hover")):
+                per = res[c.name].cpu / res[c.name].calls * 1e3
+                report.add(Row(scenario, name, res[c.name].calls, per, per).against(base))
