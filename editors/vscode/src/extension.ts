@@ -22,6 +22,7 @@ import {
   type KernelSpec,
   type OutputLimitParams,
   type OutputParams,
+  type RunningKernel,
   type StatusParams,
 } from './protocol';
 import { RunStore, type Run } from './runs';
@@ -391,25 +392,27 @@ class Controller implements vscode.Disposable {
 
   private async cmdConnectKernel(): Promise<void> {
     const bridge = await this.ensureBridge();
-    const runtime = jupyterRuntimeDir();
-    const files = listConnectionFiles(runtime);
-    let file: string | undefined;
+    // The bridge lists the connection files of the runtime directory and pings each kernel.
+    const running = await bridge.request<RunningKernel[]>(Methods.listRunningKernels, {});
     const browse = { label: '$(folder-opened) Browse…', file: undefined as string | undefined };
     const items = [
-      ...files.map((f) => ({ label: path.basename(f.file), description: new Date(f.mtime).toLocaleString(), file: f.file as string | undefined })),
+      ...running.map((k) => ({
+        label: `${k.alive ? '$(circle-filled)' : '$(circle-slash)'} ${path.basename(k.connectionFile)}`,
+        description: [k.kernelName, k.alive ? 'alive' : 'not answering', new Date(k.startTime).toLocaleString()].filter(Boolean).join(' · '),
+        file: k.connectionFile as string | undefined,
+      })),
       browse,
     ];
     const picked = await vscode.window.showQuickPick(items, {
       title: 'Connect to Existing Kernel',
-      placeHolder: files.length ? `Connection files in ${runtime}` : `No connection files in ${runtime}; browse for one`,
+      placeHolder: running.length ? 'Running kernels (their connection files)' : 'No connection files in the Jupyter runtime directory; browse for one',
     });
     if (!picked) return;
-    file = picked.file;
+    let file = picked.file;
     if (!file) {
       const chosen = await vscode.window.showOpenDialog({
         title: 'Kernel connection file',
         canSelectMany: false,
-        defaultUri: fs.existsSync(runtime) ? vscode.Uri.file(runtime) : undefined,
         filters: { 'Connection files': ['json'] },
       });
       if (!chosen?.length) return;
@@ -656,33 +659,6 @@ function lines(doc: vscode.TextDocument): string[] {
   const out: string[] = [];
   for (let i = 0; i < doc.lineCount; i++) out.push(doc.lineAt(i).text);
   return out;
-}
-
-function jupyterRuntimeDir(): string {
-  if (process.env.JUPYTER_RUNTIME_DIR) return process.env.JUPYTER_RUNTIME_DIR;
-  const dataDir =
-    process.env.JUPYTER_DATA_DIR ??
-    (process.platform === 'darwin'
-      ? path.join(os.homedir(), 'Library', 'Jupyter')
-      : process.platform === 'win32'
-        ? path.join(process.env.APPDATA ?? os.homedir(), 'jupyter')
-        : path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share'), 'jupyter'));
-  return path.join(dataDir, 'runtime');
-}
-
-function listConnectionFiles(dir: string): { file: string; mtime: number }[] {
-  try {
-    return fs
-      .readdirSync(dir)
-      .filter((f) => /^kernel-.*\.json$/.test(f))
-      .map((f) => {
-        const file = path.join(dir, f);
-        return { file, mtime: fs.statSync(file).mtimeMs };
-      })
-      .sort((a, b) => b.mtime - a.mtime);
-  } catch {
-    return [];
-  }
 }
 
 let controller: Controller | undefined;

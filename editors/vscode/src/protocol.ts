@@ -22,7 +22,15 @@ export interface KernelListEntry {
   owned: boolean;
 }
 
-export type ExecutionState = 'starting' | 'busy' | 'idle' | 'restarting' | 'dead';
+/** `disconnected`: a remote kernel whose WebSocket dropped while the bridge reconnects. */
+export type ExecutionState = 'starting' | 'busy' | 'idle' | 'restarting' | 'dead' | 'disconnected';
+
+export interface RunningKernel {
+  connectionFile: string;
+  kernelName: string | null;
+  startTime: string;
+  alive: boolean;
+}
 
 export interface ExecuteResult {
   status: 'ok' | 'error' | 'aborted';
@@ -54,6 +62,7 @@ export interface StatusParams {
   kernelId: string;
   executionState: ExecutionState;
   reason?: string;
+  exitCode?: number;
 }
 
 export interface OutputLimitParams {
@@ -90,6 +99,7 @@ export const Methods = {
   startKernel: 'jupyter/startKernel',
   connectKernel: 'jupyter/connectKernel',
   listKernels: 'jupyter/listKernels',
+  listRunningKernels: 'jupyter/listRunningKernels',
   shutdownKernel: 'jupyter/shutdownKernel',
   kernelInfo: 'jupyter/kernelInfo',
   execute: 'jupyter/execute',

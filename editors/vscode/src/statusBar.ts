@@ -10,6 +10,7 @@ const ICONS: Record<string, string> = {
   starting: '$(loading~spin)',
   restarting: '$(loading~spin)',
   dead: '$(error)',
+  disconnected: '$(debug-disconnect)',
 };
 
 export class KernelStatusBar implements vscode.Disposable {
