@@ -24,7 +24,7 @@ import zmq
 
 from bridge.errors import KernelDied, KernelTimeout
 from bridge.kernels.connection_info import ConnectionInfo
-from bridge.wire import Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
+from bridge.wire import BadSignature, Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
 from bridge.wire.adapt import from_v4, speaks_v4, to_v4
 from bridge.zmqio import AsyncSocket
 
@@ -137,6 +137,8 @@ class ZmqTransport:
                 msg = deserialize(parts, self.signer, self.replay_guard)
             except WireError as exc:
                 log.debug("kernel %s: dropped a message on %s: %s", connection.label, channel, exc)
+                if isinstance(exc, BadSignature):
+                    connection.bad_signatures += 1
                 continue
             connection.deliver(channel, msg)
 
@@ -197,6 +199,7 @@ class KernelConnection:
         # why the transport is down ("disconnected" state, remote kernels), else None
         self.link_reason: str | None = None
         self.kernel_info: dict[str, Any] = {}
+        self.bad_signatures = 0  # counted by the transport: a wrong key shows up here
         self.protocol_v4 = False  # learned from kernel_info_reply; then we adapt both ways
         self._pending: dict[str, Pending] = {}
         self._nursery: trio.Nursery | None = None
@@ -445,7 +448,13 @@ class KernelConnection:
                 raise KernelDied("kernel process exited during start-up")
             remaining = deadline - trio.current_time()
             if remaining <= 0:
-                raise KernelTimeout(f"kernel {self.label} did not become ready within {timeout:g} s")
+                hint = ""
+                if self.bad_signatures:
+                    hint = (
+                        f"; {self.bad_signatures} of its messages had a bad signature and were dropped:"
+                        " check the connection file's key and signature_scheme"
+                    )
+                raise KernelTimeout(f"kernel {self.label} did not become ready within {timeout:g} s{hint}")
             msg = self.factory.build("kernel_info_request", {})
             pending = Pending(msg, None)
             self._pending[msg.msg_id] = pending

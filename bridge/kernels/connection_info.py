@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import ConnectionFileError
+from bridge.wire.signing import Signer
 
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
 
@@ -55,6 +56,10 @@ class ConnectionInfo:
         scheme = data.get("signature_scheme", "hmac-sha256")
         if not isinstance(ip, str) or not isinstance(key, str) or not isinstance(scheme, str):
             raise ConnectionFileError(f"{where}: ip, key and signature_scheme must be strings")
+        try:
+            Signer(key.encode("utf-8"), scheme)
+        except ValueError as exc:
+            raise ConnectionFileError(f"{where}: signature_scheme: {exc}") from None
         return cls(
             transport=transport,
             ip=ip or "127.0.0.1",

@@ -18,7 +18,7 @@ import struct
 from typing import Any
 
 from bridge.wire import MalformedMessage, Message
-from bridge.wire.serialize import pack
+from bridge.wire.serialize import loads, pack
 
 V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
 _PARTS = ("header", "parent_header", "metadata", "content")
@@ -58,8 +58,8 @@ def decode_v1(data: bytes) -> tuple[str, Message]:
     parts = [data[offsets[i] : offsets[i + 1]] for i in range(count - 1)]
     try:
         channel = parts[0].decode("utf-8")
-        dicts = [json.loads(p) for p in parts[1:5]]
-    except (UnicodeDecodeError, ValueError) as exc:
+        dicts = [loads(p) for p in parts[1:5]]
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedMessage(f"v1 frame part does not parse: {exc}") from None
     return channel, _message(dicts, parts[5:])
 
@@ -80,15 +80,15 @@ def decode_json(data: bytes | str) -> tuple[str, Message]:
     buffers: list[bytes] = []
     try:
         if isinstance(data, str):
-            obj = json.loads(data)
+            obj = loads(data)
         else:
             (count,) = struct.unpack("!I", data[:4])
             offsets = [*struct.unpack(f"!{count}I", data[4 : 4 * (count + 1)]), len(data)]
             chunks = [bytes(data[offsets[i] : offsets[i + 1]]) for i in range(count)]
-            obj = json.loads(chunks[0])
+            obj = loads(chunks[0])
             buffers = chunks[1:]
-    except (ValueError, struct.error, UnicodeDecodeError) as exc:
-        raise MalformedMessage(f"JSON frame does not parse: {exc}") from None
+    except (ValueError, struct.error, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedMessage(f"JSON frame does not parse: {exc!r}") from None
     if not isinstance(obj, dict):
         raise MalformedMessage("JSON frame is not an object")
     channel = obj.get("channel")

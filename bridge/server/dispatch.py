@@ -23,6 +23,16 @@ from bridge.server.protocol import TrioLanguageServerProtocol
 log = logging.getLogger(__name__)
 
 
+def _is_notification_method(method: str) -> bool:
+    """An LSP method that only exists as a notification (initialized, didOpen, $/cancelRequest…)."""
+    if method == "$/cancelRequest":
+        return True
+    entry = types.METHOD_TO_TYPES.get(method)
+    if entry is None or entry[0] is None:
+        return False
+    return "id" not in {a.name for a in getattr(entry[0], "__attrs_attrs__", ())}
+
+
 def _valid_id(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
@@ -38,9 +48,11 @@ class Dispatcher:
 
     def handle_body(self, body: bytes) -> None:
         try:
-            obj = json.loads(body)
-        except ValueError as exc:  # includes invalid UTF-8
-            self.error(None, errors.PARSE_ERROR, f"Parse error: {exc}")
+            # decode first: json.loads(bytes) would also accept UTF-16/32, and LSP says UTF-8
+            obj = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # invalid UTF-8 or JSON; absurd nesting
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            self.error(None, errors.PARSE_ERROR, f"Parse error: {detail}")
             return
         if isinstance(obj, list):
             self.error(None, errors.INVALID_REQUEST, "Invalid Request: batches are not supported (LSP has none)")
@@ -64,15 +76,18 @@ class Dispatcher:
         if "method" in obj and not isinstance(method, str):
             self.error(reply_id, errors.INVALID_REQUEST, "Invalid Request: method must be a string")
             return
-        if obj.get("params") is not None and not isinstance(obj["params"], (dict, list)):
-            if has_id and method is not None:
-                self.error(msg_id, errors.INVALID_PARAMS, "Invalid params: params must be an object or an array")
-            return
         if method is None:
             if has_id and ("result" in obj or "error" in obj):
                 self._dispatch(obj)  # an answer to one of our requests
             else:
                 self.error(reply_id, errors.INVALID_REQUEST, "Invalid Request: no method")
+            return
+        if obj.get("params") is not None and not isinstance(obj["params"], (dict, list)):
+            if has_id:
+                self.error(msg_id, errors.INVALID_PARAMS, "Invalid params: params must be an object or an array")
+            return
+        if has_id and _is_notification_method(method):
+            self.error(msg_id, errors.INVALID_REQUEST, f"Invalid Request: {method} is a notification; send it without an id")
             return
         is_request = has_id
         if is_request:

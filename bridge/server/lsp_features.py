@@ -68,7 +68,12 @@ class LspFeatures:
         return str(getattr(enc, "value", enc) or "utf-16")
 
     def _lines(self, uri: str) -> list[str]:
-        return self.bridge.protocol.workspace.get_text_document(uri).source.split("\n")
+        """The open document's lines. Never read from disk (pygls would, for a document the
+        editor did not open): a document we were not told about has no lines."""
+        workspace = self.bridge.protocol.workspace
+        if uri not in workspace.text_documents:
+            return []
+        return workspace.get_text_document(uri).source.split("\n")
 
     def _locate(self, uri: str, position: types.Position) -> Located | None:
         lines = self._lines(uri)
@@ -214,6 +219,8 @@ class LspFeatures:
             raise InvalidParams(f"invalid params: {RUN_CELL} takes [uri, line]")
         uri, line = args
         lines = self._lines(uri)
+        if not lines:
+            raise InvalidParams(f"invalid params: {uri} is not open (send textDocument/didOpen first)")
         if not 0 <= line < len(lines):
             raise InvalidParams(f"invalid params: line {line} is outside {uri} (0..{len(lines) - 1})")
         cell = cell_at(lines, line)

@@ -7,7 +7,7 @@ camelCase forms. A wrong or missing field becomes -32602 naming the field
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -54,6 +54,13 @@ def _make_converter() -> cattrs.Converter:
         return value
 
     conv.register_structure_hook_func(lambda t: t == dict[str, str], str_dict_hook)
+    def list_hook(value: Any, kind: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise TypeError("expected an array")
+        (item,) = get_args(kind) or (Any,)
+        return [conv.structure(v, item) for v in value]
+
+    conv.register_structure_hook_func(lambda t: get_origin(t) is list, list_hook)
     conv.register_structure_hook_factory(
         attrs.has,
         lambda cls: make_dict_structure_fn(

@@ -158,8 +158,10 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             self._scopes[msg_id] = scope
             self._queued.discard(msg_id)
             if msg_id in self._cancelled_early:
+                # deliver the cancel once the handler has run to its first checkpoint, so a
+                # handler with its own meaning for it (an execute: interrupt) gets to say so
                 self._cancelled_early.discard(msg_id)
-                scope.cancel()
+                self.nursery.start_soon(self._cancel_later, msg_id)
             task_status.started()
             try:
                 future.set_result(await handler(*args, **kwargs))
@@ -178,6 +180,9 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             self._cancel_hooks.pop(msg_id, None)
         else:
             self._cancel_hooks[msg_id] = hook
+
+    async def _cancel_later(self, msg_id: MsgId) -> None:
+        self._handle_cancel_notification(msg_id)
 
     def _handle_cancel_notification(self, msg_id: MsgId) -> None:
         hook = self._cancel_hooks.get(msg_id)

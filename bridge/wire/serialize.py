@@ -19,6 +19,12 @@ DELIMITER = b"<IDS|MSG>"
 _JSON_FRAMES = 4
 
 
+def loads(frame: bytes | str) -> Any:
+    """JSON as kernels send it. Python reads NaN and Infinity, which are not JSON and
+    would reach the editor as bare tokens a strict parser refuses: they become null."""
+    return json.loads(frame, parse_constant=lambda _: None)
+
+
 def pack(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogateescape")
 
@@ -51,9 +57,11 @@ def deserialize(
     if replay_guard is not None:
         replay_guard.check(signature)
     try:
-        header, parent, metadata, content = (json.loads(f) for f in frames)
+        header, parent, metadata, content = (loads(f) for f in frames)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessage(f"a JSON frame does not parse: {exc}") from None
+    except RecursionError:
+        raise MalformedMessage("a JSON frame is nested too deeply") from None
     for name, value in (("header", header), ("parent_header", parent), ("metadata", metadata), ("content", content)):
         if not isinstance(value, dict):
             raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")

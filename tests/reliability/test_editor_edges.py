@@ -1,6 +1,5 @@
 """Editor-side cases the fuzzer leaves out, one behaviour per test: the protocol's edges
-(huge bodies and ids, after ``shutdown``) and the known bridge bugs, kept as strict xfails
-so that a fix shows up as XPASS (then drop the xfail and the fuzzer's exclusion)."""
+(huge bodies and ids, after ``shutdown``) and the bridge bugs the fuzzers found (fixed)."""
 
 from __future__ import annotations
 
@@ -95,8 +94,6 @@ def test_bytes_after_a_truncated_frame_at_stdin_eof_end_the_bridge_cleanly() -> 
         assert not editor.responses
 
 
-@pytest.mark.xfail(strict=True, reason="bridge bug: JSON nested deeper than the recursion limit raises RecursionError "
-                   "in Dispatcher.handle_body (only ValueError is caught) and the bridge exits")
 @pytest.mark.parametrize("depth", [1_500, 100_000])
 def test_deeply_nested_json_is_a_parse_error_not_a_crash(own_editor: Editor, depth: int) -> None:
     editor = own_editor
@@ -109,8 +106,6 @@ def test_deeply_nested_json_is_a_parse_error_not_a_crash(own_editor: Editor, dep
     still_serving(editor)
 
 
-@pytest.mark.xfail(strict=True, reason="bridge bug: json.loads(bytes) auto-detects UTF-16/32, so a body that is not "
-                   "UTF-8 is accepted (docs/protocol.md: -32700 for a body that is not UTF-8)")
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32"])
 def test_a_body_in_another_encoding_is_a_parse_error(editor: Editor, encoding: str) -> None:
     body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": "jupyter/listKernels"}).encode(encoding)
@@ -120,8 +115,6 @@ def test_a_body_in_another_encoding_is_a_parse_error(editor: Editor, encoding: s
     assert [e["error"]["code"] for e in editor.null_errors] == [PARSE]
 
 
-@pytest.mark.xfail(strict=True, reason="bridge bug: a request (with an id) to a notification method is dispatched as a "
-                   "notification and never answered; JSON-RPC 2.0 requires a response to every request")
 @pytest.mark.parametrize(
     ("method", "params"),
     [
@@ -137,8 +130,6 @@ def test_a_request_to_a_notification_method_is_answered(editor: Editor, method: 
     assert editor.responses[msg_id]["error"]["code"] in (INVALID_REQUEST, NOT_FOUND)
 
 
-@pytest.mark.xfail(strict=True, reason="bridge bug: an object with an id, non-object params and no method is dropped "
-                   "silently (Dispatcher.handle_object checks params before method); JSON-RPC wants -32600")
 def test_no_method_and_scalar_params_is_an_invalid_request(editor: Editor) -> None:
     editor.send_raw(frame(b'{"jsonrpc": "2.0", "id": 9, "params": 3}'))
     after_sentinel(editor)
@@ -146,8 +137,6 @@ def test_no_method_and_scalar_params_is_an_invalid_request(editor: Editor) -> No
     assert editor.responses[9]["error"]["code"] == INVALID_REQUEST
 
 
-@pytest.mark.xfail(strict=True, reason="bridge bug: list-typed params accept a string or an object (cattrs iterates "
-                   "it: buffers 'abc' becomes ['a', 'b', 'c']) instead of -32602")
 @pytest.mark.parametrize("value", ["abc", {"a": "b"}])
 def test_a_string_for_a_list_param_is_invalid_params(editor: Editor, value: object) -> None:
     msg_id = editor.request_nowait("jupyter/commOpen", {"kernelId": "nope", "targetName": "t", "buffers": value})
@@ -155,8 +144,6 @@ def test_a_string_for_a_list_param_is_invalid_params(editor: Editor, value: obje
     assert reply["error"]["code"] == INVALID_PARAMS and "buffers" in reply["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="bridge bug: LSP requests about a document that was never opened make pygls read "
-                   "it from disk; FileNotFoundError becomes -32603 (documented as 'a bug, please report it')")
 @pytest.mark.parametrize(
     ("method", "params"),
     [

@@ -8,12 +8,11 @@ answered, and nothing may arrive that no case asked for. Raw garbage without fra
 boundaries is a separate test: one -32700 per garbage block, then the next valid request
 is answered.
 
-Left out here because they are known bridge bugs with a strict-xfail test of their own in
-test_editor_edges.py (remove the exclusion when the bug is fixed): JSON nested deeper than
-Python's recursion limit (kills the bridge), non-UTF-8 encodings of valid JSON (accepted),
-requests (with an id) to notification methods (never answered), strings/objects for
-list-typed params (iterated instead of refused), LSP requests about documents that are not
-open (-32603).
+Left out here, each with a dedicated test in test_editor_edges.py (they were bridge bugs,
+now fixed; the fuzzer's generators still exclude them): JSON nested deeper than Python's
+recursion limit, non-UTF-8 encodings of valid JSON, requests (with an id) to notification
+methods, strings/objects for list-typed params, LSP requests about documents that are not
+open.
 """
 
 from __future__ import annotations
