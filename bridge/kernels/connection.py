@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import trio
 import zmq
 
-from bridge.errors import KernelDied, KernelTimeout
+from bridge.errors import KernelDied, KernelRestarting, KernelTimeout
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.wire import BadSignature, Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
 from bridge.wire.adapt import from_v4, speaks_v4, to_v4
@@ -199,6 +199,7 @@ class KernelConnection:
         # why the transport is down ("disconnected" state, remote kernels), else None
         self.link_reason: str | None = None
         self.kernel_info: dict[str, Any] = {}
+        self.restarting = False  # set while a restart replaces this connection
         self.bad_signatures = 0  # counted by the transport: a wrong key shows up here
         self.protocol_v4 = False  # learned from kernel_info_reply; then we adapt both ways
         self._pending: dict[str, Pending] = {}
@@ -378,11 +379,16 @@ class KernelConnection:
         buffers: list[bytes] | None = None,
     ) -> Message:
         """Send without waiting for a reply (input_reply, comm messages)."""
-        if self.dead_reason is not None:
-            raise KernelDied(self.dead_reason)
+        self._check_usable()
         msg = self.factory.build(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
         await self._send_wire(channel, msg)
         return msg
+
+    def _check_usable(self) -> None:
+        if self.restarting:
+            raise KernelRestarting(f"kernel {self.label} is restarting: send the request again when it is idle")
+        if self.dead_reason is not None:
+            raise KernelDied(self.dead_reason)
 
     async def request(
         self,
@@ -400,11 +406,11 @@ class KernelConnection:
     ) -> Message:
         """Send a request and return its reply; with ``wait_idle``, also let its iopub settle.
 
-        Raises KernelDied if the kernel dies (or is already dead), KernelTimeout after
-        ``timeout`` seconds without a reply.
+        Raises KernelDied if the kernel dies (or is already dead), KernelRestarting while
+        it is being replaced by a restart, KernelTimeout after ``timeout`` seconds without
+        a reply.
         """
-        if self.dead_reason is not None:
-            raise KernelDied(self.dead_reason)
+        self._check_usable()
         msg = self.factory.build(msg_type, content, metadata=metadata, buffers=buffers)
         pending = Pending(msg, on_iopub, on_input)
         self._pending[msg.msg_id] = pending

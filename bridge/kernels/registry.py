@@ -128,6 +128,7 @@ class KernelRegistry:
             )
         old.events.status(old, "restarting")
         old.quiet = True
+        old.connection.restarting = True
         old.connection.fail_pending(KernelRestarting(f"kernel {kernel_id} is restarting"))
         await old.shutdown()
         launch = old.launch

@@ -45,6 +45,12 @@ class ServerParams:
 
 
 @attrs.define
+class BindParams:
+    uri: str
+    kernel_id: str
+
+
+@attrs.define
 class KernelParams:
     kernel_id: str | None = None
     uri: str | None = None
@@ -92,6 +98,10 @@ class Lifecycle:
         if p.uri is not None:
             self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
+
+    async def bind_document(self, params: Any) -> None:
+        p = parse_params(BindParams, params)
+        self.bridge.registry.bind(p.uri, self.bridge.registry.get(p.kernel_id))
 
     async def list_running_kernels(self, params: Any) -> list[dict[str, Any]]:
         return await list_running(exclude=self._owned_files())
@@ -169,6 +179,7 @@ class Lifecycle:
                 "jupyter/connectKernel": self.connect_kernel,
                 "jupyter/listKernels": self.list_kernels,
                 "jupyter/listRunningKernels": self.list_running_kernels,
+                "jupyter/bindDocument": self.bind_document,
                 "jupyter/shutdownKernel": self.shutdown_kernel,
                 "jupyter/kernelInfo": self.kernel_info,
                 "jupyter/interruptKernel": self.interrupt_kernel,

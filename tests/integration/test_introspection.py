@@ -83,3 +83,15 @@ async def test_methods_accept_a_bound_document_uri(bridge: BridgeClient) -> None
     with pytest.raises(RpcError) as info:
         await bridge.request("jupyter/execute", {"code": "1"})
     assert info.value.code == -32602 and "kernelId or uri" in info.value.message
+
+
+async def test_a_second_document_can_be_bound_to_a_running_kernel(bridge: BridgeClient) -> None:
+    first, second = "file:///tmp/first.py", "file:///tmp/second.py"
+    kernel = (await bridge.request("jupyter/startKernel", {"uri": first}))["kernelId"]
+    assert await bridge.request("jupyter/bindDocument", {"uri": second, "kernelId": kernel}) is None
+    await run(bridge, kernel, "shared_name = 1")
+    reply = await bridge.request("jupyter/complete", {"uri": second, "code": "shared_na"})
+    assert "shared_name" in reply["matches"]
+    with pytest.raises(RpcError) as info:
+        await bridge.request("jupyter/bindDocument", {"uri": second, "kernelId": "nope"})
+    assert info.value.code == -32001

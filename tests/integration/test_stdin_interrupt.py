@@ -205,3 +205,24 @@ async def test_a_stopped_kernel_is_noticed_by_heartbeat(bridge: BridgeClient, ke
     await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
     reply, _ = await run(bridge, kernel, "1+1")
     assert reply["status"] == "ok"
+
+
+async def test_a_request_during_a_restart_gets_the_restarting_error(bridge: BridgeClient, kernel: str) -> None:
+    outcome: list[object] = []
+
+    async def restart() -> None:
+        await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
+
+    async def during() -> None:
+        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "restarting")
+        try:
+            outcome.append(await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "1"}))
+        except RpcError as exc:
+            outcome.append(exc)
+
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(restart)
+            nursery.start_soon(during)
+    (result,) = outcome
+    assert isinstance(result, RpcError) and result.code == -32015 and "restarting" in result.message, result
