@@ -1,7 +1,7 @@
 """``python -m bench``: every benchmark, one table of ratios (see bench/README.md).
 
     .venv/bin/python -m bench            # full run (~5 min on 2 cores)
-    .venv/bin/python -m bench --quick    # fewer repetitions (~2 min), for a quick look
+    .venv/bin/python -m bench --quick    # fewer repetitions (~1.5 min), for a quick look
     .venv/bin/python -m bench --only roundtrip,cpu --markdown out.md --json out.json
 """
 
