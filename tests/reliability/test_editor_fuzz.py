@@ -8,11 +8,12 @@ answered, and nothing may arrive that no case asked for. Raw garbage without fra
 boundaries is a separate test: one -32700 per garbage block, then the next valid request
 is answered.
 
-Left out here, each with a dedicated test in test_editor_edges.py (they were bridge bugs,
-now fixed; the fuzzer's generators still exclude them): JSON nested deeper than Python's
-recursion limit, non-UTF-8 encodings of valid JSON, requests (with an id) to notification
-methods, strings/objects for list-typed params, LSP requests about documents that are not
-open.
+Covered too, since the bridge fixed them (each also has a test in test_editor_edges.py):
+JSON nested deeper than Python's recursion limit, bodies in UTF-16/32 or with a BOM,
+requests (with an id) to notification methods, method-less objects with scalar params,
+strings/objects for list-typed params, requests about documents that were never opened.
+Not generated: what lsprotocol's converter reads leniently in LSP params (true, 1.5 or "3"
+for an integer, any scalar for a string).
 """
 
 from __future__ import annotations
@@ -98,16 +99,12 @@ def framed(body: bytes, draw: st.DrawFn) -> bytes:
 
 
 def _parses(body: bytes) -> bool:
-    """Whether JSON could be read from ``body`` at all: strictly (UTF-8, as the protocol
-    says) or leniently (Python's json.loads also reads UTF-16/32 and a BOM: the known
-    encoding bug, tested apart)."""
-    for attempt in (lambda: json.loads(body.decode("utf-8")), lambda: json.loads(body)):
-        try:
-            attempt()
-            return True
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            pass
-    return False
+    """Whether ``body`` is JSON as the protocol reads it: UTF-8 (no BOM), then JSON."""
+    try:
+        json.loads(body.decode("utf-8"))
+        return True
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
 
 
 def encode(obj: Any) -> bytes:
@@ -120,12 +117,21 @@ def encode(obj: Any) -> bytes:
 
 @st.composite
 def not_json(draw: st.DrawFn) -> Case:
-    """Bodies that are not JSON: random bytes, invalid UTF-8, truncated JSON, empty."""
-    kind = draw(st.sampled_from(["bytes", "invalid-utf8", "truncated", "empty", "text"]))
-    if kind == "bytes":
+    """Bodies that are not JSON: random bytes, invalid UTF-8, truncated JSON, empty, valid
+    JSON in another encoding (UTF-16/32, a BOM), JSON nested past the recursion limit."""
+    kind = draw(st.sampled_from(["bytes", "invalid-utf8", "truncated", "empty", "text", "encoding", "deep"]))
+    request = {"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"x": "é"}}
+    if kind == "encoding":
+        body = json.dumps(request).encode(draw(st.sampled_from(["utf-16-le", "utf-16-be", "utf-16", "utf-32", "utf-8-sig"])))
+    elif kind == "deep":
+        depth = draw(st.sampled_from([1_200, 5_000, 50_000]))
+        inner = draw(st.sampled_from([b"[", b'{"a":']))
+        nested = inner * depth + b"1" + (b"]" if inner == b"[" else b"}") * depth
+        body = nested if draw(st.booleans()) else b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"a": ' + nested + b"}}"
+    elif kind == "bytes":
         body = draw(st.binary(min_size=1, max_size=200))
     elif kind == "invalid-utf8":
-        good = encode({"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"x": "é"}})
+        good = json.dumps(request, ensure_ascii=False).encode("utf-8")
         at = draw(st.integers(0, len(good)))
         body = good[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"])) + good[at:]
     elif kind == "truncated":
@@ -158,11 +164,17 @@ def not_a_request(draw: st.DrawFn) -> Case:
     return Case(framed(encode(value), draw), null_errors=[INVALID_REQUEST], label=f"not a request ({kind})")
 
 
+NOTIFICATION_METHODS = [
+    "initialized", "exit", "$/cancelRequest", "$/setTrace", "textDocument/didOpen", "textDocument/didChange",
+    "textDocument/didClose", "textDocument/didSave", "workspace/didChangeConfiguration",
+]
+
+
 @st.composite
 def bad_envelope(draw: st.DrawFn) -> Case:
     """Objects that break a JSON-RPC rule: jsonrpc version, id type, method type, no method."""
     msg_id = unique_id(draw)
-    kind = draw(st.sampled_from(["jsonrpc", "no-jsonrpc", "id-type", "method-type", "no-method"]))
+    kind = draw(st.sampled_from(["jsonrpc", "no-jsonrpc", "id-type", "method-type", "no-method", "notification-method"]))
     obj: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": "jupyter/listKernels"}
     replies: dict[Any, Any] = {}
     nulls: list[int] = []
@@ -180,10 +192,14 @@ def bad_envelope(draw: st.DrawFn) -> Case:
     elif kind == "method-type":
         obj["method"] = draw(st.one_of(st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
         replies[msg_id] = INVALID_REQUEST
+    elif kind == "notification-method":  # a request (with an id) to a notification: -32600
+        obj["method"] = draw(st.sampled_from(NOTIFICATION_METHODS))
+        obj["params"] = draw(st.one_of(st.just({}), st.dictionaries(st.text(max_size=4), json_scalars, max_size=2)))
+        replies[msg_id] = INVALID_REQUEST
     else:
         del obj["method"]
-        if draw(st.booleans()):  # (non-object params here are the known silent-drop bug)
-            obj["params"] = draw(st.one_of(st.none(), st.lists(json_values, max_size=3), st.dictionaries(st.text(max_size=4), json_values, max_size=3)))
+        if draw(st.booleans()):
+            obj["params"] = draw(json_values)
         replies[msg_id] = INVALID_REQUEST
     return Case(framed(encode(obj), draw), replies=replies, null_errors=nulls, label=f"bad envelope ({kind})")
 
@@ -218,8 +234,8 @@ FIELDS: dict[str, dict[str, Any]] = {
     "jupyter/interruptKernel": {"kernelId": "k"},
     "jupyter/restartKernel": {"kernelId": "k"},
     "jupyter/shutdownKernel": {"kernelId": "k"},
-    "jupyter/commOpen": {"kernelId": "k", "targetName": "t", "data": {}, "metadata": {}},
-    "jupyter/commMsg": {"kernelId": "k", "commId": "c", "data": {}},
+    "jupyter/commOpen": {"kernelId": "k", "targetName": "t", "data": {}, "metadata": {}, "buffers": []},
+    "jupyter/commMsg": {"kernelId": "k", "commId": "c", "data": {}, "buffers": []},
     "jupyter/commClose": {"kernelId": "k", "commId": "c", "data": {}},
     # never with valid params (that would start or attach a kernel): only wrong types
     "jupyter/startKernel": {"kernelName": "python3", "cwd": "/", "env": {"A": "b"}, "startupTimeout": 1.5},
@@ -241,6 +257,8 @@ def wrong_value(valid: Any) -> st.SearchStrategy[Any]:
         if valid in {"tail", "shell"}:  # Literal fields: a string outside the choices is wrong too
             return st.one_of(st.integers(), st.booleans(), st.text(max_size=6).filter(lambda s: s not in {"tail", "range", "search", "shell", "control"}))
         return st.one_of(st.integers(), st.booleans(), st.floats(allow_nan=False), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2))
+    if isinstance(valid, list):  # list[str]: a string or an object is not a list either
+        return st.one_of(st.integers(), st.booleans(), st.text(max_size=5), st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2), st.lists(st.integers(), min_size=1, max_size=2))
     if isinstance(valid, dict):
         wrong = st.one_of(st.integers(), st.booleans(), st.text(max_size=5), st.lists(st.integers(), max_size=2))
         if valid and all(isinstance(v, str) for v in valid.values()):  # dict[str, str]
@@ -295,8 +313,16 @@ def non_object_params(draw: st.DrawFn) -> Case:
 def lsp_request(draw: st.DrawFn) -> Case:
     """LSP requests with mistyped params (-32602), and well-typed ones about a document with
     no kernel (an empty completion list; hover and signature help null)."""
-    method = draw(st.sampled_from(["textDocument/completion", "textDocument/hover", "textDocument/signatureHelp"]))
     uri = "file:///fuzz/" + draw(st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=8)) + ".py"
+    unopened = draw(st.sampled_from(["codeLens", "runCell", None, None, None]))
+    if unopened is not None:  # a document that was never opened is never read from disk
+        msg_id = unique_id(draw)
+        if unopened == "codeLens":
+            obj: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": uri}}}
+            return Case(framed(encode(obj), draw), replies={msg_id: OK}, label="codeLens on a document never opened")
+        obj = {"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand", "params": {"command": "jupyter.runCell", "arguments": [uri, 0]}}
+        return Case(framed(encode(obj), draw), replies={msg_id: INVALID_PARAMS}, label="runCell on a document never opened")
+    method = draw(st.sampled_from(["textDocument/completion", "textDocument/hover", "textDocument/signatureHelp"]))
     params: dict[str, Any] = {"textDocument": {"uri": uri}, "position": {"line": draw(st.integers(0, 50)), "character": draw(st.integers(0, 50))}}
     msg_id = unique_id(draw)
     if draw(st.booleans()):

@@ -2,12 +2,13 @@
 bridge attaches to with ``jupyter/connectKernel`` answers each ``jupyter/execute``
 properly, and meanwhile sends generated abuse on iopub, shell and stdin: truncated
 multiparts, bad JSON, forged HMACs (wrong key, wrong digest, flipped, empty, truncated),
-replayed messages (within an execute and from earlier ones), oversized frames, forged
-replies and prompts.
+replayed messages (within an execute and from earlier ones), oversized frames, JSON nested
+past the recursion limit, forged replies and prompts.
 
 After each execute the editor must have seen exactly what was valid: the request's real
 outputs and reply, and — as docs/protocol.md says — valid messages with a parent the bridge
-did not send forwarded with ``requestId: null, origin: "other"``. Nothing forged,
+did not send forwarded with ``requestId: null, origin: "other"`` (NaN and Infinity, which
+are not JSON, as null). Nothing forged,
 malformed or replayed reaches the editor (every such message carries a DROPME marker), the
 kernel is never declared dead, each valid ``input_request`` gets exactly one
 ``input_reply`` and a forged one none, and the drops are logged at debug level.
@@ -118,6 +119,13 @@ def emit(k: FakeKernel, req: Message, move: Move, exp: Expected) -> None:
             k.publish(variant, content, req)
             exp.own.append((variant, content))
         return
+    if kind == "nan-foreign":  # valid and signed, but NaN/Infinity are not JSON: they arrive as null
+        msg = k.build("display_data", {}, _foreign_parent())
+        head = [json.dumps(x).encode() for x in (msg.header, msg.parent_header, msg.metadata)]
+        raw = b'{"data": {"text/plain": "nan %d"}, "metadata": {"v": NaN, "w": [Infinity, -Infinity]}}' % n
+        k.send_raw("iopub", _signed(k, *head, raw))
+        exp.foreign.append((msg.msg_id, "display_data", {"data": {"text/plain": f"nan {n}"}, "metadata": {"v": None, "w": [None, None]}}))
+        return
     if kind in ("foreign", "odd-foreign"):
         msg_type = variant or "stream"
         content = move.content if kind == "odd-foreign" else {"name": "stdout", "text": f"from another client {n}\n"}
@@ -158,6 +166,7 @@ def emit(k: FakeKernel, req: Message, move: Move, exp: Expected) -> None:
         else:
             which = ["header", "parent", "metadata", "content"].index(move.content)
             frames[which] = {
+                "deep": b'{"x": ' + b"[" * 5000 + json.dumps(drop).encode() + b"]" * 5000 + b"}",
                 "not-json": b"{not json " + drop.encode(),
                 "invalid-utf8": b'{"x": "' + drop.encode().strip() + b'\xff\xfe"}',
                 "array": json.dumps([drop]).encode(),
@@ -209,12 +218,13 @@ moves = st.one_of(
     st.builds(Move, st.just("valid"), st.sampled_from(["stream", "display_data", "execute_result", "error"])),
     st.builds(Move, st.just("foreign"), st.sampled_from(["stream", "display_data", "execute_result", "error", "execute_input"])),
     st.builds(Move, st.just("odd-foreign"), st.sampled_from(["stream", "display_data", "execute_result", "error", "clear_output"]), content=odd_contents),
+    st.builds(Move, st.just("nan-foreign")),
     st.builds(Move, st.just("replay")),
     st.builds(Move, st.just("replay-old")),
     st.builds(Move, st.just("forged"), st.sampled_from(SIGNATURE_VARIANTS + ["huge"])),
     st.builds(Move, st.just("truncated"), st.sampled_from(["no-delimiter", "only-idents", "empty-frame", "0", "1", "2", "3", "4"])),
     st.builds(
-        Move, st.just("bad-json"), st.sampled_from(["not-json", "invalid-utf8", "array", "null", "string", "no-msg-type", "no-msg-id"]),
+        Move, st.just("bad-json"), st.sampled_from(["not-json", "invalid-utf8", "array", "null", "string", "no-msg-type", "no-msg-id", "deep"]),
         content=st.sampled_from(["header", "parent", "metadata", "content"]),
     ),
     st.builds(Move, st.just("oversized"), st.sampled_from(["forged", "buffer"]), size=st.sampled_from([65_537, 1_000_000, 3_000_000])),
