@@ -18,6 +18,10 @@ import trio
 import zmq
 
 _SEND_RETRY_SECONDS = 0.002
+# Plain ints: ``getsockopt(zmq.EVENTS) & zmq.POLLIN`` builds an enum member per call, and
+# this check runs several times per message.
+_EVENTS = int(zmq.EVENTS)
+_POLLIN = int(zmq.POLLIN)
 
 
 class AsyncSocket:
@@ -34,7 +38,7 @@ class AsyncSocket:
         while True:
             if self._closed:
                 raise trio.ClosedResourceError("socket closed")
-            if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            if sock.get(_EVENTS) & _POLLIN:
                 try:
                     parts = sock.recv_multipart(zmq.NOBLOCK)
                 except zmq.Again:
@@ -73,7 +77,7 @@ class AsyncSocket:
         await trio.lowlevel.checkpoint()
 
     def _wake_receiver(self) -> None:
-        if self._park is not None and self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+        if self._park is not None and self.sock.get(_EVENTS) & _POLLIN:
             self._park.cancel()
 
     def close(self) -> None:

@@ -19,10 +19,23 @@ DELIMITER = b"<IDS|MSG>"
 _JSON_FRAMES = 4
 
 
+def _no_constant(_: str) -> None:
+    return None
+
+
+# One decoder for every frame: ``json.loads`` with any keyword builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def loads(frame: bytes | str) -> Any:
     """JSON as kernels send it. Python reads NaN and Infinity, which are not JSON and
-    would reach the editor as bare tokens a strict parser refuses: they become null."""
-    return json.loads(frame, parse_constant=lambda _: None)
+    would reach the editor as bare tokens a strict parser refuses: they become null.
+
+    Frames are UTF-8 (the spec says so); decoding them ourselves skips ``json.loads``'
+    encoding detection, and ``surrogatepass`` keeps its leniency for lone surrogates."""
+    if not isinstance(frame, str):
+        frame = bytes(frame).decode("utf-8", "surrogatepass")
+    return _DECODER.decode(frame)
 
 
 def pack(obj: Any) -> bytes:
@@ -38,10 +51,15 @@ def deserialize(
     parts: Sequence[bytes],
     signer: Signer,
     replay_guard: ReplayGuard | None = None,
+    *,
+    consume: bool = False,
 ) -> Message:
     """Parse and verify one multipart message; raise a WireError subclass if it is refused.
 
     The signature is checked before any JSON is parsed, so a forged message costs one HMAC.
+    With ``consume=True`` (``parts`` must be a list) the list is emptied once the frames are
+    decoded, so the raw bytes of a huge output are freed before its JSON is parsed: the
+    peak is then two copies of the text (decoded and parsed), not three.
     """
     try:
         split = list(parts).index(DELIMITER)
@@ -56,8 +74,14 @@ def deserialize(
     signer.verify(signature, frames)
     if replay_guard is not None:
         replay_guard.check(signature)
+    buffers = [bytes(b) for b in body[1 + _JSON_FRAMES :]]
+    idents = [bytes(i) for i in idents]
     try:
-        header, parent, metadata, content = (loads(f) for f in frames)
+        texts = [bytes(f).decode("utf-8", "surrogatepass") for f in frames]
+        if consume:
+            del body, frames
+            parts.clear()  # type: ignore[attr-defined]
+        header, parent, metadata, content = (_DECODER.decode(t) for t in texts)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessage(f"a JSON frame does not parse: {exc}") from None
     except RecursionError:
@@ -72,6 +96,6 @@ def deserialize(
         parent_header=parent,
         metadata=metadata,
         content=content,
-        buffers=[bytes(b) for b in body[1 + _JSON_FRAMES :]],
-        idents=[bytes(i) for i in idents],
+        buffers=buffers,
+        idents=idents,
     )
