@@ -134,7 +134,7 @@ class ZmqTransport:
         while True:
             parts = await sock.recv_multipart()
             try:
-                msg = deserialize(parts, self.signer, self.replay_guard)
+                msg = deserialize(parts, self.signer, self.replay_guard, consume=True)
             except WireError as exc:
                 log.debug("kernel %s: dropped a message on %s: %s", connection.label, channel, exc)
                 if isinstance(exc, BadSignature):
