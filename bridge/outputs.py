@@ -31,6 +31,7 @@ DEFAULT_LIMIT = 4 * 1024 * 1024
 DEFAULT_FILE_LIMIT = 256 * 1024 * 1024
 COALESCE_HIGH_WATER = 256 * 1024
 MAX_COALESCED_CHARS = 1024 * 1024
+SPILL_SLICE = 1024 * 1024
 
 Emit = Callable[[dict[str, Any]], int]  # sends one jupyter/output params; returns bytes queued
 
@@ -81,7 +82,7 @@ class OutputSink:
         if not isinstance(text, str):
             text = str(text)
         if self.omitted_bytes:
-            self._omit(len(text.encode("utf-8", "replace")))
+            self._omit(utf8_size(text))
             self._spill(text)
             return
         if self._pending is not None and self._pending[0] == name and self._pending[3] < MAX_COALESCED_CHARS:
@@ -118,7 +119,7 @@ class OutputSink:
             if self._emit_checked(params) is not None:
                 self._sent_stream.append(head)
                 text = text[len(head) :]
-        self._omit(len(text.encode("utf-8", "replace")), messages=len(texts))
+        self._omit(utf8_size(text), messages=len(texts))
         self._spill(text)
 
     def _head_that_fits(self, text: str) -> str:
@@ -172,10 +173,13 @@ class OutputSink:
         if self._file is None or self._file_truncated:
             return
         room = self.file_limit - self._file_bytes
-        chunk = text if len(text) <= room else text[:room]
-        self._file.write(chunk)
-        self._file_bytes += len(chunk)
-        if len(chunk) < len(text):
+        end = min(len(text), room)
+        # in slices: the file's encoder would otherwise make a whole encoded copy of a
+        # huge output at once
+        for start in range(0, end, SPILL_SLICE):
+            self._file.write(text[start : min(end, start + SPILL_SLICE)])
+        self._file_bytes += end
+        if end < len(text):
             self._file.write("\n[kernel-bridge: output file limit reached; the rest was discarded]\n")
             self._file_truncated = True
 
@@ -193,6 +197,14 @@ class OutputSink:
             "omittedMessages": self.omitted_messages,
             "file": str(self._file_path) if self._file_path else None,
         }
+
+
+def utf8_size(text: str) -> int:
+    """UTF-8 length without holding a whole encoded copy of a huge text (``isascii`` is O(1)
+    on CPython's compact strings)."""
+    if text.isascii():
+        return len(text)
+    return sum(len(text[i : i + SPILL_SLICE].encode("utf-8", "replace")) for i in range(0, len(text), SPILL_SLICE))
 
 
 def _rough_size(content: dict[str, Any]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge.outputs import OutputSink
+from bridge.outputs import SPILL_SLICE, OutputSink, utf8_size
 from bridge.wire import MessageFactory
 
 factory = MessageFactory(session="s")
@@ -68,3 +68,17 @@ def test_non_stream_outputs_past_the_cap_are_counted(tmp_path: Path) -> None:
     sink.deliver(big)
     limit = sink.finish()
     assert sent == [] and limit is not None and limit["omittedMessages"] == 1
+
+
+def test_utf8_size_agrees_with_encoding_across_slice_boundaries() -> None:
+    for text in ("", "ascii only", "é" * (SPILL_SLICE + 3), "a" * (SPILL_SLICE - 1) + "😀" * 5, "\udcff lone"):
+        assert utf8_size(text) == len(text.encode("utf-8", "replace"))
+
+
+def test_a_spill_larger_than_a_slice_is_written_whole(tmp_path: Path) -> None:
+    sink, _ = make(tmp_path, limit=100)
+    text = "".join(f"{i} ünïcode\n" for i in range(SPILL_SLICE // 8))  # ~1.4 slices
+    sink.deliver(stream(text))
+    limit = sink.finish()
+    assert limit is not None and Path(limit["file"]).read_text(encoding="utf-8") == text
+    assert limit["omittedBytes"] == len(text.encode("utf-8"))  # nothing fit under 100 bytes
