@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--transport", choices=("tcp", "ipc"), default="tcp", help="for kernels the bridge starts (default: tcp on 127.0.0.1)"
     )
+    parser.add_argument(
+        "--encryption",
+        choices=("auto", "off", "required"),
+        default="auto",
+        help="CurveZMQ for local kernels: auto (when the kernelspec supports it; default), off, or required",
+    )
     parser.add_argument("--demo", metavar="CODE", help="run CODE on a fresh kernel through a bridge subprocess and print the exchange")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -63,7 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     from bridge.server.app import serve
     from bridge.server.context import Settings
 
-    settings = Settings(default_kernel=args.kernel, startup_timeout=args.startup_timeout, transport=args.transport)
+    settings = Settings(
+        default_kernel=args.kernel,
+        startup_timeout=args.startup_timeout,
+        transport=args.transport,
+        encryption=args.encryption,
+    )
     stdin, stdout = _stdio_streams()
     return trio.run(serve, stdin, stdout, settings)
 
