@@ -24,6 +24,7 @@ import zmq
 
 from bridge.errors import KernelDied, KernelRestarting, KernelTimeout
 from bridge.kernels.connection_info import ConnectionInfo
+from bridge.kernels.encryption import secure_client_socket
 from bridge.wire import BadSignature, Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
 from bridge.wire.adapt import from_v4, speaks_v4, to_v4
 from bridge.zmqio import AsyncSocket
@@ -93,7 +94,11 @@ class Transport(Protocol):
 
 
 class ZmqTransport:
-    """The Jupyter wire protocol over ZeroMQ: a local kernel, or one from a connection file."""
+    """The Jupyter wire protocol over ZeroMQ: a local kernel, or one from a connection file.
+
+    When the connection info carries CurveZMQ keys, every socket (shell, control, stdin,
+    the iopub SUB, each heartbeat REQ) is a CURVE client of the kernel before it connects
+    (bridge/kernels/encryption.py)."""
 
     def __init__(self, info: ConnectionInfo, *, context: zmq.Context[Any] | None = None) -> None:
         self.info = info
@@ -111,12 +116,14 @@ class ZmqTransport:
                 # client whose shell request asked for it, by that identity.
                 sock.setsockopt(zmq.ROUTING_ID, identity)
                 sock.setsockopt(zmq.LINGER, 0)
+                secure_client_socket(sock, self.info)
                 sock.connect(self.info.address(channel))
                 self._sockets[channel] = AsyncSocket(sock)
             iopub = self._context.socket(zmq.SUB)
             iopub.setsockopt(zmq.LINGER, 0)
             iopub.setsockopt(zmq.RCVHWM, 0)  # never drop on our side; we drain promptly
             iopub.setsockopt(zmq.SUBSCRIBE, b"")
+            secure_client_socket(iopub, self.info)
             iopub.connect(self.info.address("iopub"))
             self._sockets["iopub"] = AsyncSocket(iopub)
             async with trio.open_nursery() as nursery:
@@ -156,6 +163,7 @@ class ZmqTransport:
         while connection.alive:
             sock = self._context.socket(zmq.REQ)
             sock.setsockopt(zmq.LINGER, 0)
+            secure_client_socket(sock, self.info)
             sock.connect(self.info.address("hb"))
             hb = AsyncSocket(sock)
             try:

@@ -1,6 +1,8 @@
 """Connection files: what they hold, how we read them, where ours are written.
 
-Format: jupyter_client docs/kernels.rst, "Connection files". Writing goes through
+Format: jupyter_client docs/kernels.rst, "Connection files", plus the CurveZMQ keys of
+jupyter_client 8.10 (``curve_publickey`` / ``curve_secretkey``: the kernel's keypair, Z85
+text; see bridge/kernels/encryption.py). Writing goes through
 ``jupyter_client.connect.write_connection_file`` (it picks free ports and writes 0600 via
 ``jupyter_core.paths.secure_write``); reading is a small validated JSON parse.
 """
@@ -11,14 +13,20 @@ import json
 import os
 import secrets
 import uuid
-from dataclasses import dataclass
+import inspect
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import zmq
+from zmq.utils import z85
 
 from bridge.errors import ConnectionFileError
 from bridge.wire.signing import Signer
 
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
+CURVE_FIELDS = ("curve_publickey", "curve_secretkey")
+Z85_KEY_LENGTH = 40  # a 32-byte Curve25519 key in Z85 text
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +34,28 @@ class ConnectionInfo:
     transport: str
     ip: str
     ports: dict[str, int]
-    key: bytes
+    key: bytes = field(repr=False)
     signature_scheme: str
     kernel_name: str
     path: Path | None = None
+    # the kernel's CurveZMQ keypair (Z85), when it runs encrypted; the secret is the kernel's
+    curve_publickey: bytes | None = None
+    curve_secretkey: bytes | None = field(default=None, repr=False)
+
+    @property
+    def encrypted(self) -> bool:
+        """The kernel serves CurveZMQ: plain sockets get nothing from it."""
+        return self.curve_serverkey is not None
+
+    @property
+    def curve_serverkey(self) -> bytes | None:
+        """The kernel's public key, what a client needs; derived from the secret when a
+        file carries only that (the secret alone determines the pair)."""
+        if self.curve_publickey is not None:
+            return self.curve_publickey
+        if self.curve_secretkey is not None:
+            return zmq.curve_public(self.curve_secretkey)
+        return None
 
     def address(self, channel: str) -> str:
         port = self.ports[channel]
@@ -60,6 +86,7 @@ class ConnectionInfo:
             Signer(key.encode("utf-8"), scheme)
         except ValueError as exc:
             raise ConnectionFileError(f"{where}: signature_scheme: {exc}") from None
+        curve = {name: _z85_key(data.get(name), name, where) for name in CURVE_FIELDS}
         return cls(
             transport=transport,
             ip=ip or "127.0.0.1",
@@ -68,6 +95,8 @@ class ConnectionInfo:
             signature_scheme=scheme,
             kernel_name=str(data.get("kernel_name", "") or ""),
             path=path,
+            curve_publickey=curve["curve_publickey"],
+            curve_secretkey=curve["curve_secretkey"],
         )
 
     @classmethod
@@ -82,10 +111,25 @@ class ConnectionInfo:
         return cls.from_dict(data, p)
 
 
-def new_connection_file(kernel_name: str, *, transport: str = "tcp") -> ConnectionInfo:
+def _z85_key(value: Any, name: str, where: str) -> bytes | None:
+    """A Curve key field: absent/null/empty means none; anything else must be a Z85 key
+    (a wrong one would only show later as a kernel that never answers)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) != Z85_KEY_LENGTH:
+        raise ConnectionFileError(f"{where}: {name} must be a {Z85_KEY_LENGTH}-character Z85 string")
+    try:
+        z85.decode(value.encode("ascii"))
+    except (ValueError, UnicodeEncodeError, KeyError, IndexError):
+        raise ConnectionFileError(f"{where}: {name} is not valid Z85") from None
+    return value.encode("ascii")
+
+
+def new_connection_file(kernel_name: str, *, transport: str = "tcp", curve: bool = False) -> ConnectionInfo:
     """Write a fresh connection file (0600) in the Jupyter runtime dir, ports on loopback.
 
-    The key is 32 random bytes, hex-encoded, as jupyter_client does.
+    The key is 32 random bytes, hex-encoded, as jupyter_client does. With ``curve``, a
+    fresh CurveZMQ keypair for the kernel is written too, in jupyter_client's fields.
     """
     from jupyter_client.connect import write_connection_file
     from jupyter_core.paths import jupyter_runtime_dir
@@ -94,6 +138,13 @@ def new_connection_file(kernel_name: str, *, transport: str = "tcp") -> Connecti
     runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = runtime / f"kernel-bridge-{uuid.uuid4()}.json"
     ip = str(runtime / f"kernel-bridge-{uuid.uuid4().hex[:12]}") if transport == "ipc" else "127.0.0.1"
+    extra: dict[str, Any] = {}
+    if curve:
+        public, secret = zmq.curve_keypair()
+        if "curve_publickey" in inspect.signature(write_connection_file).parameters:
+            extra = {"curve_publickey": public, "curve_secretkey": secret}  # jupyter_client >= 8.10: bytes
+        else:
+            extra = {"curve_publickey": public.decode("ascii"), "curve_secretkey": secret.decode("ascii")}
     fname, info = write_connection_file(
         str(path),
         ip=ip,
@@ -101,5 +152,6 @@ def new_connection_file(kernel_name: str, *, transport: str = "tcp") -> Connecti
         transport=transport,
         signature_scheme="hmac-sha256",
         kernel_name=kernel_name,
+        **extra,
     )
     return ConnectionInfo.from_dict(dict(info), Path(fname))

@@ -14,6 +14,7 @@ import zmq
 
 from bridge.errors import BridgeError, ConnectionFileError
 from bridge.kernels.connection_info import ConnectionInfo
+from bridge.kernels.encryption import curve_available, secure_client_socket
 from bridge.zmqio import AsyncSocket
 
 PING_TIMEOUT = 1.0
@@ -53,10 +54,15 @@ def resolve_connection_file(name: str | None, exclude: set[Path] | None = None) 
 
 
 async def heartbeat_alive(info: ConnectionInfo, timeout: float = PING_TIMEOUT) -> bool:
+    """A ping on the hb channel (as a CURVE client when the file has keys: an encrypted
+    kernel does not answer a plain ping, and would look dead)."""
+    if info.encrypted and not curve_available():
+        return False
     sock = zmq.Context.instance().socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
     hb = AsyncSocket(sock)
     try:
+        secure_client_socket(sock, info)
         sock.connect(info.address("hb"))
         await hb.send_multipart([b"ping"])
         with trio.move_on_after(timeout):
@@ -83,6 +89,7 @@ async def list_running(exclude: set[Path] | None = None) -> list[dict[str, Any]]
                 "kernelName": info.kernel_name or None,
                 "startTime": datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat().replace("+00:00", "Z"),
                 "alive": False,
+                "encrypted": info.encrypted,
                 "owner": os.stat(path).st_uid == os.getuid(),
             }
             entries.append(entry)

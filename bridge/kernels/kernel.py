@@ -52,6 +52,7 @@ class LaunchOptions:
     cwd: str | None = None
     env: dict[str, str] | None = None
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
+    encryption: str = "auto"  # the policy it was started under; a restart keeps it
 
 
 class Kernel:
@@ -135,6 +136,14 @@ class Kernel:
         lang = self.connection.kernel_info.get("language_info", {}).get("name")
         return str(lang or (self.spec.language if self.spec else ""))
 
+    @property
+    def encrypted(self) -> bool:
+        """Whether the bridge's link to the kernel is encrypted: CurveZMQ for a local
+        kernel, TLS (an https server) for a remote one."""
+        if self.remote is not None:
+            return self.remote.server.url.lower().startswith("https:")
+        return self.info is not None and self.info.encrypted
+
     def describe(self) -> dict[str, Any]:
         info = self.connection.kernel_info
         described = {
@@ -142,6 +151,7 @@ class Kernel:
             "kernelName": self.kernel_name,
             "language": self.language,
             "implementation": info.get("implementation", ""),
+            "encrypted": self.encrypted,
         }
         if self.remote is not None:
             described.update(self.remote.describe())

@@ -12,6 +12,7 @@ import trio
 
 from bridge.errors import InvalidParams, KernelNotFound, KernelRestarting
 from bridge.kernels.connection_info import ConnectionInfo, new_connection_file
+from bridge.kernels.encryption import DEFAULT_POLICY, check_connect, curve_for_start
 from bridge.kernels.kernel import DEFAULT_STARTUP_TIMEOUT, Kernel, KernelEvents, LaunchOptions
 from bridge.kernels.launch import find_kernelspec
 from bridge.remote import kernel as remote_kernels
@@ -20,12 +21,15 @@ from bridge.remote.config import ServerConfig
 log = logging.getLogger(__name__)
 
 class KernelRegistry:
-    def __init__(self, nursery: trio.Nursery, events: KernelEvents, *, transport: str = "tcp") -> None:
+    def __init__(
+        self, nursery: trio.Nursery, events: KernelEvents, *, transport: str = "tcp", encryption: str = DEFAULT_POLICY
+    ) -> None:
         self._nursery = nursery
         self._kernels: dict[str, Kernel] = {}
         self._documents: dict[str, str] = {}  # document uri -> kernelId
         self.events = events
         self.transport = transport
+        self.encryption = encryption  # "auto" | "off" | "required" (bridge/kernels/encryption.py)
 
     def get(self, kernel_id: str) -> Kernel:
         try:
@@ -63,16 +67,27 @@ class KernelRegistry:
         env: dict[str, str] | None = None,
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         kernel_id: str | None = None,
+        encryption: str | None = None,
     ) -> Kernel:
+        """Start a kernel from its kernelspec; ``encryption`` (default: the registry's)
+        decides whether its connection file gets CurveZMQ keys, or refuses to start it."""
+        policy = encryption or self.encryption
         spec = find_kernelspec(kernel_name)
-        info = new_connection_file(kernel_name, transport=self.transport)
-        launch = LaunchOptions(cwd=cwd, env=env, startup_timeout=startup_timeout)
+        curve = curve_for_start(policy, spec)
+        info = new_connection_file(kernel_name, transport=self.transport, curve=curve)
+        launch = LaunchOptions(cwd=cwd, env=env, startup_timeout=startup_timeout, encryption=policy)
         kernel = Kernel(kernel_id or _new_id(), info, spec=spec, owned=True, events=self.events, launch=launch)
         return await self._run(kernel)
 
-    async def connect(self, connection_file: str, *, startup_timeout: float = DEFAULT_STARTUP_TIMEOUT) -> Kernel:
+    async def connect(
+        self, connection_file: str, *, startup_timeout: float = DEFAULT_STARTUP_TIMEOUT, encryption: str | None = None
+    ) -> Kernel:
+        """Attach to a kernel from its connection file, over CurveZMQ when the file has
+        keys; with ``encryption`` "required", a file without keys is refused."""
+        policy = encryption or self.encryption
         info = ConnectionInfo.load(connection_file)
-        launch = LaunchOptions(startup_timeout=startup_timeout)
+        check_connect(policy, info)
+        launch = LaunchOptions(startup_timeout=startup_timeout, encryption=policy)
         return await self._run(Kernel(_new_id(), info, spec=None, owned=False, events=self.events, launch=launch))
 
     async def start_remote(
@@ -133,7 +148,12 @@ class KernelRegistry:
         await old.shutdown()
         launch = old.launch
         return await self.start(
-            old.spec.name, cwd=launch.cwd, env=launch.env, startup_timeout=launch.startup_timeout, kernel_id=kernel_id
+            old.spec.name,
+            cwd=launch.cwd,
+            env=launch.env,
+            startup_timeout=launch.startup_timeout,
+            kernel_id=kernel_id,
+            encryption=launch.encryption,
         )
 
     async def _restart_remote(self, old: Kernel) -> Kernel:

@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+import logging
 from typing import Any
 
+from bridge.kernels.encryption import DEFAULT_POLICY, POLICIES
 from bridge.kernels.kernel import Kernel
 from bridge.kernels.registry import KernelRegistry
 from bridge.outputs import DEFAULT_LIMIT, OutputSink
 from bridge.server.protocol import TrioLanguageServerProtocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -26,6 +30,8 @@ class Settings:
     # named Jupyter servers for remote kernels: name -> {url, token|tokenEnv, ...} (docs/remote.md)
     servers: dict[str, Any] = field(default_factory=dict)
     transport: str = "tcp"  # for kernels the bridge starts: "tcp" (127.0.0.1) or "ipc" (unix sockets)
+    # CurveZMQ for local kernels: "auto" (when the kernelspec supports it), "off", "required"
+    encryption: str = DEFAULT_POLICY
 
     def update(self, options: Any) -> None:
         if not isinstance(options, dict):
@@ -45,6 +51,16 @@ class Settings:
             self.servers = servers
         if self.transport not in ("tcp", "ipc"):
             self.transport = "tcp"
+        encryption = options.get("encryption")
+        if encryption is not None:
+            # a security setting: a typo must not silently weaken it, nor be lost in silence
+            if encryption in POLICIES:
+                self.encryption = encryption
+            else:
+                log.warning(
+                    "initializationOptions.encryption %r is not one of %s: keeping %r",
+                    encryption, ", ".join(POLICIES), self.encryption,
+                )
 
 
 @dataclass

@@ -79,7 +79,13 @@ class Lifecycle:
         if server is not None:
             kernel = await self.bridge.registry.start_remote(server, kernel_name, env=p.env, startup_timeout=startup_timeout)
         else:
-            kernel = await self.bridge.registry.start(kernel_name, cwd=p.cwd, env=p.env, startup_timeout=startup_timeout)
+            kernel = await self.bridge.registry.start(
+                kernel_name,
+                cwd=p.cwd,
+                env=p.env,
+                startup_timeout=startup_timeout,
+                encryption=self.bridge.settings.encryption,
+            )
         if p.uri is not None:
             self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
@@ -94,7 +100,9 @@ class Lifecycle:
             kernel = await self.bridge.registry.connect_remote(server, p.kernel_id, startup_timeout=startup_timeout)
         else:
             path = resolve_connection_file(p.connection_file, exclude=self._owned_files())
-            kernel = await self.bridge.registry.connect(str(path), startup_timeout=startup_timeout)
+            kernel = await self.bridge.registry.connect(
+                str(path), startup_timeout=startup_timeout, encryption=self.bridge.settings.encryption
+            )
         if p.uri is not None:
             self.bridge.registry.bind(p.uri, kernel)
         return kernel.describe()
@@ -120,6 +128,7 @@ class Lifecycle:
                 "kernelName": k.kernel_name,
                 "executionState": k.connection.execution_state,
                 "owned": k.owned,
+                "encrypted": k.encrypted,
             }
             if k.remote is not None:
                 entry.update(k.remote.describe())
