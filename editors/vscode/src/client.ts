@@ -24,6 +24,8 @@ export interface BridgeLaunch {
   args: string[];
   cwd: string | undefined;
   initializationOptions: Record<string, unknown>;
+  /** Added to the bridge's environment (tokens of `kernelBridge.servers`; never logged). */
+  env?: Record<string, string>;
 }
 
 class TrackingLanguageClient extends LanguageClient {
@@ -138,7 +140,7 @@ export class BridgeClient implements vscode.Disposable {
       this.log.appendLine(`[kernel-bridge] starting ${this.launch.command} ${this.launch.args.join(' ')}`);
       const child = spawn(this.launch.command, this.launch.args, {
         cwd: this.launch.cwd,
-        env: process.env,
+        env: { ...process.env, ...this.launch.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       this.process = child;

@@ -23,10 +23,15 @@ import {
   type OutputLimitParams,
   type OutputParams,
   type RunningKernel,
+  type ServerKernel,
+  type SidecarRef,
   type StatusParams,
+  type Variable,
 } from './protocol';
 import { RunStore, type Run } from './runs';
+import { bridgeServers, describeServers, unknownServer, type BridgeServers } from './servers';
 import { KernelStatusBar } from './statusBar';
+import { VARIABLES_VIEW, VariablesView } from './variablesView';
 
 const SECTION = 'kernelBridge';
 
@@ -34,6 +39,17 @@ class UserError extends Error {}
 
 function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION);
+}
+
+/** `kernelBridge.server`: the server (a name in `kernelBridge.servers`) kernels start on; '' for this machine. */
+function configuredServer(): string {
+  return (config().get<string>('server', '') ?? '').trim();
+}
+
+/** A kernelspec to start, and the server it is on (undefined: this machine). */
+interface SpecChoice {
+  spec: KernelSpec;
+  server?: string;
 }
 
 function errorText(err: unknown): string {
@@ -51,10 +67,13 @@ class Controller implements vscode.Disposable {
   private readonly inline = new InlineResults(() => config().get<number>('inline.maxLength', 120));
   private readonly status = new KernelStatusBar();
   private readonly view: OutputView;
+  private readonly variables: VariablesView;
   private readonly disposables: vscode.Disposable[] = [];
   private bridge: BridgeClient | undefined;
   private starting: Promise<BridgeClient> | undefined;
   private specs: KernelSpec[] | undefined;
+  /** `kernelBridge.servers` as the running bridge got it. */
+  private servers: BridgeServers | undefined;
   /** Kernels we are shutting down on purpose (their `dead` is not news). */
   private stopping = new Set<string>();
   /** Restarts in progress: runs wait for them (the bridge fails requests sent meanwhile). */
@@ -67,13 +86,21 @@ class Controller implements vscode.Disposable {
       (run) => this.kernels.get(run.kernelId)?.displayName ?? run.kernelId,
       () => this.clearFinishedRuns(),
     );
+    this.variables = new VariablesView({
+      current: () => this.currentKernel(),
+      fetch: async (kernel) => (await this.ensureBridge()).request<Variable[]>(Methods.variables, { kernelId: kernel.kernelId }),
+    });
     this.disposables.push(
       this.log,
       this.inline,
       this.status,
       this.view,
+      this.variables,
       this.kernels.onDidChange(() => this.onKernelsChanged()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.updateStatus()),
+      vscode.window.onDidChangeActiveTextEditor(() => {
+        this.updateStatus();
+        this.variables.kernelsChanged();
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)),
     );
     const commands: [string, (...args: any[]) => unknown][] = [
@@ -89,6 +116,9 @@ class Controller implements vscode.Disposable {
       ['showOutput', () => this.view.reveal(false)],
       ['clearInline', () => this.inline.clear()],
       ['restartBridge', () => this.cmdRestartBridge()],
+      ['openSidecar', () => this.cmdOpenSidecar()],
+      ['refreshVariables', () => this.variables.refresh()],
+      ['showVariables', () => vscode.commands.executeCommand(`${VARIABLES_VIEW}.focus`)],
     ];
     for (const [name, fn] of commands) {
       this.disposables.push(
@@ -102,6 +132,7 @@ class Controller implements vscode.Disposable {
         }),
       );
     }
+    void vscode.commands.executeCommand('setContext', `${SECTION}.activated`, true);
     this.onKernelsChanged();
   }
 
@@ -141,6 +172,14 @@ class Controller implements vscode.Disposable {
       throw new UserError(resolution.message);
     }
     this.log.appendLine(`[kernel-bridge] using ${resolution.command} (${resolution.how})`);
+    const servers = bridgeServers(config().get('servers'));
+    for (const problem of servers.problems) {
+      this.log.appendLine(`[settings] ${problem}`);
+      void vscode.window.showWarningMessage(`Kernel Bridge: ${problem}`, 'Open Settings').then((c) => {
+        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.servers`);
+      });
+    }
+    if (Object.keys(servers.servers).length) this.log.appendLine(`[kernel-bridge] Jupyter servers: ${describeServers(servers)}`);
     const bridge = new BridgeClient(
       {
         command: resolution.command,
@@ -150,7 +189,9 @@ class Controller implements vscode.Disposable {
           startupTimeout: config().get<number>('startupTimeout', 60),
           outputLimitBytes: config().get<number>('output.limitBytes', 4194304),
           ...(config().get<string>('defaultKernel') ? { defaultKernel: config().get<string>('defaultKernel') } : {}),
+          ...(Object.keys(servers.servers).length ? { servers: servers.servers } : {}),
         },
+        env: servers.env,
       },
       this.log,
       this.middleware(),
@@ -164,8 +205,9 @@ class Controller implements vscode.Disposable {
       throw new UserError(errorText(err));
     }
     this.bridge = bridge;
+    this.servers = servers;
     this.disposables.push(bridge);
-    void this.loadSpecs(bridge);
+    this.loadSpecs(bridge).catch((err) => this.log.appendLine(`[kernel-bridge] could not list the kernelspecs: ${errorText(err)}`));
     return bridge;
   }
 
@@ -180,6 +222,23 @@ class Controller implements vscode.Disposable {
     const specs = await bridge.request<KernelSpec[]>(Methods.listKernelspecs, {});
     this.specs = specs;
     this.kernels.setSpecLanguages(specs.map((s) => s.language));
+    return specs;
+  }
+
+  /** The kernelspecs of `kernelBridge.server`'s server (its languages join the kernel languages). */
+  private async serverSpecs(bridge: BridgeClient, server: string): Promise<KernelSpec[]> {
+    const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
+    if (problem) {
+      const inSettings = !unknownServer(server, bridgeServers(config().get('servers')));
+      throw new UserError(inSettings ? `${problem} Restart kernel-bridge to apply the changed "kernelBridge.servers".` : problem);
+    }
+    let specs: KernelSpec[];
+    try {
+      specs = await bridge.request<KernelSpec[]>(Methods.listKernelspecs, { server });
+    } catch (err) {
+      throw new UserError(`Could not list the kernelspecs of server "${server}": ${errorText(err)}`);
+    }
+    this.kernels.setSpecLanguages([...(this.specs ?? []), ...specs].map((s) => s.language));
     return specs;
   }
 
@@ -241,7 +300,7 @@ class Controller implements vscode.Disposable {
     if (e.affectsConfiguration(`${SECTION}.output.maxRuns`)) {
       this.view.remove(this.store.setMaxRuns(config().get<number>('output.maxRuns', 50)));
     }
-    if (['path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+    if (['path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel', 'servers'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
       const kernels = this.kernels.all.length ? ' (running kernels stop)' : '';
       void vscode.window
         .showInformationMessage(`Kernel Bridge settings changed. Restart kernel-bridge to apply them${kernels}.`, 'Restart now')
@@ -282,7 +341,7 @@ class Controller implements vscode.Disposable {
     this.kernels.setState(params.kernelId, params.executionState, params.reason);
     if (params.executionState === 'dead' && !this.stopping.has(params.kernelId)) {
       const kernel = this.kernels.get(params.kernelId)!;
-      const actions = kernel.owned ? ['Restart Kernel'] : [];
+      const actions = kernel.owned || kernel.server ? ['Restart Kernel'] : [];
       void vscode.window
         .showWarningMessage(`Kernel ${kernel.displayName} died${params.reason ? `: ${params.reason}` : ''}.`, ...actions)
         .then((c) => {
@@ -325,60 +384,101 @@ class Controller implements vscode.Disposable {
     return this.startKernel(vscode.window.activeTextEditor?.document, true);
   }
 
-  /** Start a kernel for `doc` (bound to it in the bridge); `ask` shows the quick pick even with a default. */
+  /**
+   * Start a kernel for `doc` (bound to it in the bridge), on `kernelBridge.server` if one is set;
+   * `ask` shows the quick pick even with a default.
+   */
   private async startKernel(doc: vscode.TextDocument | undefined, ask: boolean): Promise<KernelInfo | undefined> {
     const bridge = await this.ensureBridge();
-    const specs = this.specs ?? (await this.loadSpecs(bridge));
-    if (specs.length === 0) throw new UserError('No Jupyter kernelspecs are installed. Install one (e.g. `python3 -m pip install ipykernel`).');
-    const spec = await this.pickSpec(specs, doc, ask);
-    if (!spec) return undefined;
+    const server = configuredServer();
+    const remote = server ? await this.serverSpecs(bridge, server) : [];
+    const local = this.specs ?? (await this.loadSpecs(bridge));
+    if (local.length === 0 && remote.length === 0) {
+      throw new UserError(
+        server
+          ? `Server "${server}" has no kernelspecs, and none are installed here.`
+          : 'No Jupyter kernelspecs are installed. Install one (e.g. `python3 -m pip install ipykernel`).',
+      );
+    }
+    const choice = await this.pickSpec(local, remote, server, doc, ask);
+    if (!choice) return undefined;
+    const { spec } = choice;
     const uri = doc?.uri.toString();
     const params: Record<string, unknown> = {
       kernelName: spec.name,
       startupTimeout: config().get<number>('startupTimeout', 60),
     };
-    const cwd = this.cwdFor(doc);
-    if (cwd) params.cwd = cwd;
+    if (choice.server) {
+      params.server = choice.server; // the server decides the working directory
+    } else {
+      const cwd = this.cwdFor(doc);
+      if (cwd) params.cwd = cwd;
+    }
     if (uri) params.uri = uri;
-    this.status.show(undefined, `Starting ${spec.displayName}…`);
+    const displayName = choice.server ? `${spec.displayName} on ${choice.server}` : spec.displayName;
+    this.status.show(undefined, `Starting ${displayName}…`);
     let ref: KernelRef;
     try {
       ref = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `Starting ${spec.displayName}` },
+        { location: vscode.ProgressLocation.Window, title: `Starting ${displayName}` },
         () => bridge.request<KernelRef>(Methods.startKernel, params),
       );
     } catch (err) {
       this.updateStatus();
-      throw new UserError(`Could not start ${spec.displayName}: ${errorText(err)}`);
+      throw new UserError(`Could not start ${displayName}: ${errorText(err)}`);
     }
-    const info = this.kernels.add(ref, spec.displayName, true, uri);
-    this.log.appendLine(`[kernel] started ${spec.name} as ${ref.kernelId}${uri ? ` for ${uri}` : ''}`);
+    const info = this.kernels.add(ref, displayName, true, uri);
+    this.log.appendLine(
+      `[kernel] started ${spec.name}${choice.server ? ` on ${choice.server} (its id there: ${ref.remoteKernelId ?? '?'})` : ''} as ${ref.kernelId}${uri ? ` for ${uri}` : ''}`,
+    );
     return info;
   }
 
-  private async pickSpec(specs: KernelSpec[], doc: vscode.TextDocument | undefined, ask: boolean): Promise<KernelSpec | undefined> {
+  /** The kernelspec to start: with a server set, its kernelspecs come first (and are the defaults). */
+  private async pickSpec(
+    local: KernelSpec[],
+    remote: KernelSpec[],
+    server: string,
+    doc: vscode.TextDocument | undefined,
+    ask: boolean,
+  ): Promise<SpecChoice | undefined> {
     const preferred = config().get<string>('defaultKernel', '');
     const language = doc?.languageId;
-    const matching = language ? specs.filter((s) => languageMatches(s, language)) : [];
-    const fits = matching.length ? matching : specs;
-    if (!ask) {
-      const byDefault = specs.find((s) => s.name === preferred);
-      if (byDefault) return byDefault;
-      if (fits.length === 1) return fits[0];
+    const fitting = (specs: KernelSpec[]) => {
+      const matching = language ? specs.filter((s) => languageMatches(s, language)) : [];
+      return matching.length ? matching : specs;
+    };
+    const primary = server ? remote : local;
+    const primaryServer = server || undefined;
+    if (!ask && primary.length) {
+      const byDefault = primary.find((s) => s.name === preferred);
+      if (byDefault) return { spec: byDefault, server: primaryServer };
+      const fits = fitting(primary);
+      if (fits.length === 1) return { spec: fits[0], server: primaryServer };
     }
-    const ordered = [...fits, ...specs.filter((s) => !fits.includes(s))];
-    const items = ordered.map((s) => ({
-      label: s.displayName,
-      description: s.name + (s.name === preferred ? ' (default)' : ''),
-      detail: `language: ${s.language}`,
-      spec: s,
-    }));
+    type Item = vscode.QuickPickItem & { choice?: SpecChoice };
+    const itemsFor = (specs: KernelSpec[], on: string | undefined): Item[] => {
+      const fits = fitting(specs);
+      return [...fits, ...specs.filter((s) => !fits.includes(s))].map((s) => ({
+        label: s.displayName,
+        description: s.name + (s.name === preferred ? ' (default)' : ''),
+        detail: `language: ${s.language}${on ? ` · on server ${on}` : ''}`,
+        choice: { spec: s, server: on },
+      }));
+    };
+    const items: Item[] = server
+      ? [
+          { label: `on ${server}`, kind: vscode.QuickPickItemKind.Separator },
+          ...itemsFor(remote, server),
+          ...(local.length ? [{ label: 'on this machine', kind: vscode.QuickPickItemKind.Separator }, ...itemsFor(local, undefined)] : []),
+        ]
+      : itemsFor(local, undefined);
     const picked = await vscode.window.showQuickPick(items, {
-      title: 'Start Kernel',
+      title: server ? `Start Kernel (server: ${server})` : 'Start Kernel',
       placeHolder: 'Kernelspec to start',
       matchOnDescription: true,
     });
-    return picked?.spec;
+    return picked?.choice;
   }
 
   private cwdFor(doc: vscode.TextDocument | undefined): string | undefined {
@@ -392,22 +492,55 @@ class Controller implements vscode.Disposable {
 
   private async cmdConnectKernel(): Promise<void> {
     const bridge = await this.ensureBridge();
+    const server = configuredServer();
+    // With a server set, its running kernels (docs/remote.md); listed alongside the local ones.
+    const remote = server ? this.serverKernels(bridge, server) : Promise.resolve(undefined);
     // The bridge lists the connection files of the runtime directory and pings each kernel.
     const running = await bridge.request<RunningKernel[]>(Methods.listRunningKernels, {});
-    const browse = { label: '$(folder-opened) Browse…', file: undefined as string | undefined };
-    const items = [
-      ...running.map((k) => ({
+    const fromServer = await remote;
+    type Item = vscode.QuickPickItem & { file?: string; browse?: true; remote?: ServerKernel; problem?: string };
+    const items: Item[] = [];
+    if (server && fromServer) {
+      items.push({ label: `on ${server}`, kind: vscode.QuickPickItemKind.Separator });
+      if ('problem' in fromServer) {
+        items.push({ label: `$(warning) Could not list the kernels of ${server}`, detail: fromServer.problem, problem: fromServer.problem });
+      } else {
+        for (const k of fromServer.kernels) {
+          items.push({
+            label: `$(remote) ${k.kernelName}`,
+            description: [k.executionState, k.bridgeKernelId ? 'connected' : undefined, k.lastActivity ? `last active ${new Date(k.lastActivity).toLocaleString()}` : undefined]
+              .filter(Boolean)
+              .join(' · '),
+            detail: k.kernelId,
+            remote: k,
+          });
+        }
+        if (!fromServer.kernels.length) items.push({ label: `$(info) No kernels are running on ${server}`, problem: `No kernels are running on ${server}.` });
+      }
+      items.push({ label: 'on this machine', kind: vscode.QuickPickItemKind.Separator });
+    }
+    for (const k of running) {
+      items.push({
         label: `${k.alive ? '$(circle-filled)' : '$(circle-slash)'} ${path.basename(k.connectionFile)}`,
         description: [k.kernelName, k.alive ? 'alive' : 'not answering', new Date(k.startTime).toLocaleString()].filter(Boolean).join(' · '),
-        file: k.connectionFile as string | undefined,
-      })),
-      browse,
-    ];
+        file: k.connectionFile,
+      });
+    }
+    items.push({ label: '$(folder-opened) Browse…', browse: true });
     const picked = await vscode.window.showQuickPick(items, {
       title: 'Connect to Existing Kernel',
-      placeHolder: running.length ? 'Running kernels (their connection files)' : 'No connection files in the Jupyter runtime directory; browse for one',
+      placeHolder:
+        running.length || (fromServer && 'kernels' in fromServer && fromServer.kernels.length)
+          ? server
+            ? `Kernels running on ${server}, and connection files here`
+            : 'Running kernels (their connection files)'
+          : 'No connection files in the Jupyter runtime directory; browse for one',
+      matchOnDetail: true,
     });
     if (!picked) return;
+    if (picked.problem) throw new Error(picked.problem);
+    const doc = vscode.window.activeTextEditor?.document;
+    if (picked.remote) return this.connectServerKernel(bridge, server, picked.remote, doc);
     let file = picked.file;
     if (!file) {
       const chosen = await vscode.window.showOpenDialog({
@@ -418,7 +551,6 @@ class Controller implements vscode.Disposable {
       if (!chosen?.length) return;
       file = chosen[0].fsPath;
     }
-    const doc = vscode.window.activeTextEditor?.document;
     const params: Record<string, unknown> = { connectionFile: file };
     if (doc) params.uri = doc.uri.toString();
     let ref: KernelRef;
@@ -430,6 +562,35 @@ class Controller implements vscode.Disposable {
     // An attached kernel has no kernelspec name of its own; name it by what it runs.
     const name = ref.kernelName && ref.kernelName !== 'unknown' ? ref.kernelName : ref.implementation || ref.language || 'kernel';
     this.kernels.add(ref, `${name} (attached)`, false, doc?.uri.toString());
+  }
+
+  private async serverKernels(bridge: BridgeClient, server: string): Promise<{ kernels: ServerKernel[] } | { problem: string }> {
+    const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
+    if (problem) return { problem };
+    try {
+      return { kernels: await bridge.request<ServerKernel[]>(Methods.listKernels, { server }) };
+    } catch (err) {
+      return { problem: errorText(err) };
+    }
+  }
+
+  private async connectServerKernel(bridge: BridgeClient, server: string, kernel: ServerKernel, doc: vscode.TextDocument | undefined): Promise<void> {
+    const known = kernel.bridgeKernelId ? this.kernels.get(kernel.bridgeKernelId) : undefined;
+    if (known) {
+      // Already one of ours (started or attached from here): the document runs on it from now on.
+      if (doc) this.kernels.use(doc.uri.toString(), known.kernelId);
+      return;
+    }
+    const params: Record<string, unknown> = { server, kernelId: kernel.kernelId, startupTimeout: config().get<number>('startupTimeout', 60) };
+    if (doc) params.uri = doc.uri.toString();
+    let ref: KernelRef;
+    try {
+      ref = await bridge.request<KernelRef>(Methods.connectKernel, params);
+    } catch (err) {
+      throw new UserError(`Could not connect to kernel ${kernel.kernelId} on ${server}: ${errorText(err)}`);
+    }
+    this.kernels.add(ref, `${ref.kernelName || kernel.kernelName || 'kernel'} on ${server} (attached)`, false, doc?.uri.toString());
+    this.log.appendLine(`[kernel] attached to ${kernel.kernelId} on ${server} as ${ref.kernelId}`);
   }
 
   /** The kernel for an action without a document: the active editor's, else the active one, else ask. */
@@ -466,7 +627,8 @@ class Controller implements vscode.Disposable {
   }
 
   private async restart(kernel: KernelInfo): Promise<void> {
-    if (!kernel.owned) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
+    // A remote kernel's server restarts it, attached or not (docs/remote.md).
+    if (!kernel.owned && !kernel.server) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
     const bridge = await this.ensureBridge();
     this.kernels.setState(kernel.kernelId, 'restarting');
     const restart = bridge.request<KernelRef>(Methods.restartKernel, { kernelId: kernel.kernelId });
@@ -477,6 +639,7 @@ class Controller implements vscode.Disposable {
       this.restarts.delete(kernel.kernelId);
     }
     this.kernels.setState(kernel.kernelId, 'idle');
+    this.variables.refresh();
   }
 
   private async cmdStop(): Promise<void> {
@@ -497,7 +660,8 @@ class Controller implements vscode.Disposable {
     if (!kernel) return;
     const items: (vscode.QuickPickItem & { run: () => unknown })[] = [
       { label: '$(debug-pause) Interrupt', description: kernel.state, run: () => this.interrupt(kernel) },
-      ...(kernel.owned ? [{ label: '$(debug-restart) Restart', run: () => this.restart(kernel) }] : []),
+      ...(kernel.owned || kernel.server ? [{ label: '$(debug-restart) Restart', run: () => this.restart(kernel) }] : []),
+      { label: '$(link-external) Open Output Sidecar', run: () => this.openSidecar(kernel) },
       { label: kernel.owned ? '$(debug-stop) Stop' : '$(debug-disconnect) Detach', run: () => this.cmdStop() },
       { label: '$(add) Start Another Kernel', run: () => this.cmdStartKernel() },
       { label: '$(output) Show Output View', run: () => this.view.reveal(false) },
@@ -510,12 +674,59 @@ class Controller implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', `${SECTION}.languages`, this.kernels.languages);
     void vscode.commands.executeCommand('setContext', `${SECTION}.hasKernel`, this.kernels.all.length > 0);
     this.updateStatus();
+    this.variables.kernelsChanged();
+  }
+
+  /** The kernel of the active editor's document, else the active kernel. */
+  private currentKernel(): KernelInfo | undefined {
+    const doc = vscode.window.activeTextEditor?.document;
+    return (doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)) ?? this.kernels.active;
   }
 
   private updateStatus(): void {
-    const doc = vscode.window.activeTextEditor?.document;
-    const kernel = (doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)) ?? this.kernels.active;
-    this.status.show(kernel);
+    this.status.show(this.currentKernel());
+  }
+
+  // -- the output sidecar (docs/sidecar.md) ------------------------------------------------------
+
+  private async cmdOpenSidecar(): Promise<string | undefined> {
+    const kernel = await this.targetKernel();
+    return kernel ? this.openSidecar(kernel) : undefined;
+  }
+
+  /** Ask the bridge for the kernel's sidecar page, put its URL in the log, and open it as the settings say. */
+  private async openSidecar(kernel: KernelInfo): Promise<string> {
+    const bridge = await this.ensureBridge();
+    let ref: SidecarRef;
+    try {
+      ref = await bridge.request<SidecarRef>(Methods.openSidecar, { kernelId: kernel.kernelId });
+    } catch (err) {
+      throw new Error(`Could not open the output sidecar of ${kernel.displayName}: ${errorText(err)}`);
+    }
+    const url = ref.url;
+    // The URL carries the page's own token: it is what the user copies into a browser.
+    this.log.appendLine(`[sidecar] ${kernel.displayName} (${kernel.kernelId}): ${url}`);
+    const how = config().get<string>('sidecar.open', 'simpleBrowser');
+    let opened = false;
+    if (how === 'simpleBrowser') {
+      try {
+        await vscode.commands.executeCommand('simpleBrowser.api.open', vscode.Uri.parse(url, true), {
+          viewColumn: vscode.ViewColumn.Beside,
+          preserveFocus: true,
+        });
+        opened = true;
+      } catch (err) {
+        this.log.appendLine(`[sidecar] no Simple Browser (${errorText(err)}): opening it in the browser`);
+      }
+    }
+    if (!opened && how !== 'none') opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+    if (!opened) {
+      void vscode.window.showInformationMessage(`Output sidecar of ${kernel.displayName}: ${url}`, 'Open in Browser', 'Copy URL').then((c) => {
+        if (c === 'Open in Browser') void vscode.env.openExternal(vscode.Uri.parse(url, true));
+        if (c === 'Copy URL') void vscode.env.clipboard.writeText(url);
+      });
+    }
+    return url;
   }
 
   // -- running code ----------------------------------------------------------------------------
@@ -630,6 +841,9 @@ class Controller implements vscode.Disposable {
         this.kernels.setState(kernel.kernelId, 'dead', message);
       }
       return undefined;
+    } finally {
+      // The run may have defined, changed or deleted variables.
+      this.variables.refresh();
     }
   }
 

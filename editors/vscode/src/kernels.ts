@@ -11,6 +11,8 @@ export interface KernelInfo {
   /** VS Code language id of the kernel's language. */
   languageId: string;
   owned: boolean;
+  /** A remote kernel's server (docs/remote.md): its settings name, else its url. */
+  server?: string;
   state: ExecutionState;
   reason?: string;
 }
@@ -68,6 +70,7 @@ export class KernelManager {
       owned,
       state: this.kernels.get(ref.kernelId)?.state ?? 'idle',
     };
+    if (ref.server) info.server = ref.server.name ?? ref.server.url;
     this.kernels.set(ref.kernelId, info);
     this.activeId = ref.kernelId;
     if (uri) {

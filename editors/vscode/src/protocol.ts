@@ -13,6 +13,39 @@ export interface KernelRef {
   kernelName: string;
   language: string;
   implementation: string;
+  /** Remote kernels (docs/remote.md): the server's settings name (null if given inline) and url. */
+  server?: { name: string | null; url: string };
+  remoteKernelId?: string;
+}
+
+/** `jupyter/listKernels {server}`: a kernel running on a Jupyter server (docs/remote.md). */
+export interface ServerKernel {
+  /** The server's id of the kernel. */
+  kernelId: string;
+  kernelName: string;
+  executionState: string;
+  lastActivity?: string | null;
+  connections?: number;
+  /** The bridge's id when it is connected to that kernel already. */
+  bridgeKernelId?: string | null;
+  owned?: boolean;
+}
+
+/** `jupyter/variables {kernelId}` (docs/protocol.md, "Variables"). */
+export interface Variable {
+  name: string;
+  type: string;
+  /** A bounded repr (at most 200 characters). */
+  summary: string;
+  /** Length of strings and containers. */
+  size?: number;
+  /** Shape of numpy/pandas objects. */
+  shape?: number[];
+}
+
+/** `jupyter/openSidecar {kernelId}` (docs/sidecar.md). */
+export interface SidecarRef {
+  url: string;
 }
 
 export interface KernelListEntry {
@@ -91,6 +124,8 @@ export const ErrorCodes = {
   unknownKernelspec: -32013,
   badConnectionFile: -32014,
   kernelRestarting: -32015,
+  variablesUnsupported: -32016,
+  serverError: -32017,
   requestCancelled: -32800,
 } as const;
 
@@ -105,6 +140,8 @@ export const Methods = {
   execute: 'jupyter/execute',
   interruptKernel: 'jupyter/interruptKernel',
   restartKernel: 'jupyter/restartKernel',
+  variables: 'jupyter/variables',
+  openSidecar: 'jupyter/openSidecar',
   output: 'jupyter/output',
   status: 'jupyter/status',
   outputLimit: 'jupyter/outputLimit',
