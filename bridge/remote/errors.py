@@ -16,6 +16,15 @@ class RemoteServerError(BridgeError):
     CODE = REMOTE_SERVER_ERROR
 
 
+class HttpError(RemoteServerError):
+    """The server answered an HTTP error other than 401/403/404; its status lets callers say
+    better what went wrong (an unknown kernelspec is an HTTP 500)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class RemoteNotFound(RemoteServerError):
     """The server answered 404: callers turn this into what was missing (kernel, kernelspec)."""
 

@@ -4,6 +4,14 @@ Every failure becomes a RemoteServerError that names the server and what to chec
 token (401/403), the url or whether it runs (connection refused), its certificate (TLS);
 a 404 is a RemoteNotFound for the caller to name what was missing. One short-lived
 httpx client per call: no pool to keep alive or close, and calls are rare.
+
+Jupyter Kernel Gateway serves the same paths with differences the messages account for:
+a 403 that is not about the token (it refuses ``GET /api/kernels`` unless started with
+``list_kernels``, and ``POST /api/kernels`` past ``max_kernels``), told apart from a
+refused token by asking for the kernelspecs with the same token; and, like Jupyter
+Server 2, an unknown kernelspec answered with HTTP 500, told apart from a failing kernel
+by the server's kernelspecs. (It also drops ``env`` keys other than ``KERNEL_*``: not
+detectable, documented in docs/remote.md.)
 """
 
 from __future__ import annotations
@@ -13,12 +21,24 @@ import ssl
 from typing import Any
 
 from bridge.remote.config import ServerConfig
-from bridge.remote.errors import RemoteNotFound, RemoteServerError, missing_dependency
+from bridge.remote.errors import HttpError, RemoteNotFound, RemoteServerError, missing_dependency
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 30.0
+KERNELSPECS = "api/kernelspecs"
+
+
+def _forbidden_hint(method: str, path: str) -> str:
+    if method == "GET" and path == "api/kernels":
+        return (
+            "; a Jupyter Kernel Gateway lists its kernels only when started with "
+            "--JupyterWebsocketPersonality.list_kernels=True (or KG_LIST_KERNELS=True)"
+        )
+    if method == "POST" and path == "api/kernels":
+        return "; the server may be at its limit of kernels (Kernel Gateway: --KernelGatewayApp.max_kernels)"
+    return ""
 
 
 def token_problem(server: ServerConfig, status: int) -> RemoteServerError:
@@ -80,13 +100,19 @@ class ServerClient:
             raise connection_problem(server, exc) from None
         status = response.status_code
         log.debug("%s %s%s -> %d", method, server.url, path, status)
-        if status in (401, 403):
+        if status == 401 or (status == 403 and not await self._token_accepted(path)):
             raise token_problem(server, status)
+        if status == 403:
+            raise RemoteServerError(
+                f"Jupyter server {server.display} accepts the token but refused {method} /{path} "
+                f"(HTTP 403: {self._reason(response)}){_forbidden_hint(method, path)}"
+            )
         if status == 404:
             raise RemoteNotFound(f"Jupyter server {server.display} has no {path} (HTTP 404)")
         if status >= 400:
-            raise RemoteServerError(
-                f"Jupyter server {server.display} answered HTTP {status} to {method} /{path}: {self._reason(response)}"
+            raise HttpError(
+                f"Jupyter server {server.display} answered HTTP {status} to {method} /{path}: {self._reason(response)}",
+                status=status,
             )
         if not response.content:
             return None
@@ -97,10 +123,26 @@ class ServerClient:
                 f"{server.display} answered {method} /{path} with something that is not JSON: is the url a Jupyter server's?"
             ) from None
 
+    async def _token_accepted(self, path: str) -> bool:
+        """After a 403: does the server take our token for something else? Jupyter Server
+        answers 403 to a wrong token, Kernel Gateway 403 to what it does not allow."""
+        if path == KERNELSPECS or not self.server.token:
+            return False
+        try:
+            await self.call("GET", KERNELSPECS)
+        except RemoteServerError:
+            return False
+        return True
+
     def _reason(self, response: Any) -> str:
+        """The server's own words: its message, and the last line of a traceback it sent
+        (Kernel Gateway says "Unknown server error" and puts the cause there)."""
         try:
             body = response.json()
             text = str(body.get("message") or body.get("reason") or body)
+            traceback = body.get("traceback")
+            if isinstance(traceback, str) and traceback.strip():
+                text += f" ({traceback.strip().splitlines()[-1][:300]})"
         except (ValueError, AttributeError):
             text = response.text[:300]
         return self.server.redact(text)
@@ -108,7 +150,7 @@ class ServerClient:
     # -- the API ------------------------------------------------------------------
 
     async def kernelspecs(self) -> list[dict[str, str]]:
-        body = await self.call("GET", "api/kernelspecs")
+        body = await self.call("GET", KERNELSPECS)
         specs = body.get("kernelspecs", {}) if isinstance(body, dict) else {}
         out = []
         for name, entry in sorted(specs.items()):
@@ -130,10 +172,27 @@ class ServerClient:
         try:
             model = await self.call("POST", "api/kernels", json=body, timeout=timeout)
         except RemoteNotFound:
-            raise RemoteServerError(f"Jupyter server {self.server.display} has no kernelspec {name!r}") from None
+            raise self._no_kernelspec(name, await self._kernelspec_names()) from None
+        except HttpError as exc:
+            # Jupyter Server 2 and Kernel Gateway answer an unknown kernelspec with HTTP 500
+            known = await self._kernelspec_names() if exc.status >= 500 else None
+            if known is not None and name not in known:
+                raise self._no_kernelspec(name, known) from None
+            raise
         if not isinstance(model, dict) or not isinstance(model.get("id"), str):
             raise RemoteServerError(f"Jupyter server {self.server.display} answered a kernel start without a kernel id")
         return model
+
+    async def _kernelspec_names(self) -> list[str] | None:
+        """The server's kernelspec names, or None when it cannot tell."""
+        try:
+            return [s["name"] for s in await self.kernelspecs()]
+        except RemoteServerError:
+            return None
+
+    def _no_kernelspec(self, name: str, known: list[str] | None) -> RemoteServerError:
+        has = "unknown" if known is None else ", ".join(known) or "none"
+        return RemoteServerError(f"Jupyter server {self.server.display} has no kernelspec {name!r} (it has: {has})")
 
     async def interrupt(self, kernel_id: str) -> None:
         await self.call("POST", f"api/kernels/{kernel_id}/interrupt")

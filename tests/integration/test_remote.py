@@ -233,6 +233,10 @@ async def test_wrong_token_and_server_down_are_clear_errors(server: Server) -> N
             await client.request("jupyter/startKernel", {"server": {"url": down, "token": wrong}})
         assert unreachable.value.code == REMOTE_SERVER_ERROR
         assert down in unreachable.value.message and "running" in unreachable.value.message
+        with pytest.raises(RpcError) as unknown:
+            await client.request("jupyter/startKernel", {"server": server.params(), "kernelName": "no-such-spec"})
+        assert unknown.value.code == REMOTE_SERVER_ERROR
+        assert "no kernelspec 'no-such-spec'" in unknown.value.message and "python3" in unknown.value.message
         with pytest.raises(RpcError) as unnamed:
             await client.request("jupyter/startKernel", {"server": "gpu-box"})
         assert unnamed.value.code == -32602 and "gpu-box" in unnamed.value.message
