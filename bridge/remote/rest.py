@@ -33,11 +33,12 @@ KERNELSPECS = "api/kernelspecs"
 def _forbidden_hint(method: str, path: str) -> str:
     if method == "GET" and path == "api/kernels":
         return (
-            "; a Jupyter Kernel Gateway lists its kernels only when started with "
-            "--JupyterWebsocketPersonality.list_kernels=True (or KG_LIST_KERNELS=True)"
+            "; a Kernel Gateway lists its kernels only when started with "
+            "--JupyterWebsocketPersonality.list_kernels=True (KG_LIST_KERNELS=True), an Enterprise Gateway "
+            "with --EnterpriseGatewayApp.list_kernels=True (EG_LIST_KERNELS=True)"
         )
     if method == "POST" and path == "api/kernels":
-        return "; the server may be at its limit of kernels (Kernel Gateway: --KernelGatewayApp.max_kernels)"
+        return "; the server may be at its limit of kernels (Kernel Gateway: --KernelGatewayApp.max_kernels) or not allow this user"
     return ""
 
 

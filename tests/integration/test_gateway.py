@@ -129,8 +129,11 @@ async def test_gateway_kernelspecs_start_execute_interrupt_restart_shutdown(gate
             await client.request("jupyter/shutdownKernel", {"kernelId": kernel})
             assert not await gateway.has_kernel(remote_id), "shutdownKernel deletes what the bridge started"
 
-            second = await client.request("jupyter/startKernel", {"server": gateway.params()})
-            await run(client, second["kernelId"], "y = 2")
+            env = {"KERNEL_KB_FLAVOUR": "gateway", "KB_NOT_PASSED": "dropped"}
+            second = await client.request("jupyter/startKernel", {"server": gateway.params(), "env": env})
+            code = "import os; print(os.environ.get('KERNEL_KB_FLAVOUR'), os.environ.get('KB_NOT_PASSED'))"
+            reply, outs = await run(client, second["kernelId"], code)
+            assert stdout_text(outs) == "gateway None\n", "Kernel Gateway passes only KERNEL_* variables (docs/remote.md)"
             await quit_bridge(client)
     assert not await gateway.has_kernel(second["remoteKernelId"]), "the bridge's end deletes what it started"
     text = log_path.read_text()
