@@ -3,6 +3,7 @@ through the installed bridge with the same editor API as local kernels (docs/rem
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import socket
@@ -25,6 +26,7 @@ pytest.importorskip("trio_websocket")
 
 from bridge.client import BridgeClient, RpcError, spawn_bridge  # noqa: E402
 from tests.integration.helpers import HANG_GUARD, during_run, run, stdout_text  # noqa: E402
+from tests.integration.test_comms_and_clients import ECHO_TARGET  # noqa: E402
 
 REMOTE_SERVER_ERROR = -32017
 
@@ -182,6 +184,53 @@ async def test_input_completion_hover_interrupt_and_restart(server: Server, edit
     assert stdout_text(outs) == "after restart\n"
 
 
+async def comm_round_trip(client: BridgeClient, kernel: str) -> None:
+    """An editor-opened comm to a target the kernel registered, messages and binary buffers
+    both ways, then a comm the kernel opens: the same notifications as for a local kernel."""
+    reply, _ = await run(client, kernel, ECHO_TARGET)
+    assert reply["status"] == "ok"
+    start = len(client.notifications)
+    opened = await client.request("jupyter/commOpen", {"kernelId": kernel, "targetName": "echo", "data": {"hello": 1}})
+    comm_id = opened["commId"]
+    first = await client.wait_for(lambda n: n["method"] == "jupyter/comm", start)
+    assert first["params"]["commId"] == comm_id and first["params"]["data"] == {"opened": {"hello": 1}}
+    start = len(client.notifications)
+    ping = base64.b64encode(b"\x01\x02ping").decode()
+    await client.request("jupyter/commMsg", {"kernelId": kernel, "commId": comm_id, "data": {"x": [1, 2]}, "buffers": [ping]})
+    echo = await client.wait_for(lambda n: n["method"] == "jupyter/comm", start)
+    assert echo["params"]["msgType"] == "comm_msg" and echo["params"]["data"] == {"echo": {"x": [1, 2]}, "nbuf": 1}
+    assert base64.b64decode(echo["params"]["buffers"][0]) == b"\x00pong"
+    await client.request("jupyter/commClose", {"kernelId": kernel, "commId": comm_id})
+    info = await client.request("jupyter/commInfo", {"kernelId": kernel})
+    assert comm_id not in info["comms"]
+
+    start = len(client.notifications)
+    code = "import comm\nc = comm.create_comm(target_name='from_kernel', data={'v': 7}, buffers=[b'\\xff'])\nc.close()"
+    reply, _ = await run(client, kernel, code)
+    assert reply["status"] == "ok"
+    comms = [n["params"] for n in client.notifications[start:] if n["method"] == "jupyter/comm"]
+    assert [c["msgType"] for c in comms] == ["comm_open", "comm_close"]
+    assert comms[0]["targetName"] == "from_kernel" and base64.b64decode(comms[0]["buffers"][0]) == b"\xff"
+
+
+async def test_comms_both_ways_and_variables(server: Server, editor: BridgeClient) -> None:
+    ref = await editor.request("jupyter/startKernel", {"server": server.params()})
+    kernel = ref["kernelId"]
+    await comm_round_trip(editor, kernel)
+
+    reply, _ = await run(editor, kernel, "a = 1\nb = 'x' * 100_000\nimport numpy as np\nm = np.zeros((2, 3))")
+    count = reply["executionCount"]
+    start = len(editor.notifications)
+    variables = {v["name"]: v for v in await editor.request("jupyter/variables", {"kernelId": kernel})}
+    assert {"a", "b", "m"} <= set(variables) and "np" not in variables
+    assert variables["a"] == {"name": "a", "type": "int", "summary": "1"}
+    assert variables["b"]["size"] == 100_000 and len(variables["b"]["summary"]) <= 200
+    assert variables["m"]["shape"] == [2, 3]
+    assert not [n for n in editor.notifications[start:] if n["method"] == "jupyter/output"]
+    after, _ = await run(editor, kernel, "1")
+    assert after["executionCount"] == count + 1, "listing variables adds nothing to the kernel's history"
+
+
 async def test_attached_kernel_is_used_and_never_shut_down(server: Server) -> None:
     model = await server.rest("POST", "api/kernels", json={"name": "python3"})
     try:
@@ -258,6 +307,7 @@ async def test_servers_without_the_v1_subprotocol_get_json(tmp_path: Path) -> No
             ref = await client.request("jupyter/startKernel", {"server": legacy.params()})
             reply, outs = await run(client, ref["kernelId"], "print(input('? ') * 2); 7")
             assert reply["status"] == "ok" and stdout_text(outs) == "jsonjson\n"
+            await comm_round_trip(client, ref["kernelId"])  # buffers: binary frames of the JSON protocol
             await quit_bridge(client)
     assert "WebSocket open (JSON protocol)" in log_path.read_text()
 
