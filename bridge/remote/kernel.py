@@ -11,6 +11,7 @@ import trio
 from bridge.errors import KernelDied, KernelNotFound
 from bridge.remote.config import ServerConfig
 from bridge.remote.errors import RemoteNotFound, RemoteServerError
+from bridge.remote.reaper import REAPER
 from bridge.remote.rest import ServerClient
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,10 @@ class RemoteKernel:
             with trio.fail_after(DELETE_WAIT):
                 await self.client.delete(self.remote_id)
             log.info("deleted kernel %s on %s", self.remote_id, self.server.display)
+            REAPER.forget(self)
         except RemoteNotFound:
-            pass  # already gone: what we wanted
-        except (RemoteServerError, trio.TooSlowError) as exc:
+            REAPER.forget(self)  # already gone: what we wanted
+        except (RemoteServerError, trio.TooSlowError) as exc:  # the helper tries again when we end
             if not quiet:
                 raise
             log.warning("could not shut down kernel %s on %s: %s", self.remote_id, self.server.display, exc)
@@ -90,6 +92,11 @@ async def attach(server: ServerConfig, remote_id: str) -> RemoteKernel:
 
 
 async def start(server: ServerConfig, kernel_name: str, *, env: dict[str, str] | None, timeout: float) -> RemoteKernel:
+    """Start a kernel for the bridge; unless the server says ``keepKernels``, the cleanup
+    helper deletes it should the bridge be killed before it could (``bridge.remote.reaper``)."""
     model = await ServerClient(server).start_kernel(kernel_name, env=env, timeout=timeout)
     log.info("started kernel %s (%s) on %s", model["id"], kernel_name, server.display)
-    return RemoteKernel(server, model["id"], str(model.get("name") or kernel_name))
+    kernel = RemoteKernel(server, model["id"], str(model.get("name") or kernel_name))
+    if not server.keep_kernels:
+        REAPER.watch(kernel)
+    return kernel

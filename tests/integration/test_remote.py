@@ -268,6 +268,30 @@ async def test_keep_kernels_leaves_a_started_kernel_running(server: Server) -> N
         await server.rest("DELETE", f"api/kernels/{ref['remoteKernelId']}")
 
 
+async def test_a_killed_bridge_still_deletes_what_it_started(server: Server) -> None:
+    """SIGKILL gives the bridge no chance to clean up: its helper (bridge/remote/reaper.py)
+    deletes the kernels it started, and leaves attached and keepKernels ones alone."""
+    attached = await server.rest("POST", "api/kernels", json={"name": "python3"})
+    kept: dict[str, Any] = {}
+    try:
+        async with spawn_bridge() as client:
+            owned = await client.request("jupyter/startKernel", {"server": server.params()})
+            kept = await client.request("jupyter/startKernel", {"server": server.params(keepKernels=True)})
+            ref = await client.request("jupyter/connectKernel", {"server": server.params(), "kernelId": attached["id"]})
+            await run(client, ref["kernelId"], "z = 3")
+            client.process.kill()
+            with trio.fail_after(HANG_GUARD):
+                await client.process.wait()
+        with trio.fail_after(HANG_GUARD):
+            while owned["remoteKernelId"] in await server.kernel_ids():
+                await trio.sleep(0.1)
+        assert {attached["id"], kept["remoteKernelId"]} <= await server.kernel_ids()
+    finally:
+        for remote_id in (attached["id"], kept.get("remoteKernelId")):
+            if remote_id:
+                await server.rest("DELETE", f"api/kernels/{remote_id}")
+
+
 async def test_wrong_token_and_server_down_are_clear_errors(server: Server) -> None:
     wrong = "wrong-" + secrets.token_hex(8)
     async with spawn_bridge(stderr=subprocess.PIPE) as client:
