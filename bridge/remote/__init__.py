@@ -9,6 +9,7 @@ routing in ``bridge.kernels.connection`` is shared, only the transport differs. 
 - ``rest``       the server's REST API (httpx on trio): kernelspecs, kernels, interrupt, restart
 - ``transport``  one WebSocket carrying a kernel's channels; reconnects after a drop
 - ``kernel``     one remote kernel: its server, its id there, and the REST calls on it
+- ``reaper``     a helper process that deletes the kernels the bridge started if it is killed
 
 httpx and trio-websocket are imported only here, and only when a remote kernel is used.
 """
