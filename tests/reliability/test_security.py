@@ -1,7 +1,9 @@
 """Security properties, checked on the running processes rather than only on the files:
-private files, loopback-only sockets, strong keys, constant-time HMAC checks, the
-signature scheme of the connection file honoured, nothing from a kernel executed or
-interpreted, and no key left behind."""
+private files, loopback-only sockets, strong keys (HMAC, and CurveZMQ keys for kernels
+that support them: what a plain peer gets from those is in
+tests/integration/test_encryption.py), constant-time HMAC checks, the signature scheme of
+the connection file honoured, nothing from a kernel executed or interpreted, and no key
+left behind."""
 
 from __future__ import annotations
 
@@ -84,6 +86,7 @@ def test_connection_files_are_private_with_a_strong_unique_key(editor: Editor, r
     paths = new_connection_files(runtime_dir, before)
     assert len(paths) == 2
     keys = []
+    curve_keys = []
     for path in paths:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         info = json.loads(path.read_text())
@@ -91,7 +94,10 @@ def test_connection_files_are_private_with_a_strong_unique_key(editor: Editor, r
         key = bytes.fromhex(info["key"])
         assert len(key) >= 32 and len(set(key)) > 8, "not 32 random bytes"
         keys.append(key)
+        # python3's kernelspec declares curve: a CurveZMQ keypair of its own (tests/integration/test_encryption.py)
+        curve_keys.append((info["curve_publickey"], info["curve_secretkey"]))
     assert keys[0] != keys[1]
+    assert curve_keys[0] != curve_keys[1] and len({k for pair in curve_keys for k in pair}) == 4
     assert stat.S_IMODE(runtime_dir.stat().st_mode) & 0o077 == 0, "the runtime dir is readable by others"
 
 
