@@ -191,11 +191,13 @@ async def test_required_refuses_kernels_and_connection_files_without_curve(
         assert refused.value.code == -32010
         assert "'plainpy'" in refused.value.message and "supported_encryption" in refused.value.message
         assert "required" in refused.value.message
+        assert refused.value.data == {"kernelName": "plainpy", "encryption": "required"}
         assert new_files(runtime_dir, before) == []  # nothing was started, no key written
         with pytest.raises(RpcError) as refused:
             await client.request("jupyter/connectKernel", {"connectionFile": plain_file})
         assert refused.value.code == -32014
         assert plain_file in refused.value.message and "required" in refused.value.message
+        assert refused.value.data == {"connectionFile": plain_file, "encryption": "required"}
         assert await client.request("jupyter/listKernels") == []
         # a kernelspec that declares curve starts, encrypted
         kernel = await client.request("jupyter/startKernel", {"kernelName": "python3"})
