@@ -45,7 +45,7 @@ class ConnectionInfo:
     @property
     def encrypted(self) -> bool:
         """The kernel serves CurveZMQ: plain sockets get nothing from it."""
-        return self.curve_serverkey is not None
+        return self.curve_publickey is not None or self.curve_secretkey is not None
 
     @property
     def curve_serverkey(self) -> bytes | None:
