@@ -22,6 +22,26 @@ _SEND_RETRY_SECONDS = 0.002
 # this check runs several times per message.
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)
+_RCVMORE = int(zmq.RCVMORE)
+_NOBLOCK = int(zmq.NOBLOCK)
+_NOBLOCK_SNDMORE = int(zmq.NOBLOCK) | int(zmq.SNDMORE)
+
+
+def _recv_parts(sock: zmq.Socket[bytes]) -> list[bytes]:
+    """pyzmq's ``recv_multipart`` with int flags (its own loop builds enum members per part).
+    Raises zmq.Again when no message is queued; the parts of one message arrive together."""
+    parts = [sock.recv(_NOBLOCK)]
+    while sock.get(_RCVMORE):
+        parts.append(sock.recv(_NOBLOCK))
+    return parts
+
+
+def _send_parts(sock: zmq.Socket[bytes], parts: Sequence[bytes]) -> None:
+    """pyzmq's ``send_multipart``, int flags; zmq queues a multipart message atomically, so
+    only the first part can raise zmq.Again."""
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        sock.send(part, _NOBLOCK if i == last else _NOBLOCK_SNDMORE)
 
 
 class AsyncSocket:
@@ -40,7 +60,7 @@ class AsyncSocket:
                 raise trio.ClosedResourceError("socket closed")
             if sock.get(_EVENTS) & _POLLIN:
                 try:
-                    parts = sock.recv_multipart(zmq.NOBLOCK)
+                    parts = _recv_parts(sock)
                 except zmq.Again:
                     continue
                 # A flooding kernel always has a message ready: yield to the other
@@ -57,7 +77,7 @@ class AsyncSocket:
     def recv_multipart_nowait(self) -> list[bytes] | None:
         """Drain helper: a message if one is queued now, else None."""
         try:
-            return self.sock.recv_multipart(zmq.NOBLOCK)
+            return _recv_parts(self.sock)
         except zmq.Again:
             return None
 
@@ -67,7 +87,7 @@ class AsyncSocket:
             if self._closed:
                 raise trio.ClosedResourceError("socket closed")
             try:
-                sock.send_multipart(parts, zmq.NOBLOCK)
+                _send_parts(sock, parts)
                 break
             except zmq.Again:
                 # Rare (a full high-water mark): poll rather than contend for the FD,

@@ -105,8 +105,11 @@ class Dispatcher:
         self._dispatch(obj)
 
     def _dispatch(self, obj: dict[str, Any]) -> None:
+        method = obj.get("method")
+        if method is not None and "id" in obj and (handler := self.protocol.own_handler(method)) is not None:
+            self.protocol.start_request(obj["id"], handler, obj["params"])
+            return
         try:
-            method = obj.get("method")
             if method is None and "result" in obj:
                 # An answer to one of our requests (jupyter/input): keep it plain JSON.
                 message: Any = JsonRPCResponseMessage(id=obj["id"], jsonrpc="2.0", result=obj["result"])

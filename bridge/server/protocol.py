@@ -22,18 +22,20 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
-import math
 import logging
+import math
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 import trio
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.protocol.json_rpc import MsgId
 
-from bridge.errors import unwrap_group
+from bridge.errors import REQUEST_CANCELLED, unwrap_group
 from bridge.server.framing import frame
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,40 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
     @property
     def shutdown_requested(self) -> bool:
         return self._shutdown
+
+    # -- the bridge's own methods, straight to their handlers ---------------------------
+
+    def own_handler(self, method: str) -> Callable[..., Any] | None:
+        """The coroutine handler of a method LSP does not define (``jupyter/*``), if any.
+
+        Their params stay plain JSON and their results are plain JSON, so pygls' message
+        objects, futures and cattrs passes buy nothing on the hottest path."""
+        if self.get_message_type(method) is not None:
+            return None
+        handler = self.fm.features.get(method)
+        return handler if handler is not None and inspect.iscoroutinefunction(handler) else None
+
+    def start_request(self, msg_id: MsgId, handler: Callable[..., Any], params: Any) -> None:
+        """Queue a request for its handler (in arrival order, like every other request)."""
+        self._queued.add(msg_id)
+        self._start_send.send_nowait((msg_id, msg_id, handler, partial(self._answer, msg_id), (params,), {}))
+
+    def _answer(self, msg_id: MsgId, future: Future[Any]) -> None:
+        """The response, as pygls' ``_send_handler_result`` would word it."""
+        if future.cancelled():
+            error = JsonRpcException(f'Request with id "{msg_id}" is canceled', REQUEST_CANCELLED)
+        elif (exc := future.exception()) is None:
+            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": future.result()})
+            return
+        elif isinstance(exc, JsonRpcException):
+            error = exc
+        else:
+            log.error("request %s failed", msg_id, exc_info=exc)
+            error = JsonRpcInternalError.of((type(exc), exc, exc.__traceback__))
+        body: dict[str, Any] = {"code": error.code, "message": error.message}
+        if error.data is not None:
+            body["data"] = error.data
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": body})
 
     # -- handlers as trio tasks ---------------------------------------------------
 
