@@ -9,14 +9,27 @@ outputs live (docs/sidecar.md).
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import sys
+import gc
 
-import trio
+# Start-up builds hundreds of thousands of long-lived objects (lsprotocol's types, cattrs'
+# converters): collecting while they are made only scans them again and again. Collection
+# resumes, with them frozen out of it, once the server is imported (``_startup_done``).
+gc.disable()
 
-from bridge import __version__
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+import trio  # noqa: E402
+
+from bridge import __version__  # noqa: E402
+
+
+def _startup_done() -> None:
+    """Freeze what start-up made (it lives as long as the process) and collect again."""
+    gc.freeze()
+    gc.enable()
 
 
 def _stdio_streams() -> tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]:
@@ -32,6 +45,7 @@ def _stdio_streams() -> tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]:
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["sidecar"]:
+        _startup_done()
         from bridge.sidecar.standalone import main as sidecar_main
 
         return sidecar_main(args_in[1:])
@@ -62,12 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         # pygls logs every handler error with a traceback; ours reach the editor as errors.
         logging.getLogger("pygls").setLevel(logging.CRITICAL)
     if args.demo is not None:
+        _startup_done()
         from bridge.demo import run_demo
 
         return trio.run(run_demo, args.demo, args.kernel)
 
     from bridge.server.app import serve
     from bridge.server.context import Settings
+
+    _startup_done()
 
     settings = Settings(
         default_kernel=args.kernel,
