@@ -23,6 +23,7 @@ import zmq
 
 from bridge.errors import BridgeError, unwrap_group
 from bridge.kernels.connection_info import ConnectionInfo
+from bridge.kernels.encryption import secure_client_socket
 from bridge.sidecar.hub import SidecarHub
 from bridge.wire import Message, ReplayGuard, Signer, WireError, deserialize
 from bridge.zmqio import AsyncSocket
@@ -51,6 +52,7 @@ async def read_iopub(info: ConnectionInfo, hub: SidecarHub, *, task_status: trio
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVHWM, 0)  # never drop on our side; we drain promptly
     sock.setsockopt(zmq.SUBSCRIBE, b"")
+    secure_client_socket(sock, info)  # a curve kernel publishes to CURVE clients only
     sock.connect(info.address("iopub"))
     iopub = AsyncSocket(sock)
     try:

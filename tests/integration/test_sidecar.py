@@ -8,6 +8,7 @@ import importlib.util
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -174,6 +175,18 @@ async def test_sidecar_stops_when_the_bridge_exits(bridge: BridgeClient, kernel:
         await page.wait_closed(HANG_GUARD)
     with pytest.raises(OSError):
         await trio.open_tcp_stream("127.0.0.1", urlsplit(url).port or 0)
+
+
+@pytest.fixture(params=["plain", "curve"])
+def jupyter_client_kernel(request: pytest.FixtureRequest) -> Iterator[KernelManager]:
+    """A python3 kernel started by jupyter_client, plain or CurveZMQ-encrypted."""
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(transport_encryption="auto" if request.param == "curve" else "disabled")
+    try:
+        assert ("curve_publickey" in km.get_connection_info()) == (request.param == "curve")
+        yield km
+    finally:
+        km.shutdown_kernel(now=True)
 
 
 async def test_standalone_sidecar_shows_another_clients_output(jupyter_client_kernel: KernelManager) -> None:
