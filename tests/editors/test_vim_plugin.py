@@ -22,7 +22,7 @@ def test_help_tags_cover_every_command_and_option(tmp_path: Path) -> None:
     tags = {line.split("\t")[0] for line in (doc / "tags").read_text().splitlines()}
     plugin = (PLUGIN / "plugin" / "jupyter.vim").read_text()
     commands = re.findall(r"^command\b.* (Jupyter\w+) ", plugin, re.M)
-    assert len(commands) == 11
+    assert len(commands) == 12
     assert {f":{c}" for c in commands} <= tags
     sources = "\n".join(p.read_text() for p in (PLUGIN / "autoload").rglob("*.vim")) + plugin
     options = set(re.findall(r"util\.Get\('(\w+)'", sources)) | set(re.findall(r"g:, 'jupyter_(\w+)'", sources))
@@ -79,6 +79,26 @@ def test_rich_outputs_prefer_text_and_otherwise_are_named(tmp_path: Path) -> Non
     assert run["html"] == ["<text/html 9 bytes>"]
 
 
+def test_variables_table_is_aligned_one_line_each_and_fits_the_width(tmp_path: Path) -> None:
+    variables = [
+        {"name": "df", "type": "DataFrame", "summary": "   a  b\n0  1  2\n1  3  4", "shape": [2, 2]},
+        {"name": "word", "type": "str", "summary": "'hé'", "size": 2},
+        {"name": "n", "type": "int", "summary": "7"},
+    ]
+    (tmp_path / "variables.json").write_text(json.dumps(variables))
+    run = run_vim(tmp_path, """
+        t.out.table = jupyter#variables#Table(json_decode(join(readfile('variables.json'))), 31)
+        t.out.empty = jupyter#variables#Table([], 30)
+    """)
+    assert run["table"] == [
+        "NAME  TYPE       SIZE  VALUE",
+        "df    DataFrame  2×2   a b 0 1…",
+        "word  str        2     'hé'",
+        "n     int              7",
+    ]
+    assert run["empty"] == ["(no variables)"]
+
+
 def test_python_buffers_get_default_mappings_unless_turned_off(tmp_path: Path) -> None:
     run = run_vim(tmp_path, """
         filetype on
@@ -98,13 +118,13 @@ def test_commands_that_need_a_kernel_say_so_without_starting_the_bridge(tmp_path
     run = run_vim(tmp_path, """
         g:jupyter_autostart = 0
         setline(1, 'x = 1')
-        for command in ['JupyterStop', 'JupyterRestart', 'JupyterInterrupt', 'JupyterInspect', 'JupyterRun']
+        for command in ['JupyterStop', 'JupyterRestart', 'JupyterInterrupt', 'JupyterInspect', 'JupyterVariables', 'JupyterRun']
           execute command
         endfor
         t.out.pid = jupyter#BridgePid()
     """)
     assert run["pid"] == 0
     errors = [m for m in run.messages if m.startswith("jupyter: ")]
-    assert errors == ["jupyter: no kernel for this buffer: use :JupyterStart or :JupyterConnect"] * 4 + [
+    assert errors == ["jupyter: no kernel for this buffer: use :JupyterStart or :JupyterConnect"] * 5 + [
         "jupyter: no kernel for this buffer: use :JupyterStart"
     ]

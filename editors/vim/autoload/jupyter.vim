@@ -9,6 +9,7 @@ import autoload 'jupyter/code.vim'
 import autoload 'jupyter/output.vim'
 import autoload 'jupyter/inline.vim'
 import autoload 'jupyter/util.vim'
+import autoload 'jupyter/variables.vim'
 
 # kernelId -> {id, name, language, state, owned}
 var kernels: dict<dict<any>> = {}
@@ -72,7 +73,7 @@ def OnBridgeExit(status: number, stderr: list<string>)
   util.Error($'the bridge exited (status {status})' .. (empty(tail) ? '' : ': ' .. tail[-1]))
   for id in keys(kernels)
     output.Note(id, 'the bridge exited')
-    Forget(id)
+    Forget(id, 'the bridge exited')
   endfor
   starting = {}
 enddef
@@ -117,7 +118,8 @@ def SetupIn(bufnr: number)
 enddef
 
 # Unbinds every buffer from a kernel that is gone and drops it.
-def Forget(id: string)
+def Forget(id: string, why: string)
+  variables.Gone(id, why)
   for info in getbufinfo()
     if get(info.variables, 'jupyter_kernel', '') ==# id
       Unbind(info.bufnr)
@@ -259,14 +261,52 @@ export def Start(spec: string = '')
   StartFor(bufnr, trim(spec), [])
 enddef
 
-export def Connect(file: string)
+# A connection file given (a path, or a name or fragment the bridge looks up in the
+# Jupyter runtime directory), or none: pick one of the kernels running on this machine.
+export def Connect(file: string = '')
   var bufnr = bufnr()
   if KernelOf(bufnr) != ''
     util.Error('this buffer already has a kernel: :JupyterStop it first')
     return
   endif
-  var path = fnamemodify(expand(trim(file)), ':p')
   if !EnsureBridge()
+    return
+  endif
+  var name = trim(file)
+  if name == ''
+    rpc.Request('jupyter/listRunningKernels', null, (resp) => {
+      if has_key(resp, 'error')
+        util.Error('cannot list the running kernels: ' .. util.ErrorText(resp.error))
+      elseif type(resp.result) != v:t_list || empty(resp.result)
+        util.Error('no running kernel found (no connection files in the Jupyter runtime directory): '
+          .. 'give :JupyterConnect a connection file')
+      else
+        timer_start(0, (_) => Pick(bufnr, resp.result))
+      endif
+    })
+    return
+  endif
+  var path = filereadable(expand(name)) ? fnamemodify(expand(name), ':p') : name
+  ConnectTo(bufnr, path)
+enddef
+
+# The picker of :JupyterConnect: inputlist() of the running kernels.
+def Pick(bufnr: number, found: list<dict<any>>)
+  var choice = 0
+  try
+    choice = inputlist(['Connect to a running kernel:']
+      + util.RunningKernelLines(found))
+  catch /^Vim:Interrupt$/
+  endtry
+  redraw
+  if choice >= 1 && choice <= len(found)
+    ConnectTo(bufnr, found[choice - 1].connectionFile)
+  endif
+enddef
+
+def ConnectTo(bufnr: number, path: string)
+  if KernelOf(bufnr) != ''
+    util.Error('this buffer already has a kernel: :JupyterStop it first')
     return
   endif
   rpc.Request('jupyter/connectKernel', {connectionFile: path}, (resp) => {
@@ -276,13 +316,30 @@ export def Connect(file: string)
     endif
     var id = Register(resp.result, false)
     output.Create(id, resp.result.kernelName, [$'-- connected to kernel {resp.result.kernelName} ({path}), id {id} --'])
-    if bufexists(bufnr)
+    if bufexists(bufnr) && KernelOf(bufnr) == ''
       Bind(bufnr, id)
     endif
     output.Show(id)
     util.Info('connected to ' .. path)
     redrawstatus!
   })
+enddef
+
+# :JupyterVariables: the variables window of the current buffer's kernel (or of the
+# kernel whose output or variables buffer this is).
+export def Variables()
+  var id = KernelOf(bufnr())
+  for owner in ['jupyter_variables_of', 'jupyter_output_of']
+    if id == '' && has_key(kernels, get(b:, owner, ''))
+      id = b:[owner]
+    endif
+  endfor
+  if id == ''
+    id = CurrentKernel()   # says there is none
+  endif
+  if id != ''
+    variables.Open(id, kernels[id].name)
+  endif
 enddef
 
 export def Stop()
@@ -297,8 +354,9 @@ export def Stop()
       return
     endif
     var owned = get(get(kernels, id, {}), 'owned', true)
-    output.Note(id, owned ? 'kernel shut down' : 'detached from the kernel (it keeps running)')
-    Forget(id)
+    var note = owned ? 'kernel shut down' : 'detached from the kernel (it keeps running)'
+    output.Note(id, note)
+    Forget(id, note)
   })
 enddef
 
@@ -314,6 +372,7 @@ export def Restart()
     endif
     output.Note(id, 'kernel restarted')
     util.Info('kernel restarted')
+    variables.Changed(id)
   })
 enddef
 
@@ -426,6 +485,7 @@ def Finished(resp: dict<any>)
     return
   endif
   var run = remove(runs, key)
+  variables.Changed(run.kernel)
   if has_key(resp, 'error')
     var text = util.ErrorText(resp.error)
     output.Lines(run.kernel, ['!! ' .. text], key)

@@ -10,7 +10,7 @@ endif
 g:loaded_jupyter = 1
 
 command -nargs=? -complete=customlist,jupyter#CompleteKernelspec JupyterStart jupyter#Start(<q-args>)
-command -nargs=1 -complete=file JupyterConnect jupyter#Connect(<q-args>)
+command -nargs=? -complete=file JupyterConnect jupyter#Connect(<q-args>)
 command -bar JupyterStop jupyter#Stop()
 command -bar JupyterRestart jupyter#Restart()
 command -bar JupyterInterrupt jupyter#Interrupt()
@@ -20,6 +20,7 @@ command -bar JupyterRunFile jupyter#RunFile()
 command -bar JupyterInspect jupyter#Inspect()
 command -bar JupyterOutput jupyter#ToggleOutput()
 command -bar JupyterSidecar jupyter#Sidecar()
+command -bar JupyterVariables jupyter#Variables()
 
 nnoremap <silent> <Plug>(JupyterRunLine) <Cmd>call jupyter#RunLine()<CR>
 xnoremap <silent> <Plug>(JupyterRunSelection) <Esc><Cmd>call jupyter#RunSelection(visualmode())<CR>

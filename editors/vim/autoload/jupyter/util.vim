@@ -48,6 +48,23 @@ export def Truncate(text: string, width: number): string
   return out .. '…'
 enddef
 
+# The lines of the :JupyterConnect picker for `jupyter/listRunningKernels` entries:
+# "1. kernel-5979.json  python3  2024-05-01 10:23:45 UTC  alive", columns aligned.
+export def RunningKernelLines(found: list<dict<any>>): list<string>
+  var rows = found->mapnew((i, k) => [$'{i + 1}.', fnamemodify(get(k, 'connectionFile', '?'), ':t'),
+    type(get(k, 'kernelName', null)) == v:t_string ? k.kernelName : '?',
+    substitute(get(k, 'startTime', ''), '^\([0-9-]\+\)T\(\d\d:\d\d:\d\d\).*', '\1 \2 UTC', ''),
+    get(k, 'alive', false) ? 'alive' : 'not responding'])
+  var widths = [0, 0, 0, 0]
+  for row in rows
+    for i in range(4)
+      widths[i] = max([widths[i], strdisplaywidth(row[i])])
+    endfor
+  endfor
+  return rows->mapnew((_, row) => range(4)->mapnew((_, i) => row[i] .. repeat(' ', widths[i] - strdisplaywidth(row[i])))
+    ->join('  ') .. '  ' .. row[4])
+enddef
+
 export def Get(name: string, default: any): any
   return get(b:, 'jupyter_' .. name, get(g:, 'jupyter_' .. name, default))
 enddef

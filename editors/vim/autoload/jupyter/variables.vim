@@ -1,0 +1,156 @@
+vim9script
+# The variables window: one scratch buffer per kernel listing its user namespace
+# (`jupyter/variables`) as a table, refreshed after each run while it is open. It is
+# only ever written with setbufline()/deletebufline(): a refresh never moves the
+# cursor nor changes the current window.
+
+import autoload 'jupyter/rpc.vim'
+import autoload 'jupyter/util.vim'
+
+# kernelId -> {bufnr, name, seq}   seq: the newest request sent (older answers are dropped)
+var views: dict<dict<any>> = {}
+
+export def Bufnr(kernel_id: string): number
+  return has_key(views, kernel_id) && bufexists(views[kernel_id].bufnr) ? views[kernel_id].bufnr : -1
+enddef
+
+# Shows the kernel's variables window (if it is not visible in this tab), without
+# moving the cursor, and refreshes it. `g:jupyter_variables_position`: an Ex modifier.
+export def Open(kernel_id: string, title: string)
+  var bufnr = Buffer(kernel_id, title)
+  if empty(win_findbuf(bufnr)->filter((_, w) => win_id2tabwin(w)[0] == tabpagenr()))
+    var here = win_getid()
+    var modifier = util.Get('variables_position', 'vertical botright')
+    execute $'keepalt keepjumps {modifier} sbuffer {bufnr}'
+    var size = util.Get('variables_size', 0)
+    if size > 0
+      execute (modifier =~# 'vert' ? 'vertical ' : '') .. 'resize ' .. size
+    endif
+    setlocal nowrap nonumber norelativenumber nolist nospell foldcolumn=0 signcolumn=no
+    if !exists('b:jupyter_variables_mapped')
+      b:jupyter_variables_mapped = 1
+      nnoremap <buffer> <nowait> <silent> q <Cmd>bwipeout<CR>
+      execute $'nnoremap <buffer> <nowait> <silent> R <Cmd>call jupyter#variables#Refresh("{kernel_id}")<CR>'
+    endif
+    win_gotoid(here)
+  endif
+  Refresh(kernel_id)
+enddef
+
+# Asks the kernel again, if its variables window is open (after a run, a restart).
+export def Changed(kernel_id: string)
+  if Bufnr(kernel_id) > 0
+    Refresh(kernel_id)
+  endif
+enddef
+
+export def Refresh(kernel_id: string)
+  if Bufnr(kernel_id) < 0 || !rpc.Running()
+    return
+  endif
+  var view = views[kernel_id]
+  view.seq += 1
+  var seq = view.seq
+  rpc.Request('jupyter/variables', {kernelId: kernel_id}, (resp) => {
+    if Bufnr(kernel_id) < 0 || views[kernel_id].seq != seq
+      return
+    endif
+    if has_key(resp, 'error')
+      Fill(views[kernel_id].bufnr, ['!! ' .. util.ErrorText(resp.error)])
+    else
+      views[kernel_id].items = type(resp.result) == v:t_list ? resp.result : []
+      Fill(views[kernel_id].bufnr, Table(views[kernel_id].items, Width(views[kernel_id].bufnr)))
+    endif
+  })
+enddef
+
+# The kernel is gone (stopped, detached, the bridge exited): says so in its window.
+export def Gone(kernel_id: string, why: string)
+  if Bufnr(kernel_id) > 0
+    views[kernel_id].seq += 1
+    Fill(views[kernel_id].bufnr, getbufline(views[kernel_id].bufnr, 1, '$') + ['-- ' .. why .. ' --'])
+  endif
+enddef
+
+# The table: a header, then one line per variable (name, type, size or shape,
+# summary), columns aligned, each line cut to `width` cells.
+export def Table(items: list<dict<any>>, width: number): list<string>
+  if empty(items)
+    return ['(no variables)']
+  endif
+  var rows = [['NAME', 'TYPE', 'SIZE', 'VALUE']]
+  for item in items
+    rows->add([Plain(get(item, 'name', '?')), Plain(get(item, 'type', '')), Size(item),
+      Plain(get(item, 'summary', ''))])
+  endfor
+  var widths = [0, 0, 0]
+  for row in rows
+    for i in range(3)
+      widths[i] = max([widths[i], strdisplaywidth(row[i])])
+    endfor
+  endfor
+  var lines: list<string> = []
+  for row in rows
+    var line = ''
+    for i in range(3)
+      line ..= row[i] .. repeat(' ', widths[i] - strdisplaywidth(row[i]) + 2)
+    endfor
+    lines->add(util.Truncate(line .. row[3], width))
+  endfor
+  return lines
+enddef
+
+# "3×4" for a shape, the length for a sized value, else "".
+def Size(item: dict<any>): string
+  var shape = get(item, 'shape', null)
+  if type(shape) == v:t_list
+    return shape->mapnew((_, n) => string(n))->join('×')
+  endif
+  var size = get(item, 'size', null)
+  return type(size) == v:t_number ? string(size) : ''
+enddef
+
+# One line of text: a string as it is (not quoted), newlines and runs of blanks as one space.
+def Plain(value: any): string
+  var text = type(value) == v:t_string ? value : type(value) == v:t_none ? '' : string(value)
+  return substitute(trim(text), '[[:space:][:cntrl:]]\+', ' ', 'g')
+enddef
+
+def Width(bufnr: number): number
+  var wins = win_findbuf(bufnr)
+  return max([20, empty(wins) ? &columns : winwidth(wins[0])])
+enddef
+
+def Buffer(kernel_id: string, title: string): number
+  if Bufnr(kernel_id) > 0
+    return views[kernel_id].bufnr
+  endif
+  var bufnr = bufadd($'jupyter-variables://{title}/{kernel_id}')
+  setbufvar(bufnr, '&buftype', 'nofile')
+  setbufvar(bufnr, '&swapfile', 0)
+  bufload(bufnr)
+  for [option, value] in items({bufhidden: 'wipe', buflisted: 0, modifiable: 0,
+      undolevels: -1, filetype: 'jupytervariables'})
+    setbufvar(bufnr, '&' .. option, value)
+  endfor
+  setbufvar(bufnr, 'jupyter_variables_of', kernel_id)
+  Fill(bufnr, ['(asking the kernel…)'])
+  execute $'autocmd jupyter BufWipeout <buffer={bufnr}> ++once call jupyter#variables#Forget("{kernel_id}")'
+  views[kernel_id] = {bufnr: bufnr, name: title, seq: 0, items: []}
+  return bufnr
+enddef
+
+export def Forget(kernel_id: string)
+  if has_key(views, kernel_id)
+    remove(views, kernel_id)
+  endif
+enddef
+
+def Fill(bufnr: number, lines: list<string>)
+  setbufvar(bufnr, '&modifiable', 1)
+  if getbufinfo(bufnr)[0].linecount > len(lines)
+    deletebufline(bufnr, len(lines) + 1, '$')
+  endif
+  setbufline(bufnr, 1, lines)
+  setbufvar(bufnr, '&modifiable', 0)
+enddef
