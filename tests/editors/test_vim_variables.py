@@ -58,7 +58,8 @@ def test_variables_window_lists_the_namespace_and_follows_runs(tmp_path: Path) -
     assert run["still_here"] is True
     assert run["options"][0].startswith("jupyter-variables://python3/")
     assert run["options"][1:] == ["nofile", "wipe", False, False, "jupytervariables"]
-    assert len(run["error"]) == 1 and "(-32001)" in run["error"][0], run["error"]
+    assert run["error"][0].startswith("!! no kernel with id ") and run["error"][0].endswith("(-32001)")
+    assert run["error"][1:] == ["-- kernel shut down --"]
     assert run["closed"] is True
 
 

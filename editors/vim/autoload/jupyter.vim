@@ -309,6 +309,7 @@ def ConnectTo(bufnr: number, path: string)
     util.Error('this buffer already has a kernel: :JupyterStop it first')
     return
   endif
+  util.Info($'connecting to {path}…')
   rpc.Request('jupyter/connectKernel', {connectionFile: path}, (resp) => {
     if has_key(resp, 'error')
       util.Error('cannot connect: ' .. util.ErrorText(resp.error))

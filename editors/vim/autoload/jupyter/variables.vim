@@ -7,8 +7,12 @@ vim9script
 import autoload 'jupyter/rpc.vim'
 import autoload 'jupyter/util.vim'
 
-# kernelId -> {bufnr, name, seq}   seq: the newest request sent (older answers are dropped)
+# kernelId -> {bufnr, name, seq, items, error, note}
+#   seq: the newest request sent (the answers to older ones are dropped)
+#   items: the last list from the kernel (null before the first); error: the last
+#   error instead; note: a last line
 var views: dict<dict<any>> = {}
+var resizing = false
 
 export def Bufnr(kernel_id: string): number
   return has_key(views, kernel_id) && bufexists(views[kernel_id].bufnr) ? views[kernel_id].bufnr : -1
@@ -45,22 +49,30 @@ export def Changed(kernel_id: string)
 enddef
 
 export def Refresh(kernel_id: string)
-  if Bufnr(kernel_id) < 0 || !rpc.Running()
+  if Bufnr(kernel_id) < 0
     return
   endif
   var view = views[kernel_id]
   view.seq += 1
+  if !rpc.Running()
+    view.error = 'the bridge is not running'
+    Render(kernel_id)
+    return
+  endif
   var seq = view.seq
   rpc.Request('jupyter/variables', {kernelId: kernel_id}, (resp) => {
     if Bufnr(kernel_id) < 0 || views[kernel_id].seq != seq
       return
     endif
+    var v = views[kernel_id]
     if has_key(resp, 'error')
-      Fill(views[kernel_id].bufnr, ['!! ' .. util.ErrorText(resp.error)])
+      v.error = util.ErrorText(resp.error)
     else
-      views[kernel_id].items = type(resp.result) == v:t_list ? resp.result : []
-      Fill(views[kernel_id].bufnr, Table(views[kernel_id].items, Width(views[kernel_id].bufnr)))
+      v.error = ''
+      v.note = ''
+      v.items = type(resp.result) == v:t_list ? resp.result : []
     endif
+    Render(kernel_id)
   })
 enddef
 
@@ -68,8 +80,27 @@ enddef
 export def Gone(kernel_id: string, why: string)
   if Bufnr(kernel_id) > 0
     views[kernel_id].seq += 1
-    Fill(views[kernel_id].bufnr, getbufline(views[kernel_id].bufnr, 1, '$') + ['-- ' .. why .. ' --'])
+    views[kernel_id].note = why
+    Render(kernel_id)
   endif
+enddef
+
+# Writes the buffer again from what the kernel last said (also when a window resizes).
+export def Render(kernel_id: string)
+  if Bufnr(kernel_id) < 0
+    return
+  endif
+  var v = views[kernel_id]
+  var lines = v.error != '' ? ['!! ' .. v.error]
+    : type(v.items) != v:t_list ? ['(asking the kernel…)']
+    : Table(v.items, Width(v.bufnr))
+  Fill(v.bufnr, lines + (v.note != '' ? ['-- ' .. v.note .. ' --'] : []))
+enddef
+
+export def RenderAll()
+  for id in keys(views)
+    Render(id)
+  endfor
 enddef
 
 # The table: a header, then one line per variable (name, type, size or shape,
@@ -136,7 +167,15 @@ def Buffer(kernel_id: string, title: string): number
   setbufvar(bufnr, 'jupyter_variables_of', kernel_id)
   Fill(bufnr, ['(asking the kernel…)'])
   execute $'autocmd jupyter BufWipeout <buffer={bufnr}> ++once call jupyter#variables#Forget("{kernel_id}")'
-  views[kernel_id] = {bufnr: bufnr, name: title, seq: 0, items: []}
+  if !resizing
+    # the table fits its window: laid out again when a window (or Vim) is resized
+    resizing = true
+    autocmd jupyter VimResized * call jupyter#variables#RenderAll()
+    if exists('##WinResized')
+      autocmd jupyter WinResized * call jupyter#variables#RenderAll()
+    endif
+  endif
+  views[kernel_id] = {bufnr: bufnr, name: title, seq: 0, items: null, error: '', note: ''}
   return bufnr
 enddef
 
