@@ -24,13 +24,15 @@ ipykernel's python3 spec does). The ``encryption`` setting decides what the brid
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
-
-import zmq
+from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.errors import ConnectionFileError, KernelStartFailed
-from bridge.kernels.connection_info import ConnectionInfo
-from bridge.kernels.launch import KernelSpecInfo
+
+if TYPE_CHECKING:  # the settings import this module at start-up, before any kernel code
+    import zmq
+
+    from bridge.kernels.connection_info import ConnectionInfo
+    from bridge.kernels.launch import KernelSpecInfo
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ DEFAULT_POLICY: Policy = "auto"
 
 def curve_available() -> bool:
     """Whether this pyzmq's libzmq was built with CURVE (libsodium or tweetnacl)."""
+    import zmq
+
     return bool(zmq.has("curve"))
 
 
@@ -115,6 +119,8 @@ def secure_client_socket(sock: zmq.Socket[Any], info: ConnectionInfo) -> None:
     server_key = info.curve_serverkey
     if server_key is None:
         return
+    import zmq
+
     public, secret = zmq.curve_keypair()
     sock.setsockopt(zmq.CURVE_SERVERKEY, server_key)
     sock.setsockopt(zmq.CURVE_PUBLICKEY, public)

@@ -21,26 +21,23 @@ import shutil
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from bridge import __version__
-from bridge.kernels.kernel import Kernel, KernelEvents
-from bridge.kernels.registry import KernelRegistry
-from bridge.server.comms import Comms, comm_notification
+from bridge.remote.config import install_log_redaction
 from bridge.server.context import Bridge, Settings
 from bridge.server.dispatch import Dispatcher
-from bridge.server.execute import Execute, foreign_output
+from bridge.server.features import Features
 from bridge.server.framing import Body, FrameReader
-from bridge.server.introspection import Introspection
-from bridge.server.lifecycle import Lifecycle
-from bridge.server.lsp_features import LspFeatures
 from bridge.server.protocol import OutgoingQueue, TrioLanguageServerProtocol
-from bridge.server.sidecar import Sidecar
-from bridge.server.variables import Variables
+
+if TYPE_CHECKING:  # loaded with the first kernel request (bridge/server/features.py)
+    from bridge.kernels.kernel import Kernel
+    from bridge.kernels.registry import KernelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +65,6 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
     async with trio.open_nursery() as root:
         root.start_soon(_pump, outgoing, stdout)
         async with trio.open_nursery() as kernels_nursery:
-            bridge_ref: list[Bridge] = []
-
             def on_status(kernel: Kernel, state: str) -> None:
                 params: dict[str, Any] = {"kernelId": kernel.kernel_id, "executionState": state}
                 if state == "dead":
@@ -81,27 +76,25 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                     params["reason"] = kernel.connection.link_reason
                 protocol.notify_fast("jupyter/status", params)
 
-            events = KernelEvents(
-                status=on_status,
-                foreign=lambda kernel, msg: foreign_output(bridge_ref[0], kernel, msg),
-                comm=lambda kernel, msg: comm_notification(bridge_ref[0], kernel, msg),
-            )
             settings = settings or Settings()
-            registry = KernelRegistry(kernels_nursery, events, transport=settings.transport)
-            bridge = Bridge(protocol=protocol, registry=registry, settings=settings, spill_dir=spill_dir)
-            bridge_ref.append(bridge)
-            execute = Execute(bridge)
-            features = (
-                Lifecycle(bridge),
-                execute,
-                Introspection(bridge),
-                Comms(bridge),
-                Variables(bridge),
-                LspFeatures(bridge, execute),
-                Sidecar(bridge),
-            )
-            for feature in features:
-                feature.register(server)
+
+            def make_registry() -> KernelRegistry:
+                from bridge.kernels.kernel import KernelEvents
+                from bridge.kernels.registry import KernelRegistry
+                from bridge.server.comms import comm_notification
+                from bridge.server.execute import foreign_output
+
+                events = KernelEvents(
+                    status=on_status,
+                    foreign=lambda kernel, msg: foreign_output(bridge, kernel, msg),
+                    comm=lambda kernel, msg: comm_notification(bridge, kernel, msg),
+                )
+                return KernelRegistry(kernels_nursery, events, transport=bridge.settings.transport)
+
+            bridge = Bridge(protocol=protocol, make_registry=make_registry, settings=settings, spill_dir=spill_dir)
+            install_log_redaction()  # tokens arrive in params and initializationOptions
+            features = Features(server, bridge)
+            features.register_lsp()
 
             @server.feature(types.INITIALIZE)
             def on_initialize(params: types.InitializeParams) -> None:
@@ -109,15 +102,17 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 experimental = params.capabilities.experimental
                 if isinstance(experimental, dict) and experimental.get("jupyterInput") is True:
                     bridge.settings.jupyter_input = True
-                registry.transport = bridge.settings.transport
+                if bridge.kernels_in_use:
+                    bridge.registry.transport = bridge.settings.transport
 
             @server.feature(types.SHUTDOWN)
             async def on_shutdown(params: Any) -> None:
-                await registry.shutdown_all()
+                if bridge.kernels_in_use:
+                    await bridge.registry.shutdown_all()
 
             async with trio.open_nursery() as handlers:
                 protocol.attach(handlers, outgoing)
-                dispatcher = Dispatcher(protocol)
+                dispatcher = Dispatcher(protocol, load_features=features.load)
 
                 async def read_stdin() -> None:
                     await _read_loop(stdin, dispatcher)
@@ -143,8 +138,9 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 await stop.wait()
                 log.info("stopping: %s", reason)
                 handlers.cancel_scope.cancel()
-            with trio.CancelScope(shield=True), trio.move_on_after(SHUTDOWN_BUDGET):
-                await registry.shutdown_all()
+            if bridge.kernels_in_use:
+                with trio.CancelScope(shield=True), trio.move_on_after(SHUTDOWN_BUDGET):
+                    await bridge.registry.shutdown_all()
             kernels_nursery.cancel_scope.cancel()
         outgoing.close()
         root.cancel_scope.deadline = trio.current_time() + FLUSH_BUDGET

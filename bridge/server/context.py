@@ -3,17 +3,19 @@ the settings, and where output that did not fit is kept."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.kernels.encryption import DEFAULT_POLICY, POLICIES
-from bridge.kernels.kernel import Kernel
-from bridge.kernels.registry import KernelRegistry
 from bridge.outputs import DEFAULT_LIMIT, OutputSink
 from bridge.server.protocol import TrioLanguageServerProtocol
+
+if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first kernel request
+    from bridge.kernels.kernel import Kernel
+    from bridge.kernels.registry import KernelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +68,23 @@ class Settings:
 @dataclass
 class Bridge:
     protocol: TrioLanguageServerProtocol
-    registry: KernelRegistry
+    make_registry: Callable[[], KernelRegistry]
     settings: Settings
     spill_dir: Path | None = None
     diagnostics_uris: set[str] = field(default_factory=set)
+    _registry: KernelRegistry | None = None
+
+    @property
+    def registry(self) -> KernelRegistry:
+        """Made on first use, so that the kernel machinery is not imported before the
+        ``initialize`` reply (cold start is what an editor waits for)."""
+        if self._registry is None:
+            self._registry = self.make_registry()
+        return self._registry
+
+    @property
+    def kernels_in_use(self) -> bool:
+        return self._registry is not None
 
     def notify(self, method: str, params: Any) -> int:
         return self.protocol.notify_fast(method, params)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import cattrs
@@ -38,9 +39,11 @@ def _valid_id(value: Any) -> bool:
 
 
 class Dispatcher:
-    def __init__(self, protocol: TrioLanguageServerProtocol) -> None:
+    def __init__(self, protocol: TrioLanguageServerProtocol, load_features: Callable[[], Any] | None = None) -> None:
         self.protocol = protocol
         self.initialized = False
+        # registers the jupyter/ methods, whose code loads on first use (server/features.py)
+        self._load_features = load_features
 
     def error(self, msg_id: Any, code: int, message: str) -> None:
         payload = {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
@@ -102,6 +105,9 @@ class Dispatcher:
         elif method != types.EXIT and self.protocol.shutdown_requested:
             return
         obj.setdefault("params", None)
+        if self._load_features is not None and method.startswith("jupyter/"):
+            load, self._load_features = self._load_features, None
+            load()
         self._dispatch(obj)
 
     def _dispatch(self, obj: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from bridge.kernels.discovery import list_running, resolve_connection_file
 from bridge.kernels.kernel import Kernel
 from bridge.kernels.launch import list_kernelspecs
 from bridge.server.context import Bridge, register_methods
-from bridge.remote.config import ServerConfig, install_log_redaction, resolve_server
+from bridge.remote.config import ServerConfig, resolve_server
 from bridge.remote.rest import ServerClient
 from bridge.server.params import parse_params
 
@@ -179,7 +179,6 @@ class Lifecycle:
         return reply.content
 
     def register(self, server: Any) -> None:
-        install_log_redaction()  # tokens arrive in params and initializationOptions
         register_methods(
             server,
             {

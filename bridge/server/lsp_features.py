@@ -19,9 +19,9 @@ from bridge.errors import InvalidParams
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute, ExecuteParams
+from bridge.server.features import RUN_CELL
 from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, strip_ansi
 
-RUN_CELL = "jupyter.runCell"
 _KINDS = {
     "function": types.CompletionItemKind.Function,
     "builtin_function": types.CompletionItemKind.Function,
@@ -227,30 +227,6 @@ class LspFeatures:
         kernel = self.bridge.registry.resolve(None, uri)
         p = ExecuteParams(code=cell.code, uri=uri, first_line=cell.code_start)
         return await self.execute.run(kernel, p, self.bridge.request_id)
-
-    def register(self, server: Any) -> None:
-        async def completion(params: types.CompletionParams) -> types.CompletionList:
-            return await self.completion(params)
-
-        async def hover(params: types.HoverParams) -> types.Hover | None:
-            return await self.hover(params)
-
-        async def signature_help(params: types.SignatureHelpParams) -> types.SignatureHelp | None:
-            return await self.signature_help(params)
-
-        def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
-            return self.code_lens(params)
-
-        async def run_cell(*args: Any) -> dict[str, Any]:
-            return await self.run_cell(*args)
-
-        server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))(completion)
-        server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
-        server.feature(
-            types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","])
-        )(signature_help)
-        server.feature(types.TEXT_DOCUMENT_CODE_LENS)(code_lens)
-        server.command(RUN_CELL)(run_cell)
 
 
 def open_call(before: str) -> tuple[int, int] | None:
