@@ -26,6 +26,7 @@ KERNEL_TIMEOUT = -32012
 KERNELSPEC_NOT_FOUND = -32013
 CONNECTION_FILE_ERROR = -32014
 KERNEL_RESTARTING = -32015
+REQUEST_DROPPED = -32018
 
 
 class BridgeError(JsonRpcException):
@@ -70,6 +71,13 @@ class ConnectionFileError(BridgeError):
 
 class KernelRestarting(BridgeError):
     CODE = KERNEL_RESTARTING
+
+
+class RequestDropped(BridgeError):
+    """The kernel went idle on a request and never replied (ipykernel does so when a
+    SIGINT lands in its own dispatch code instead of the user's)."""
+
+    CODE = REQUEST_DROPPED
 
 
 def unwrap_group(exc: BaseException) -> BaseException:

@@ -13,9 +13,9 @@ from typing import Any
 import attrs
 import trio
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, RequestDropped
 from bridge.kernels.connection import Pending
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
@@ -110,6 +110,13 @@ class Execute:
                 on_pending=on_pending,
                 wait_idle=True,
             )
+        except RequestDropped:
+            if not cancel_requested:
+                raise
+            # the interrupt the cancel sent landed before the code ran: cancelled it is
+            raise JsonRpcRequestCancelled(
+                "Request cancelled: the kernel was interrupted before it ran the code (it sent no reply)"
+            ) from None
         finally:
             if request_id is not None:
                 protocol.on_cancel(request_id, None)

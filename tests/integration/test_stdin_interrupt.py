@@ -136,7 +136,10 @@ async def test_cancelling_a_queued_execute_interrupts_it_when_it_starts(bridge: 
     first_id, second_id = bridge.new_id(), bridge.new_id()
 
     async def call(name: str, msg_id: int, code: str) -> None:
-        results[name] = await bridge.request("jupyter/execute", {"kernelId": kernel, "code": code}, msg_id=msg_id)
+        try:
+            results[name] = await bridge.request("jupyter/execute", {"kernelId": kernel, "code": code}, msg_id=msg_id)
+        except RpcError as exc:
+            results[name] = exc
 
     with trio.fail_after(HANG_GUARD):
         async with trio.open_nursery() as nursery:
@@ -146,7 +149,14 @@ async def test_cancelling_a_queued_execute_interrupts_it_when_it_starts(bridge: 
             await trio.sleep(0.2)
             await bridge.notify("$/cancelRequest", {"id": second_id})
     assert results["first"]["status"] == "ok"
-    assert results["second"]["status"] == "error" and results["second"]["ename"] == "KeyboardInterrupt"
+    second = results["second"]
+    if isinstance(second, RpcError):
+        # the SIGINT landed in ipykernel's dispatch code, which then drops the request
+        # without a reply: the bridge answers it as cancelled once the kernel is idle
+        assert second.code == -32800 and "before it ran the code" in second.message
+    else:
+        assert second["status"] == "error" and second["ename"] == "KeyboardInterrupt"
+    assert (await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "1+1"}))["status"] == "ok"
 
 
 async def test_restart_keeps_the_id_and_forgets_the_state(bridge: BridgeClient, kernel: str) -> None:

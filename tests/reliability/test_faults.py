@@ -221,10 +221,6 @@ def test_100_concurrent_executes(editor: Editor) -> None:
     assert not [o for o in outputs_since(editor, mark) if o["requestId"] is None]
 
 
-@pytest.mark.xfail(strict=False, reason="bridge bug, intermittent (~1 run in 8 under load): the SIGINT sent when a "
-                   "cancelled execute starts can land in ipykernel's dispatch code ('KeyboardInterrupt caught in kernel'), "
-                   "which drops the request: no execute_reply, and the jupyter/execute is never answered (see "
-                   "test_kernel_edges.py::test_an_execute_the_kernel_goes_idle_on_without_answering_is_still_answered)")
 def test_cancelling_many_queued_executes_leaves_the_kernel_usable(editor: Editor) -> None:
     kernel_id, _ = start(editor)
     ids = [editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "import time; time.sleep(0.05)"}) for _ in range(30)]
