@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import trio
 import zmq
 
-from bridge.errors import KernelDied, KernelRestarting, KernelTimeout
+from bridge.errors import KernelDied, KernelRestarting, KernelTimeout, RequestDropped
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.encryption import secure_client_socket
 from bridge.wire import BadSignature, Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
@@ -43,6 +43,10 @@ COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 # its outputs), but kernels drop iopub messages under load, idle included: stop waiting
 # once the request's iopub has been quiet this long.
 IDLE_GRACE_SECONDS = 1.0
+# A kernel replies on shell before it says idle on iopub; the two sockets can be read out
+# of order, but not by seconds. A request still unanswered this long after its idle was
+# dropped by the kernel (and would otherwise wait forever).
+REPLY_AFTER_IDLE_SECONDS = 3.0
 HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_DEAD_AFTER = 2.0
 PROBE_REPLY_TIMEOUT = 2.0
@@ -54,7 +58,7 @@ class Pending:
 
     __slots__ = (
         "on_iopub", "on_input", "reply", "error", "replied", "iopub_seen", "started", "idle", "wake",
-        "request", "input_scopes", "on_started",
+        "request", "input_scopes", "on_started", "expects_reply",
     )
 
     def __init__(self, request: Message, on_iopub: IopubHandler | None, on_input: InputHandler | None = None) -> None:
@@ -70,6 +74,7 @@ class Pending:
         self.wake = trio.Event()
         self.input_scopes: list[trio.CancelScope] = []
         self.on_started: Callable[[], None] | None = None
+        self.expects_reply = False  # fail it if the kernel goes idle and never replies
 
     def fail(self, error: Exception) -> None:
         if self.error is None:
@@ -92,6 +97,10 @@ class Transport(Protocol):
 
     async def heartbeat(self, connection: KernelConnection) -> None: ...
 
+    async def wait_connected(self) -> None:
+        """Return once the kernel can reach us on every channel it sends on unasked."""
+        ...
+
 
 class ZmqTransport:
     """The Jupyter wire protocol over ZeroMQ: a local kernel, or one from a connection file.
@@ -106,6 +115,7 @@ class ZmqTransport:
         self.replay_guard = ReplayGuard()
         self._context = context or zmq.Context.instance()
         self._sockets: dict[str, AsyncSocket] = {}
+        self._stdin_connected = trio.Event()
 
     async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         identity = connection.factory.session.encode("ascii")
@@ -117,6 +127,8 @@ class ZmqTransport:
                 sock.setsockopt(zmq.ROUTING_ID, identity)
                 sock.setsockopt(zmq.LINGER, 0)
                 secure_client_socket(sock, self.info)
+                if channel == "stdin":
+                    stdin_monitor = AsyncSocket(sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED))
                 sock.connect(self.info.address(channel))
                 self._sockets[channel] = AsyncSocket(sock)
             iopub = self._context.socket(zmq.SUB)
@@ -127,6 +139,7 @@ class ZmqTransport:
             iopub.connect(self.info.address("iopub"))
             self._sockets["iopub"] = AsyncSocket(iopub)
             async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._watch_stdin, stdin_monitor)
                 for channel in ("shell", "control", "iopub", "stdin"):
                     nursery.start_soon(self._read, channel, connection)
                 task_status.started()
@@ -135,6 +148,20 @@ class ZmqTransport:
             for sock in self._sockets.values():
                 sock.close()
             self._sockets.clear()
+
+    async def _watch_stdin(self, monitor: AsyncSocket) -> None:
+        """The kernel sends input_request on its stdin ROUTER to our routing id, and a
+        ROUTER silently drops what it cannot route yet: until stdin's handshake is done
+        (slower with CurveZMQ), an input() would wait forever for a prompt nobody saw."""
+        try:
+            await monitor.recv_multipart()  # the only event it reports: handshake succeeded
+            self._stdin_connected.set()
+        finally:
+            self._sockets["stdin"].sock.disable_monitor()
+            monitor.close()
+
+    async def wait_connected(self) -> None:
+        await self._stdin_connected.wait()
 
     async def _read(self, channel: str, connection: KernelConnection) -> None:
         sock = self._sockets[channel]
@@ -325,6 +352,8 @@ class KernelConnection:
                 state = msg.content.get("execution_state")
                 if state == "idle":
                     pending.idle = True
+                    if pending.expects_reply and pending.reply is None and self._nursery is not None:
+                        self._nursery.start_soon(self._expect_reply, pending)
                 elif state == "busy" and not pending.started:
                     pending.started = True
                     if pending.on_started is not None:
@@ -338,6 +367,18 @@ class KernelConnection:
                 self.on_foreign(msg)
         elif pending.on_iopub is not None:
             pending.on_iopub(msg)
+
+    async def _expect_reply(self, pending: Pending) -> None:
+        with trio.move_on_after(REPLY_AFTER_IDLE_SECONDS):
+            await pending.replied.wait()
+            return
+        if pending.reply is None and self._pending.get(pending.request.msg_id) is pending:
+            pending.fail(
+                RequestDropped(
+                    f"kernel {self.label} went idle without replying to {pending.request.msg_type}: it dropped the "
+                    "request (an interrupt that lands before the code runs can do this); send it again"
+                )
+            )
 
     def _on_stdin(self, msg: Message) -> None:
         if msg.msg_type != "input_request":
@@ -421,6 +462,7 @@ class KernelConnection:
         self._check_usable()
         msg = self.factory.build(msg_type, content, metadata=metadata, buffers=buffers)
         pending = Pending(msg, on_iopub, on_input)
+        pending.expects_reply = True
         self._pending[msg.msg_id] = pending
         if on_pending is not None:
             on_pending(pending)
@@ -484,6 +526,7 @@ class KernelConnection:
                             pending.wake = trio.Event()
                             await pending.wake.wait()
                     if pending.iopub_seen and pending.reply is not None:
+                        await self.transport.wait_connected()
                         self.kernel_info = pending.reply.content
                         version = str(self.kernel_info.get("protocol_version", "5"))
                         self.protocol_v4 = version.split(".")[0] == "4"

@@ -195,6 +195,9 @@ class WebSocketTransport:
 
     # -- liveness -----------------------------------------------------------------
 
+    async def wait_connected(self) -> None:
+        """One WebSocket carries every channel: connected once ``run`` has started."""
+
     async def heartbeat(self, connection: KernelConnection) -> None:
         """WebSocket pings: a link that stops answering is dropped (then reconnected). A
         kernel that dies is reported by its server (``status: dead``) or by a 404."""
