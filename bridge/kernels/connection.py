@@ -376,7 +376,8 @@ class KernelConnection:
             pending.fail(
                 RequestDropped(
                     f"kernel {self.label} went idle without replying to {pending.request.msg_type}: it dropped the "
-                    "request (an interrupt that lands before the code runs can do this); send it again"
+                    "request (kernels do this with a request type they do not handle, and ipykernel when an "
+                    "interrupt lands before the request runs)"
                 )
             )
 

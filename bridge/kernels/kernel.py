@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, unwrap_group
+from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, RequestDropped, unwrap_group
 from bridge.kernels.connection import KernelConnection, Transport, ZmqTransport
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
@@ -124,10 +124,10 @@ class Kernel:
         else:
             try:
                 await self.connection.request("control", "interrupt_request", {}, timeout=INTERRUPT_REPLY_WAIT)
-            except KernelTimeout:
+            except (KernelTimeout, RequestDropped):
                 raise KernelTimeout(
-                    f"kernel {self.kernel_name!r} did not answer interrupt_request within {INTERRUPT_REPLY_WAIT:g} s: "
-                    "it may not support interrupting by message"
+                    f"kernel {self.kernel_name!r} did not answer interrupt_request (waited up to "
+                    f"{INTERRUPT_REPLY_WAIT:g} s): it may not support interrupting by message"
                 ) from None
         self.connection.cancel_inputs()
 

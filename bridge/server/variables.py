@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from bridge.errors import BridgeError, KernelTimeout
+from bridge.errors import BridgeError, KernelTimeout, RequestDropped
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
@@ -85,7 +85,7 @@ class Variables:
         request = {"type": "request", "seq": 1, "command": "inspectVariables", "arguments": {}}
         try:
             reply = await kernel.connection.request("control", "debug_request", request, timeout=DEBUG_REPLY_WAIT)
-        except KernelTimeout:
+        except (KernelTimeout, RequestDropped):  # a kernel goes idle on a request type it does not handle
             log.debug("kernel %s advertises a debugger but does not answer debug_request", kernel.kernel_id)
             return None
         body = reply.content.get("body") if reply.content.get("success") else None

@@ -246,4 +246,7 @@ def test_an_execute_cancelled_on_arrival_gets_the_kernels_reply(editor: Editor) 
         {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": second}},
     )))
     assert editor.result(first)["status"] == "ok"
-    assert editor.result(second)["status"] in ("error", "aborted")
+    try:
+        assert editor.result(second)["status"] in ("error", "aborted")
+    except RpcError as exc:  # the interrupt landed in ipykernel's dispatch code: it dropped the request
+        assert exc.code == -32800 and "before it ran the code" in exc.message
