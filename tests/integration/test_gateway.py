@@ -6,14 +6,9 @@ unknown kernelspec is an HTTP 500."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +22,7 @@ pytest.importorskip("trio_websocket")
 
 from bridge.client import RpcError, spawn_bridge  # noqa: E402
 from tests.integration.helpers import HANG_GUARD, during_run, run, stdout_text  # noqa: E402
+from tests.integration.http_servers import server_process  # noqa: E402
 from tests.integration.test_remote import REMOTE_SERVER_ERROR, Server, free_port, quit_bridge  # noqa: E402
 
 
@@ -45,43 +41,14 @@ def running_gateway(*extra_args: str) -> Iterator[Gateway]:
     token = secrets.token_hex(16)
     port = free_port()
     root = Path(tempfile.mkdtemp(prefix="kb-gateway-root-"))
-    env = {
-        **os.environ,
-        "JUPYTER_RUNTIME_DIR": tempfile.mkdtemp(prefix="kb-gateway-runtime-"),
-        "JUPYTER_CONFIG_DIR": tempfile.mkdtemp(prefix="kb-gateway-config-"),
-    }
-    env.pop("KG_AUTH_TOKEN", None)
-    log = open(root / "gateway.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "kernel_gateway",
-            "--KernelGatewayApp.ip=127.0.0.1", f"--KernelGatewayApp.port={port}",
-            "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={token}", *extra_args,
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
-    )  # fmt: skip
+    argv = [
+        sys.executable, "-m", "kernel_gateway",
+        "--KernelGatewayApp.ip=127.0.0.1", f"--KernelGatewayApp.port={port}",
+        "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={token}", *extra_args,
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + HANG_GUARD
-        while True:
-            try:
-                with urllib.request.urlopen(url + "api", timeout=2):
-                    break
-            except urllib.error.HTTPError:  # it answers (401 without the token): it is up
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("kernel gateway did not start: " + (root / "gateway.log").read_text()[-2000:]) from None
-                time.sleep(0.2)
+    with server_process(argv, url, root, name="gateway"):
         yield Gateway(url, token)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

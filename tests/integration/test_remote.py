@@ -4,14 +4,11 @@ through the installed bridge with the same editor API as local kernels (docs/rem
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +23,7 @@ pytest.importorskip("trio_websocket")
 
 from bridge.client import BridgeClient, RpcError, spawn_bridge  # noqa: E402
 from tests.integration.helpers import HANG_GUARD, during_run, run, stdout_text  # noqa: E402
+from tests.integration.http_servers import server_process  # noqa: E402
 from tests.integration.test_comms_and_clients import ECHO_TARGET  # noqa: E402
 
 REMOTE_SERVER_ERROR = -32017
@@ -62,41 +60,15 @@ def running_server(*extra_args: str) -> Iterator[Server]:
     token = secrets.token_hex(16)
     port = free_port()
     root = Path(tempfile.mkdtemp(prefix="kb-remote-root-"))
-    env = {
-        **os.environ,
-        "JUPYTER_RUNTIME_DIR": tempfile.mkdtemp(prefix="kb-remote-runtime-"),
-        "JUPYTER_CONFIG_DIR": tempfile.mkdtemp(prefix="kb-remote-config-"),
-    }
-    log = open(root / "server.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter_server",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-            f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", *extra_args,
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
-    )  # fmt: skip
+    argv = [
+        sys.executable, "-m", "jupyter_server",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+        f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", *extra_args,
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + HANG_GUARD
-        while True:
-            try:
-                with urllib.request.urlopen(url + "api", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("jupyter_server did not start: " + (root / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.2)
+    with server_process(argv, url, root, name="server"):
         yield Server(url, token)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
