@@ -28,10 +28,6 @@ class Features:
         self._bridge = bridge
         self._lsp: LspFeatures | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._lsp is not None
-
     def load(self) -> LspFeatures:
         """Import and register every feature (once); the LSP features' implementation."""
         if self._lsp is None:
