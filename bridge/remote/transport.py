@@ -169,7 +169,7 @@ class WebSocketTransport:
             try:
                 channel, msg = decode(data, ws.subprotocol)
             except WireError as exc:
-                log.debug("kernel %s: dropped a WebSocket frame: %s", connection.label, exc)
+                connection.reject("websocket", exc)
                 continue
             connection.deliver(channel, msg)
 

@@ -221,7 +221,20 @@ def error_line(traceback: list[str], execution_count: Any, code: str) -> int | N
 
 def foreign_output(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
     """iopub traffic we did not ask for (another client of the kernel, or a late message
-    of ours) still reaches the editor, with ``requestId: null``: nothing is lost."""
+    of ours) still reaches the editor, with ``requestId: null``; so does a reply that came
+    after its request was answered as dropped (``jupyter/lateReply``): nothing is lost."""
+    if msg.msg_type.endswith("_reply"):
+        bridge.notify(
+            "jupyter/lateReply",
+            {
+                "kernelId": kernel.kernel_id,
+                "msgId": msg.msg_id,
+                "msgType": msg.msg_type,
+                "parentMsgId": msg.parent_id,
+                "content": msg.content,
+            },
+        )
+        return
     if msg.msg_type in OUTPUT_TYPES or msg.msg_type == "execute_input":
         params = output_params(kernel.kernel_id, None, msg)
         params["origin"] = "self" if msg.parent_header.get("session") == kernel.connection.factory.session else "other"
