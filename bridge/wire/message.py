@@ -63,7 +63,7 @@ def received(
     ``session``), add fields of their own. None of that is unsafe, so none of it loses a
     message: null becomes ``{}`` and the rest passes as is. Refused (MalformedMessage)
     only what cannot be read at all: a part that is not a JSON object, a header without
-    a string ``msg_type``.
+    a string ``msg_type`` or without a ``msg_id``.
     """
     parts = [header, parent_header, metadata, content]
     for i, (name, value) in enumerate(zip(_PARTS, parts, strict=True)):
@@ -72,10 +72,8 @@ def received(
         elif not isinstance(value, dict):
             raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
     header = parts[0]
-    if not isinstance(header.get("msg_type"), str):
-        raise MalformedMessage("header has no msg_type")
-    if "msg_id" not in header:  # jupyter_client would raise; nothing reads it but a reply's parent
-        header["msg_id"] = ""
+    if not isinstance(header.get("msg_type"), str) or "msg_id" not in header:
+        raise MalformedMessage("header lacks msg_type or msg_id")  # jupyter_client refuses these too
     return Message(
         header=header,
         parent_header=parts[1],
