@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.kernels import private_jupyter_dirs
 
-SCENARIOS = ("roundtrip", "introspection", "flood", "memory", "busy", "coldstart", "stuck", "multikernel", "faults", "bridge-end")
+SCENARIOS = ("roundtrip", "introspection", "queued", "flood", "memory", "busy", "coldstart", "stuck", "multikernel", "faults", "bridge-end")
 
 
 def machine() -> str:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     private_jupyter_dirs()
 
     # imported after the environment is set: jupyter paths are read at import time
-    from bench import faults, floods, latency, multikernel, startup
+    from bench import faults, floods, latency, multikernel, pipeline, startup
     from bench.editor import Editor
     from bench.kernels import kernels
     from bench.stats import Report, table
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     host = machine()
     log(host)
-    needs_kernel = only & {"roundtrip", "introspection", "flood", "memory", "busy"}
+    needs_kernel = only & {"roundtrip", "introspection", "queued", "flood", "memory", "busy"}
     if needs_kernel:
         with kernels(1) as (km,), Editor(stderr=subprocess.DEVNULL) as editor:
             # completions may take the kernel (jedi) longer than the 1 s an editor allows
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 latency.roundtrip(report, cf, editor, rounds=3 if q else 6, n=40 if q else 100, log=log)
             if "introspection" in only:
                 latency.introspection(report, cf, editor, rounds=2 if q else 4, n=10 if q else 25, log=log)
+            if "queued" in only:
+                pipeline.queued(report, cf, editor, n=2000, reps=1 if q else 3, log=log)
             if "flood" in only:
                 floods.flood(report, cf, editor, reps=2 if q else 5, log=log)
             if "memory" in only:
