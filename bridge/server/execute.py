@@ -25,9 +25,10 @@ from bridge.wire import Message
 
 log = logging.getLogger(__name__)
 
-OUTPUT_TYPES = frozenset(
-    {"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output"}
-)
+# iopub of ours that is not shown: the code we sent. Every other type reaches the editor,
+# those we do not know included (editors ignore what they do not know; docs/protocol.md).
+# Of other clients' traffic, what only concerns them.
+IGNORED_FOREIGN = frozenset({"status", "shutdown_reply", "debug_event"})
 INTERRUPT_ATTEMPTS = 10
 INTERRUPT_RETRY_SECONDS = 1.0
 _CELL_FRAME = re.compile(r"(?:Cell In|Input In)\s*\[(\d+)\],\s*line (\d+)")
@@ -105,7 +106,7 @@ class Execute:
                     "allow_stdin": allow_stdin,
                     "stop_on_error": p.stop_on_error,
                 },
-                on_iopub=lambda msg: sink.deliver(msg) if msg.msg_type in OUTPUT_TYPES else None,
+                on_iopub=lambda msg: sink.deliver(msg) if msg.msg_type != "execute_input" else None,
                 on_input=on_input if allow_stdin else None,
                 on_pending=on_pending,
                 wait_idle=True,
@@ -235,7 +236,7 @@ def foreign_output(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
             },
         )
         return
-    if msg.msg_type in OUTPUT_TYPES or msg.msg_type == "execute_input":
+    if msg.msg_type not in IGNORED_FOREIGN:
         params = output_params(kernel.kernel_id, None, msg)
         params["origin"] = "self" if msg.parent_header.get("session") == kernel.connection.factory.session else "other"
         bridge.notify("jupyter/output", params)
