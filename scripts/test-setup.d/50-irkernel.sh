@@ -47,7 +47,8 @@ sys.exit(0 if os.access(argv[0], os.X_OK) else 1)
 EOF
 then
     say "registering the IRkernel kernelspec 'ir' in $VENV"
-    PATH="$VENV/bin:$PATH" R --slave --no-restore -e "IRkernel::installspec(name = 'ir', prefix = '$VENV')" </dev/null >&2 \
+    PATH="$VENV/bin:$PATH" KB_IR_PREFIX="$VENV" R --slave --no-restore \
+        -e "IRkernel::installspec(name = 'ir', prefix = Sys.getenv('KB_IR_PREFIX'))" </dev/null >&2 \
         || die "IRkernel::installspec failed"
 fi
 [ -f "$SPEC" ] || die "no kernelspec at $SPEC after IRkernel::installspec"
