@@ -17,11 +17,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import trio
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
-from bridge.client import BridgeClient, RpcError, spawn_bridge
-from tests.integration.helpers import HANG_GUARD, during_run, run, stdout_text
+from bridge.client import BridgeClient, spawn_bridge
+from tests.integration.helpers import HANG_GUARD, run, stdout_text
 
 URI = "file:///tmp/kb-analysis.R"
 
@@ -188,11 +189,19 @@ async def test_interrupt_stops_sys_sleep_in_a_kernel_the_bridge_started() -> Non
         assert ref["language"] == "R" and ref["implementation"] == "IRkernel"
         kernel = ref["kernelId"]
 
-        async def interrupt() -> None:
-            await client.request("jupyter/interruptKernel", {"kernelId": kernel})
+        # interrupt once R is inside Sys.sleep: evaluate() sends each top-level expression's output as it ends
+        code = 'cat("sleeping\\n")\nSys.sleep(60)'
+        msg_id = client.new_id()
+        outcome: list[dict[str, Any]] = []
 
-        interrupted = await during_run(client, kernel, "Sys.sleep(60)", interrupt, settle=0.5)
-        assert not isinstance(interrupted, RpcError), interrupted
-        assert interrupted["status"] == "abort"  # IRkernel's word for an interrupted run
+        async def execute() -> None:
+            outcome.append(await client.request("jupyter/execute", {"kernelId": kernel, "code": code}, msg_id=msg_id))
+
+        with trio.fail_after(HANG_GUARD):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(execute)
+                await client.wait_for(lambda n: n["method"] == "jupyter/output" and n["params"]["requestId"] == msg_id)
+                await client.request("jupyter/interruptKernel", {"kernelId": kernel})
+        assert outcome[0]["status"] == "abort"  # IRkernel's word for an interrupted run
         reply, outs = await run(client, kernel, 'cat("still here\\n")')
         assert reply["status"] == "ok" and stdout_text(outs) == "still here\n"
