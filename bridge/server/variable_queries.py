@@ -59,30 +59,31 @@ and isinstance(getattr(v, 'shape', None), tuple) else None))
     and not isinstance(v, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type))
 ], default=str))})())(globals())""" % {"chars": SUMMARY_CHARS, "max": MAX_VARIABLES}
 
-# The code of a silent execute, run in its own local() so it leaves no name behind. The
-# summary is the first line of str() (what RStudio's environment pane shows: `int [1:10] 1 2
-# 3 ...`, `'data.frame': 3 obs. of 2 variables:`); type is the first class; shape is dim()
-# where there is one, size is length() of other vectors and lists. ls() leaves out names
-# starting with "."; functions are left out as in Python. jsonlite and IRdisplay come with
-# IRkernel.
-R = """local({
-  kb_rows <- list()
-  kb_json <- tryCatch({
-    for (kb_name in utils::head(ls(envir = globalenv()), %(max)dL)) {
-      kb_value <- get(kb_name, envir = globalenv())
-      if (is.function(kb_value)) next
-      kb_line <- tryCatch(
-        utils::capture.output(utils::str(kb_value, max.level = 0L, give.attr = FALSE, vec.len = 4L, nchar.max = %(chars)dL))[1L],
+# The code of a silent execute, run in a fresh environment whose parent is base: a user's own
+# `ls` or `length` in the global environment is not what it calls, and it leaves no name
+# behind. The summary is the first line of str() (what RStudio's environment pane shows:
+# `int [1:10] 1 2 3 ...`, `'data.frame': 3 obs. of 2 variables:`); type is the first class;
+# shape is dim() where there is one, size is length() of other vectors and lists. ls()
+# leaves out names starting with "."; functions are left out as in Python. jsonlite and
+# IRdisplay come with IRkernel.
+R = """base::local(envir = base::new.env(parent = base::baseenv()), {
+  rows <- list()
+  json <- tryCatch({
+    for (name in utils::head(ls(envir = globalenv()), %(max)dL)) {
+      value <- get(name, envir = globalenv())
+      if (is.function(value)) next
+      line <- tryCatch(
+        utils::capture.output(utils::str(value, max.level = 0L, give.attr = FALSE, vec.len = 4L, nchar.max = %(chars)dL))[1L],
         error = function(e) paste0("<", conditionMessage(e), ">"))
-      kb_row <- list(name = kb_name, type = class(kb_value)[[1L]],
-                     summary = substr(trimws(gsub("[[:space:]]+", " ", kb_line)), 1L, %(chars)dL))
-      if (!is.null(dim(kb_value))) kb_row$shape <- I(as.integer(dim(kb_value)))
-      else if (is.atomic(kb_value) || is.list(kb_value)) kb_row$size <- length(kb_value)
-      kb_rows[[length(kb_rows) + 1L]] <- kb_row
+      row <- list(name = name, type = class(value)[[1L]],
+                  summary = substr(trimws(gsub("[[:space:]]+", " ", line)), 1L, %(chars)dL))
+      if (!is.null(dim(value))) row$shape <- I(as.integer(dim(value)))
+      else if (is.atomic(value) || is.list(value)) row$size <- length(value)
+      rows[[length(rows) + 1L]] <- row
     }
-    jsonlite::toJSON(kb_rows, auto_unbox = TRUE)
+    jsonlite::toJSON(rows, auto_unbox = TRUE)
   }, error = function(e) jsonlite::toJSON(list(error = conditionMessage(e)), auto_unbox = TRUE))
-  IRdisplay::publish_mimebundle(list("%(mime)s" = as.character(kb_json)))
+  IRdisplay::publish_mimebundle(list("%(mime)s" = as.character(json)))
 })""" % {"chars": SUMMARY_CHARS, "max": MAX_VARIABLES, "mime": VARIABLES_MIME}
 
 # One expression for IJulia's user_expressions; `Text` shows its string as is, so the

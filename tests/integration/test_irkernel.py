@@ -161,7 +161,8 @@ async def test_variables_lists_names_classes_and_summaries(editor: tuple[BridgeC
     client, kernel = editor
     code = (
         'kb_n <- 1:10; kb_s <- "hello"; kb_df <- data.frame(a = 1:3, b = c("x", "y", "z"))\n'
-        'kb_m <- matrix(1:6, nrow = 2); kb_big <- strrep("x", 1e6); kb_f <- function(y) y; .kb_hidden <- 1'
+        'kb_m <- matrix(1:6, nrow = 2); kb_big <- strrep("x", 1e6); kb_f <- function(y) y; .kb_hidden <- 1\n'
+        'ls <- function(...) "the user\'s own ls"; length <- function(x) -1L'  # the query must not call these
     )
     reply, _ = await run(client, kernel, code)
     start = len(client.notifications)
@@ -175,9 +176,9 @@ async def test_variables_lists_names_classes_and_summaries(editor: tuple[BridgeC
     }  # fmt: skip
     assert variables["kb_m"]["type"] == "matrix" and variables["kb_m"]["shape"] == [2, 3]
     assert variables["kb_big"]["summary"].startswith('chr "xxx') and len(variables["kb_big"]["summary"]) <= 200
-    assert "kb_f" not in variables and ".kb_hidden" not in variables  # no functions, no hidden names
+    assert not {"kb_f", "ls", "length", ".kb_hidden"} & set(variables)  # no functions, no hidden names
     assert not [n for n in during if n["method"] == "jupyter/output"]  # nothing printed
-    after, _ = await run(client, kernel, "1")
+    after, _ = await run(client, kernel, "rm(ls, length)")
     assert after["executionCount"] == reply["executionCount"] + 1  # and nothing added to the history
 
 
