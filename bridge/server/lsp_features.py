@@ -20,7 +20,7 @@ from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute, ExecuteParams
 from bridge.server.features import RUN_CELL
-from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, strip_ansi
+from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, plain_text
 
 _KINDS = {
     "function": types.CompletionItemKind.Function,
@@ -168,7 +168,7 @@ class LspFeatures:
         if "text/markdown" in data:
             value = str(data["text/markdown"])
         elif "text/plain" in data:
-            value = "```text\n" + strip_ansi(str(data["text/plain"])).rstrip() + "\n```"
+            value = "```text\n" + plain_text(str(data["text/plain"])).rstrip() + "\n```"
         else:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value))
@@ -187,7 +187,7 @@ class LspFeatures:
         )
         if not content or not content.get("found"):
             return None
-        text = strip_ansi(str((content.get("data") or {}).get("text/plain", "")))
+        text = plain_text(str((content.get("data") or {}).get("text/plain", "")))
         signature = _SECTION.search(text)
         if signature is None:
             return None
