@@ -254,8 +254,10 @@ class KernelConnection:
         self._pending: dict[str, Pending] = {}
         self._nursery: trio.Nursery | None = None
         self._timer_wake = trio.Event()
-        # every valid iopub message, whoever caused it (an output sidecar listens here)
+        # every valid iopub message, whoever caused it (an output sidecar listens here),
+        # except those of our private requests
         self.iopub_listeners: set[IopubHandler] = set()
+        self._private: set[str] = set()
 
     @property
     def factory(self) -> MessageFactory:
@@ -355,7 +357,7 @@ class KernelConnection:
 
     def deliver(self, channel: str, msg: Message) -> None:
         """One valid message from the kernel, on ``channel``."""
-        if channel == "iopub":
+        if channel == "iopub" and self.iopub_listeners and msg.parent_id not in self._private:
             for listener in list(self.iopub_listeners):
                 listener(msg)
         self._apply(self.session.receive(channel, msg, trio.current_time()))
@@ -497,8 +499,13 @@ class KernelConnection:
         timeout: float | None = None,
         metadata: dict[str, Any] | None = None,
         buffers: list[bytes] | None = None,
+        private: bool = False,
     ) -> Message:
         """Send a request and return its reply; with ``wait_idle``, also let its iopub settle.
+
+        A ``private`` request is the bridge's own business (a variables query): its iopub
+        is not shown to the listeners of every message (the output sidecar), though a
+        kernel may still broadcast it to its other clients.
 
         Raises KernelDied if the kernel dies (or is already dead), KernelRestarting while
         it is being replaced by a restart, KernelTimeout after ``timeout`` seconds without
@@ -511,6 +518,8 @@ class KernelConnection:
         request_id = msg.msg_id
         pending = Pending(msg, on_iopub, on_input)
         self._pending[request_id] = pending
+        if private:
+            self._private.add(request_id)
         if on_pending is not None:
             on_pending(pending)
         self._poke_timer()
@@ -530,6 +539,7 @@ class KernelConnection:
             raise KernelTimeout(f"kernel {self.label} did not answer {msg_type} within {timeout:g} s") from None
         finally:
             del self._pending[request_id]
+            self._private.discard(request_id)
             self.session.forget(request_id)
 
     async def wait_ready(self, timeout: float, *, gone: trio.Event | None = None) -> dict[str, Any]:

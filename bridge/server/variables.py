@@ -115,7 +115,7 @@ class Variables:
                 published.append(data[VARIABLES_MIME])
 
         if by_expression:
-            reply = await kernel.connection.request("shell", "execute_request", content)
+            reply = await kernel.connection.request("shell", "execute_request", content, private=True)
             result = reply.content.get("user_expressions", {}).get("kb", {})
             if result.get("status") != "ok":
                 raise VariablesUnsupported(
@@ -124,7 +124,9 @@ class Variables:
             answer = (result.get("data") or {}).get("text/plain")
         else:
             # wait_idle: the display_data travels on iopub, and may land after the shell reply
-            await kernel.connection.request("shell", "execute_request", content, on_iopub=on_iopub, wait_idle=True)
+            await kernel.connection.request(
+                "shell", "execute_request", content, on_iopub=on_iopub, wait_idle=True, private=True
+            )
             if not published:
                 raise VariablesUnsupported("the kernel published no variable listing (its variables query did not run)")
             answer = published[-1]

@@ -12,6 +12,7 @@ scripts/test-setup.d/50-irkernel.sh (Debian's r-cran-irkernel).
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -23,6 +24,7 @@ from jupyter_client.manager import KernelManager
 
 from bridge.client import BridgeClient, spawn_bridge
 from tests.integration.helpers import HANG_GUARD, run, stdout_text
+from tests.sidecar.wsclient import open_sidecar_socket
 
 URI = "file:///tmp/kb-analysis.R"
 
@@ -180,6 +182,25 @@ async def test_variables_lists_names_classes_and_summaries(editor: tuple[BridgeC
     assert not [n for n in during if n["method"] == "jupyter/output"]  # nothing printed
     after, _ = await run(client, kernel, "rm(ls, length)")
     assert after["executionCount"] == reply["executionCount"] + 1  # and nothing added to the history
+
+
+async def test_the_output_page_does_not_show_the_variables_query(editor: tuple[BridgeClient, str]) -> None:
+    """IRkernel broadcasts execute_input even for a silent execute, and the R query's listing
+    travels on iopub: the bridge's own output page must not show either."""
+    client, kernel = editor
+    url = (await client.request("jupyter/openSidecar", {"kernelId": kernel}))["url"]
+    async with open_sidecar_socket(url) as page:
+        await page.wait_for(lambda e: e["type"] == "hello")
+        await client.request("jupyter/variables", {"kernelId": kernel})
+        await run(client, kernel, 'cat("after the query\\n")')
+        seen: list[dict[str, Any]] = []
+
+        def until_marker(event: dict[str, Any]) -> bool:
+            seen.append(event)
+            return "after the query" in json.dumps(event)
+
+        await page.wait_for(until_marker)
+    assert not [e for e in seen if "kernel-bridge.variables" in json.dumps(e) or "base::new.env" in json.dumps(e)], seen
 
 
 async def test_interrupt_stops_sys_sleep_in_a_kernel_the_bridge_started() -> None:
