@@ -16,7 +16,6 @@ silently drops (docs/architecture.md).
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from typing import Any, Protocol
@@ -253,7 +252,7 @@ class KernelConnection:
         self._state_override: str | None = None  # dead / disconnected: not the kernel's word
         self._pending: dict[str, Pending] = {}
         self._nursery: trio.Nursery | None = None
-        self._timer_wake = trio.Event()
+        self._timer_scope = trio.CancelScope()
         # every valid iopub message, whoever caused it (an output sidecar listens here),
         # except those of our private requests
         self.iopub_listeners: set[IopubHandler] = set()
@@ -289,16 +288,22 @@ class KernelConnection:
         await self.transport.run(self, task_status=task_status)
 
     async def _timer(self) -> None:
-        """Wake the session at its deadlines (dropped requests, settling)."""
+        """Wake the session at its deadlines (dropped requests, settling).
+
+        Sleeps in a cancel scope whose deadline ``_poke_timer`` moves earlier when the
+        session has a sooner one: no task switch per message, and none at all while no
+        request is in flight."""
         while True:
-            self._timer_wake = trio.Event()
-            deadline = self.session.next_deadline()
-            with trio.move_on_at(deadline if deadline is not None else math.inf):
-                await self._timer_wake.wait()
+            with trio.CancelScope() as scope:
+                self._timer_scope = scope
+                self._poke_timer()
+                await trio.sleep_forever()
             self._apply(self.session.tick(trio.current_time()))
 
     def _poke_timer(self) -> None:
-        self._timer_wake.set()
+        deadline = self.session.next_deadline()
+        if deadline is not None and deadline < self._timer_scope.deadline:
+            self._timer_scope.deadline = deadline
 
     async def heartbeat(self) -> None:
         await self.transport.heartbeat(self)
