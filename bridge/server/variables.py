@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from bridge.errors import BridgeError, KernelTimeout, RequestDropped
+from bridge.errors import VARIABLES_UNSUPPORTED, BridgeError, KernelTimeout, RequestDropped
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
@@ -29,7 +29,6 @@ from bridge.wire import Message
 
 log = logging.getLogger(__name__)
 
-VARIABLES_UNSUPPORTED = -32016
 DEBUG_REPLY_WAIT = 5.0
 
 
