@@ -166,17 +166,13 @@ class LspFeatures:
     # -- hover and signature help -------------------------------------------------------
 
     async def hover(self, params: types.HoverParams) -> types.Hover | None:
-        """On a line with a run result: that run's whole output, then the inspection if
-        the kernel has one. Elsewhere: the kernel's inspection."""
+        """On a line with a run result: that run's whole output. Elsewhere: the kernel's
+        inspection."""
         uri = params.text_document.uri
         ran = self.runs.annotations.hover(uri, params.position.line) if self.runs.shows_results else None
-        inspection = await self._inspect(params)
-        if ran is None:
-            return inspection
-        value = ran
-        if inspection is not None and isinstance(inspection.contents, types.MarkupContent):
-            value += "\n\n---\n\n" + inspection.contents.value
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value))
+        if ran is not None:
+            return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=ran))
+        return await self._inspect(params)
 
     async def _inspect(self, params: types.HoverParams) -> types.Hover | None:
         kernel = self._idle_kernel(params.text_document.uri)

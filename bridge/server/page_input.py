@@ -65,13 +65,13 @@ class PageInput:
     async def _tell_user(self, kernel: Kernel, url: str, prompt: str, password: bool) -> None:
         asks = "The kernel asks for a password" if password else "The kernel asks"
         question = prompt.strip() or "input()"
-        params = {
-            "type": types.MessageType.Info.value,
-            "message": f"{asks}: {question} — answer it on the output page",
-            "actions": [{"title": ANSWER_IN_BROWSER}, {"title": INTERRUPT}],
-        }
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message=f"{asks}: {question} — answer it on the output page",
+            actions=[types.MessageActionItem(title=ANSWER_IN_BROWSER), types.MessageActionItem(title=INTERRUPT)],
+        )
         try:
-            choice = await self.bridge.protocol.request_editor("window/showMessageRequest", params)
+            choice = await self.bridge.protocol.request_editor(types.WINDOW_SHOW_MESSAGE_REQUEST, params)
         except JsonRpcException as exc:
             log.info("the editor did not show the input question (%s); the page has the prompt", exc)
             self.show_message(f"kernel-bridge: {asks}: {question} — answer it on the output page: {url}")
@@ -87,7 +87,7 @@ class PageInput:
         if client_caps.show_document(self.bridge.protocol):
             try:
                 shown = await self.bridge.protocol.request_editor(
-                    "window/showDocument", {"uri": url, "external": True, "takeFocus": True}
+                    types.WINDOW_SHOW_DOCUMENT, types.ShowDocumentParams(uri=url, external=True, take_focus=True)
                 )
                 if isinstance(shown, dict) and shown.get("success") is True:
                     return True

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import trio
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from bridge.server import client_caps
@@ -45,7 +46,9 @@ class RunProgress:
         protocol = self.bridge.protocol
         token = f"kernel-bridge-run-{next(_tokens)}"
         try:
-            await protocol.request_editor("window/workDoneProgress/create", {"token": token})
+            await protocol.request_editor(
+                types.WINDOW_WORK_DONE_PROGRESS_CREATE, types.WorkDoneProgressCreateParams(token=token)
+            )
         except JsonRpcException as exc:
             log.info("the editor refused a progress token: %s", exc)
             return
