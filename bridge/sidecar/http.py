@@ -1,7 +1,8 @@
 """The sidecar's HTTP/WebSocket server: hypercorn's trio worker and a small ASGI app.
 
 ``GET /?token=T`` serves the page; ``/ws?token=T`` is a WebSocket that streams the hub's
-events (JSON arrays of them), one task per page reading the page's bounded queue.
+events (JSON arrays of them), one task per page reading the page's bounded queue. What a
+page sends back is read only for answers to open input() prompts (bridge/sidecar/prompts.py).
 
 Refused, with 403 and nothing else:
 - a request whose ``token`` query parameter is missing or wrong (compared in constant time);

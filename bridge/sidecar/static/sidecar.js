@@ -1,5 +1,6 @@
 "use strict";
-// The kernel-bridge output sidecar: a read-only view of one kernel's outputs.
+// The kernel-bridge output sidecar: a view of one kernel's outputs; the one thing it sends
+// back is the answer to an open input() prompt.
 // Everything the kernel sends is put into the page with textContent or as data: URIs;
 // text/html goes into a sandboxed iframe (no scripts). Nothing is loaded from anywhere.
 (() => {
