@@ -156,11 +156,11 @@ class DocumentRuns:
                     done.set()
         except BaseException as group:
             exc = unwrap_group(group)
+            if record is not None and isinstance(exc, Exception):
+                record.finish(_failure(exc))
             if not started or not isinstance(exc, Exception):
                 raise exc from None  # before sending: the command answers with it
             outcome.error = exc
-            if record is not None:
-                record.finish(_failure(exc))
             message = exc.message if isinstance(exc, BridgeError) else repr(exc)
             log.info("run from %s failed: %s", params.uri, message)
             if tell:  # nobody waits for the command's answer: say it
