@@ -70,11 +70,13 @@ def follow(
     line still holds exactly its text."""
     kept: dict[K, Anchor] = {}
     for key, anchor in anchors.items():
-        line: int | None = anchor.line
+        line = anchor.line
         for edit in edits:
-            line = follow_line(Anchor(line, anchor.text), edit, encoding)
-            if line is None:
+            moved = follow_line(Anchor(line, anchor.text), edit, encoding)
+            if moved is None:
                 break
-        if line is not None and 0 <= line < len(lines) and lines[line].rstrip("\r") == anchor.text:
-            kept[key] = Anchor(line, anchor.text)
+            line = moved
+        else:
+            if 0 <= line < len(lines) and lines[line].rstrip("\r") == anchor.text:
+                kept[key] = Anchor(line, anchor.text)
     return kept

@@ -79,7 +79,6 @@ class AutoStart:
         self._starting: dict[str, trio.Event] = {}
         self._failed: dict[str, BaseException] = {}
         self.started: dict[str, str] = {}  # kernelId -> the document it was started for
-        self._told: set[str] = set()
 
     def language_of(self, uri: str) -> str:
         workspace = self.bridge.protocol.workspace

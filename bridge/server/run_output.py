@@ -77,7 +77,8 @@ class RunOutput:
             else:
                 self.parts.append(Part("stream", text, name=name))
         elif msg_type in ("execute_result", "display_data"):
-            data = content.get("data") if isinstance(content.get("data"), dict) else {}
+            raw = content.get("data")
+            data: dict[str, Any] = raw if isinstance(raw, dict) else {}
             plain = strip_ansi(_text(data.get("text/plain", "")))[: KEEP_CHARS - self.chars]
             markdown = data.get("text/markdown")
             part = Part(

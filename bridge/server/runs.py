@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import trio
@@ -102,17 +103,14 @@ class DocumentRuns:
             kernel = await self.autostart.kernel_for(uri)
             self.last_kernel_id = kernel.kernel_id
             record: RunRecord | None = None
-            ask = None
+            ask: Callable[[Message], Awaitable[str | None]] | None = None
             allow_stdin = self.bridge.settings.jupyter_input
             if self.shows_results:
                 url = await self.page_url(kernel)
                 record = RunRecord(uri, first_line, last_line, what, kernel.kernel_id, page_url=url)
                 if url is not None and not allow_stdin:
-                    allow_stdin = True
-
-                    async def ask(msg: Message, _url: str = url) -> str | None:
-                        return await self.page_input.ask(kernel, _url, msg)
-
+                    allow_stdin = True  # input() is answered on the output page
+                    ask = partial(self.page_input.ask, kernel, url)
             hooks = _Hooks(record, ask)
             params = ExecuteParams(code=code, uri=uri, first_line=first_line, allow_stdin=allow_stdin)
             request_id = self.bridge.request_id
