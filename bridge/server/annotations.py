@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from bridge.server.anchors import Anchor, Edit, follow
 from bridge.server.context import Bridge
-from bridge.server.run_output import RunOutput, hint_label, hover_markdown
+from bridge.server.run_output import RunOutput, hint_label, hover_text
 from bridge.text import units
 
 MAX_RUNS = 200  # per document
@@ -49,7 +49,7 @@ class RunRecord:
 
     def header(self) -> str:
         """The hover's first line: what ran, how it ended, how long it took."""
-        parts = [f"**{self.what.capitalize()}** · {self.lines}"]
+        parts = [f"{self.what.capitalize()} · {self.lines}"]
         if self.result is None:
             parts.append(f"running for {trio.current_time() - self.started:.0f} s")
         else:
@@ -138,11 +138,11 @@ class Annotations:
             )
         return sorted(hints, key=lambda h: h.position.line)
 
-    def hover(self, uri: str, line: int) -> str | None:
+    def hover(self, uri: str, line: int, markdown: bool = True) -> str | None:
         record = self.run_at(uri, line)
         if record is None:
             return None
-        return hover_markdown(record.output, record.result, header=record.header(), page_url=record.page_url)
+        return hover_text(record.output, record.result, header=record.header(), page_url=record.page_url, markdown=markdown)
 
     # -- diagnostics -------------------------------------------------------------------
 

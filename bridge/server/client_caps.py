@@ -33,3 +33,10 @@ def inlay_hint_refresh(protocol: Any) -> bool:
 
 def code_lens_refresh(protocol: Any) -> bool:
     return _get(_caps(protocol), "workspace", "code_lens", "refresh_support") is True
+
+
+def hover_markdown(protocol: Any) -> bool:
+    """Markdown hovers, unless the client listed the formats it takes without it (eglot 1.9
+    without markdown-mode takes plain text only)."""
+    formats = _get(_caps(protocol), "text_document", "hover", "content_format")
+    return not formats or any(str(getattr(f, "value", f)) == "markdown" for f in formats)

@@ -169,9 +169,14 @@ class LspFeatures:
         """On a line with a run result: that run's whole output. Elsewhere: the kernel's
         inspection."""
         uri = params.text_document.uri
-        ran = self.runs.annotations.hover(uri, params.position.line) if self.runs.shows_results else None
+        ran = None
+        markdown = True
+        if self.runs.shows_results:
+            markdown = client_caps.hover_markdown(self.bridge.protocol)
+            ran = self.runs.annotations.hover(uri, params.position.line, markdown)
         if ran is not None:
-            return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=ran))
+            kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+            return types.Hover(contents=types.MarkupContent(kind=kind, value=ran))
         return await self._inspect(params)
 
     async def _inspect(self, params: types.HoverParams) -> types.Hover | None:

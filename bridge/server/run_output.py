@@ -4,7 +4,7 @@ inlay hint label and a Markdown hover.
 A stock client drops ``jupyter/output``; what it can show is text the bridge hands it on
 request. So each run from a document keeps a bounded copy of what it printed and
 returned (``RunOutput``), from which ``hint_label`` makes ``⇒ 42`` / ``hello`` /
-``✗ ZeroDivisionError: division by zero`` and ``hover_markdown`` the whole output. Pure:
+``✗ ZeroDivisionError: division by zero`` and ``hover_text`` the whole output. Pure:
 no I/O; tests/unit/test_run_output.py.
 """
 
@@ -155,40 +155,56 @@ def _fence(text: str, info: str = "text") -> str:
     return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
 
 
-def hover_markdown(
+def hover_text(
     output: RunOutput,
     result: dict[str, Any] | None,
     *,
     header: str,
     page_url: str | None,
+    markdown: bool = True,
     max_chars: int = HOVER_MAX_CHARS,
 ) -> str:
-    """The run's whole output as Markdown (streams and tracebacks in code blocks, ANSI
-    stripped; ``text/markdown`` as is; images as a link to the output page), cut at
-    ``max_chars`` with a pointer to where the rest is."""
-    blocks = [header]
+    """The run's whole output for a hover: as Markdown (streams and tracebacks in code
+    blocks, ANSI stripped; ``text/markdown`` as is; images as a link to the output page), or
+    as plain text for a client that renders no Markdown; cut at ``max_chars`` with a
+    pointer to where the rest is. ``header`` is plain text."""
+
+    def block(text: str) -> str:
+        return _fence(text) if markdown else text.rstrip()
+
+    def out_prompt(count: int) -> str:  # brackets would read as a Markdown link
+        return f"**Out\\[{count}\\]:**\n" if markdown else f"Out[{count}]:\n"
+
+    blocks = ["**" + header.replace("[", "\\[").replace("]", "\\]") + "**" if markdown else header]
     if result is None:
         blocks.append(f"{RUNNING} running…")
-    page = f"[the output page]({page_url})" if page_url else "the output page (code action “Open output page”)"
+    if page_url:
+        page = f"[the output page]({page_url})" if markdown else f"the output page: {page_url}"
+    else:
+        page = "the output page (code action “Open output page”)"
     for part in output.parts:
         if part.kind == "stream":
             text = _overwrite(part.text)
             if text.strip():
-                blocks.append(("**stderr**\n" if part.name == "stderr" else "") + _fence(text))
+                label = ("**stderr**\n" if markdown else "stderr:\n") if part.name == "stderr" else ""
+                blocks.append(label + block(text))
         elif part.kind in ("result", "display"):
-            prefix = f"**Out[{part.execution_count}]:**\n" if part.kind == "result" and part.execution_count else ""
+            prefix = out_prompt(part.execution_count) if part.kind == "result" and part.execution_count else ""
             if part.markdown is not None:
                 blocks.append(prefix + part.markdown)
             elif part.images:
-                link = f"[{part.images[0]}]({page_url})" if page_url else f"{part.images[0]} (open the output page to see it)"
+                if page_url:
+                    link = f"[{part.images[0]}]({page_url})" if markdown else f"{part.images[0]}: {page_url}"
+                else:
+                    link = f"{part.images[0]} (open the output page to see it)"
                 blocks.append(prefix + f"🖼 {link}")
             elif part.text.strip():
-                blocks.append(prefix + _fence(part.text))
+                blocks.append(prefix + block(part.text))
         elif part.kind == "error":
-            blocks.append(_fence(part.text or f"{part.name}: {part.evalue}"))
+            blocks.append(block(part.text or f"{part.name}: {part.evalue}"))
     if result is not None and result.get("status") == "error" and output.first("error") is None:
         traceback = strip_ansi("\n".join(str(t) for t in result.get("traceback") or []))
-        blocks.append(_fence(traceback or f"{result.get('ename', '')}: {result.get('evalue', '')}"))
+        blocks.append(block(traceback or f"{result.get('ename', '')}: {result.get('evalue', '')}"))
     if result is not None and len(blocks) == 1:
         blocks.append("(no output)")
     text = "\n\n".join(blocks)
@@ -196,7 +212,7 @@ def hover_markdown(
         note = f"\n\n… output cut here; all of it is in {page}"
         if len(text) > max_chars:
             text = text[: max_chars - len(note)]
-            if text.count("```") % 2:  # do not leave a code block open
+            if markdown and text.count("```") % 2:  # do not leave a code block open
                 text += "\n```"
         text += note
     return text

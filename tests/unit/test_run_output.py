@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.server.autostart import NoKernelFor, choose_kernelspec
-from bridge.server.run_output import KEEP_CHARS, RunOutput, hint_label, hover_markdown, one_line
+from bridge.server.run_output import KEEP_CHARS, RunOutput, hint_label, hover_text, one_line
 
 OK = {"status": "ok", "executionCount": 3}
 
@@ -70,10 +70,16 @@ def test_one_line_takes_the_first_nonblank_line() -> None:
 
 def test_the_hover_has_the_whole_output_in_order() -> None:
     output = run(stdout("row 0\nrow 1\n"), ("stream", {"name": "stderr", "text": "careful\n"}), value("42"))
-    text = hover_markdown(output, OK, header="**Cell** · lines 1–3", page_url=None)
+    text = hover_text(output, OK, header="Cell · lines 1–3 · [3] ok", page_url=None)
     assert text.index("row 0") < text.index("row 1") < text.index("careful") < text.index("42")
-    assert text.startswith("**Cell** · lines 1–3")
-    assert "**Out[3]:**" in text
+    assert text.startswith("**Cell · lines 1–3 · \\[3\\] ok**")  # brackets escaped: not a link
+    assert "**Out\\[3\\]:**" in text
+
+
+def test_a_client_without_markdown_gets_plain_text() -> None:
+    output = run(stdout("row 0\n"), value("42"))
+    text = hover_text(output, OK, header="Cell · [3] ok", page_url="http://127.0.0.1:1/?token=t", markdown=False)
+    assert text == "Cell · [3] ok\n\nrow 0\n\nOut[3]:\n42"
 
 
 def test_the_hover_keeps_markdown_and_links_images_to_the_page() -> None:
@@ -81,21 +87,21 @@ def test_the_hover_keeps_markdown_and_links_images_to_the_page() -> None:
         ("display_data", {"data": {"text/markdown": "# Title\n*bold*", "text/plain": "x"}, "metadata": {}}),
         ("display_data", {"data": {"image/png": "iVBOR", "text/plain": "<Figure>"}, "metadata": {}}),
     )
-    text = hover_markdown(output, OK, header="h", page_url="http://127.0.0.1:1/?token=t")
+    text = hover_text(output, OK, header="h", page_url="http://127.0.0.1:1/?token=t")
     assert "# Title\n*bold*" in text
     assert "[image/png](http://127.0.0.1:1/?token=t)" in text
 
 
 def test_the_hover_shows_a_traceback_without_ansi() -> None:
     error = ("error", {"ename": "ValueError", "evalue": "bad", "traceback": ["\x1b[31mValueError\x1b[0m: bad"]})
-    text = hover_markdown(run(error), {"status": "error", "ename": "ValueError", "evalue": "bad"}, header="h", page_url=None)
+    text = hover_text(run(error), {"status": "error", "ename": "ValueError", "evalue": "bad"}, header="h", page_url=None)
     assert "ValueError: bad" in text and "\x1b" not in text
 
 
 def test_the_hover_is_bounded_and_says_where_the_rest_is() -> None:
     output = run(stdout("y" * (KEEP_CHARS + 10)))
     assert output.cut and output.chars == KEEP_CHARS
-    text = hover_markdown(output, OK, header="h", page_url="http://127.0.0.1:1/?token=t", max_chars=2000)
+    text = hover_text(output, OK, header="h", page_url="http://127.0.0.1:1/?token=t", max_chars=2000)
     assert len(text) <= 2100
     assert text.endswith("all of it is in [the output page](http://127.0.0.1:1/?token=t)")
     assert text.count("```") % 2 == 0
