@@ -11,6 +11,7 @@ no I/O; tests/unit/test_run_output.py.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from bridge.text import strip_ansi
 KEEP_CHARS = 64 * 1024
 HOVER_MAX_CHARS = 12 * 1024
 RUNNING = "⏳"
+_BRACKETED = re.compile(r"(\[\d+\])")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
 
 
@@ -172,10 +174,12 @@ def hover_text(
     def block(text: str) -> str:
         return _fence(text) if markdown else text.rstrip()
 
-    def out_prompt(count: int) -> str:  # brackets would read as a Markdown link
-        return f"**Out\\[{count}\\]:**\n" if markdown else f"Out[{count}]:\n"
+    # "[1]" would read as a Markdown link (Neovim hides its brackets, and shows escapes as
+    # typed): in Markdown, Jupyter's prompts are code spans
+    def out_prompt(count: int) -> str:
+        return f"`Out[{count}]:`\n" if markdown else f"Out[{count}]:\n"
 
-    blocks = ["**" + header.replace("[", "\\[").replace("]", "\\]") + "**" if markdown else header]
+    blocks = [_BRACKETED.sub(r"`\1`", header) if markdown else header]
     if result is None:
         blocks.append(f"{RUNNING} running…")
     if page_url:

@@ -72,8 +72,8 @@ def test_the_hover_has_the_whole_output_in_order() -> None:
     output = run(stdout("row 0\nrow 1\n"), ("stream", {"name": "stderr", "text": "careful\n"}), value("42"))
     text = hover_text(output, OK, header="Cell · lines 1–3 · [3] ok", page_url=None)
     assert text.index("row 0") < text.index("row 1") < text.index("careful") < text.index("42")
-    assert text.startswith("**Cell · lines 1–3 · \\[3\\] ok**")  # brackets escaped: not a link
-    assert "**Out\\[3\\]:**" in text
+    assert text.startswith("Cell · lines 1–3 · `[3]` ok")  # a code span: "[3]" is no link
+    assert "`Out[3]:`" in text
 
 
 def test_a_client_without_markdown_gets_plain_text() -> None:
