@@ -114,7 +114,7 @@ def test_eglot_runs_a_cell_from_a_code_action_hovers_its_output_and_shows_its_er
     out = run_emacs(require_eglot())
     hover = out["hover"]
     assert "Out[1]" in hover and "42" in hover  # the cell's value, on its last line
-    assert "\x1b[" not in hover
+    assert "```" not in hover and "\x1b[" not in hover  # eglot 1.9 asked for plain text
     (diagnostic,) = out["diagnostics"]
     assert diagnostic["line"] == 5
     assert "ZeroDivisionError: division by zero" in diagnostic["text"]
