@@ -99,14 +99,16 @@ def run_emacs(emacs: str) -> dict[str, Any]:
     (workdir / "demo.py").write_text(DOCUMENT)
     (workdir / "driver.el").write_text(DRIVER % {"cmd": json.dumps(bridge_command())})
     env = dict(os.environ, HOME=str(workdir))
-    done = subprocess.run(
-        [emacs, "--batch", "-l", "driver.el"], cwd=workdir, env=env, capture_output=True, text=True, timeout=EMACS_TIMEOUT
-    )
-    out_file = workdir / "out.json"
-    assert out_file.exists(), f"Emacs wrote no results (exit {done.returncode}):\n{done.stderr[-3000:]}"
-    result: dict[str, Any] = json.loads(out_file.read_text(encoding="utf-8"))
+    try:
+        done = subprocess.run(
+            [emacs, "--batch", "-l", "driver.el"], cwd=workdir, env=env, capture_output=True, text=True, timeout=EMACS_TIMEOUT
+        )
+        out_file = workdir / "out.json"
+        assert out_file.exists(), f"Emacs wrote no results (exit {done.returncode}):\n{done.stderr[-3000:]}"
+        result: dict[str, Any] = json.loads(out_file.read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     assert "error" not in result, f"{result['error']}\nEmacs said:\n{done.stderr[-3000:]}"
-    shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 

@@ -9,6 +9,7 @@ bridge and one kernel) serves the whole module, each test on its own text.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,7 @@ def nvim() -> Iterator[Neovim]:
         yield editor
     finally:
         editor.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def set_text(nvim: Neovim, text: str) -> None:
