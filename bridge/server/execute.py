@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import attrs
 import trio
@@ -47,6 +48,17 @@ class ExecuteParams:
     first_line: int = 0
 
 
+class RunHooks(Protocol):
+    """What a caller adds to a run: server/runs.py shows runs of editors without an adapter
+    (inlay hints, hover, progress, input on the output page)."""
+
+    ask: Callable[[Message], Awaitable[str | None]] | None  # answers input() instead of jupyter/input
+
+    def sent(self, pending: Pending) -> None: ...  # the execute_request is on its way
+    def output(self, msg: Message) -> None: ...  # one of its iopub messages (not status, not its input)
+    def cancel_with(self, cancel: Callable[[], None]) -> None: ...  # what $/cancelRequest does to it
+
+
 def output_params(kernel_id: str, request_id: Any, msg: Message) -> dict[str, Any]:
     return {
         "kernelId": kernel_id,
@@ -66,7 +78,7 @@ class Execute:
         kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
         return await self.run(kernel, p, self.bridge.request_id)
 
-    async def run(self, kernel: Kernel, p: ExecuteParams, request_id: Any) -> dict[str, Any]:
+    async def run(self, kernel: Kernel, p: ExecuteParams, request_id: Any, hooks: RunHooks | None = None) -> dict[str, Any]:
         bridge = self.bridge
         protocol = bridge.protocol
         allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
@@ -80,6 +92,8 @@ class Execute:
         def on_pending(pending: Pending) -> None:
             pending_ref.append(pending)
             pending.on_started = lambda: interrupt_soon() if cancel_requested else None
+            if hooks is not None:
+                hooks.sent(pending)
 
         def on_cancel() -> None:
             """$/cancelRequest: interrupt if running; if queued, interrupt when it starts.
@@ -90,10 +104,20 @@ class Execute:
                 interrupt_soon()
 
         async def on_input(msg: Message) -> str | None:
+            if hooks is not None and hooks.ask is not None:
+                return await hooks.ask(msg)
             return await self._ask_editor(kernel, request_id, msg)
+
+        def on_iopub(msg: Message) -> None:
+            if msg.msg_type != "execute_input":
+                sink.deliver(msg)
+                if hooks is not None:
+                    hooks.output(msg)
 
         if request_id is not None:
             protocol.on_cancel(request_id, on_cancel)
+        if hooks is not None:
+            hooks.cancel_with(on_cancel)
         try:
             reply = await kernel.connection.request(
                 "shell",
@@ -106,7 +130,7 @@ class Execute:
                     "allow_stdin": allow_stdin,
                     "stop_on_error": p.stop_on_error,
                 },
-                on_iopub=lambda msg: sink.deliver(msg) if msg.msg_type != "execute_input" else None,
+                on_iopub=on_iopub,
                 on_input=on_input if allow_stdin else None,
                 on_pending=on_pending,
                 wait_idle=True,
@@ -178,6 +202,9 @@ class Execute:
                         source="kernel",
                     )
                 )
+        if self.bridge.publish_run_diagnostics is not None:  # kept on their lines through edits
+            self.bridge.publish_run_diagnostics(uri, diagnostics)
+            return
         if diagnostics or uri in self.bridge.diagnostics_uris:
             self.bridge.protocol.notify(
                 types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)

@@ -1,7 +1,8 @@
 """The sidecar's HTTP/WebSocket server: hypercorn's trio worker and a small ASGI app.
 
 ``GET /?token=T`` serves the page; ``/ws?token=T`` is a WebSocket that streams the hub's
-events (JSON arrays of them), one task per page reading the page's bounded queue.
+events (JSON arrays of them), one task per page reading the page's bounded queue. What a
+page sends back is read only for answers to open input() prompts (bridge/sidecar/prompts.py).
 
 Refused, with 403 and nothing else:
 - a request whose ``token`` query parameter is missing or wrong (compared in constant time);
@@ -16,6 +17,7 @@ The server listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import secrets
 from functools import partial
@@ -36,6 +38,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
+MAX_PAGE_MESSAGE = 256 * 1024  # an input answer (bridge/sidecar/prompts.py) and its envelope
 _REFUSED = b"forbidden: open the sidecar with the URL (and token) kernel-bridge printed\n"
 
 
@@ -138,8 +141,8 @@ class SidecarApp:
             async with trio.open_nursery() as nursery:
 
                 async def until_closed() -> None:
-                    while (await receive())["type"] != "websocket.disconnect":
-                        pass  # the page sends nothing we use
+                    while (message := await receive())["type"] != "websocket.disconnect":
+                        self._from_page(message)
                     nursery.cancel_scope.cancel()
 
                 nursery.start_soon(until_closed)
@@ -153,6 +156,21 @@ class SidecarApp:
                 nursery.cancel_scope.cancel()
         finally:
             self.hub.unsubscribe(subscriber)
+
+
+    def _from_page(self, message: dict[str, Any]) -> None:
+        """The one thing a page sends: the answer to an open input prompt
+        (``{"type": "input", "id", "value"}``). Anything else is ignored."""
+        text = message.get("text")
+        if not isinstance(text, str) or len(text) > MAX_PAGE_MESSAGE:
+            return
+        try:
+            event = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(event, dict) and event.get("type") == "input":
+            if not self.hub.prompts.answer(event.get("id"), event.get("value")):
+                log.info("sidecar: an answer to a prompt that is not open was ignored")
 
 
 class SidecarServer:

@@ -4,7 +4,8 @@ the Content-Security-Policy it is served with.
 The script is allowed by its SHA-256 hash, so no other script can run in the page;
 ``default-src 'none'`` forbids every other load, images come only from ``data:`` URIs,
 and the only connection is the page's WebSocket back to its own origin. Framing is
-allowed (an editor may embed the page in a webview): the page is read-only.
+allowed (an editor may embed the page in a webview): the page shows outputs, and sends back
+nothing but answers to open input() prompts (bridge/sidecar/prompts.py).
 """
 
 from __future__ import annotations
