@@ -67,8 +67,8 @@ LOCAL_PROCESS_PROXY = "enterprise_gateway.services.processproxies.processproxy.L
 
 
 def enterprise_gateway_venv() -> Path:
-    """Where scripts/test-setup.d/60-enterprise-gateway.sh installs it: ``$KB_EG_VENV``, else
-    ``enterprise-gateway`` inside the test venv."""
+    """Where scripts/test-setup.d/60-enterprise-gateway.sh puts it: ``$KB_EG_VENV``, else
+    ``enterprise-gateway`` in the test venv (a link to the machine's cached build)."""
     return Path(os.environ.get("KB_EG_VENV") or Path(sys.prefix) / "enterprise-gateway")
 
 
