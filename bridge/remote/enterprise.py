@@ -8,7 +8,10 @@ GatewayClient, EG's own) send every ``KERNEL_*`` variable of their environment, 
 name, and ``KERNEL_LAUNCH_TIMEOUT`` so the gateway waits for a slow pod as long as the client
 does. The bridge does the same, and only for Enterprise Gateway (its ``GET /api`` says
 ``gateway_version``): Kernel Gateway gives a kernel started *with* an ``env`` nothing of its
-own environment but ``PATH``, so there the bridge sends only what the editor asked for.
+own environment but ``PATH``, so there the bridge sends only what the editor asked for. (EG
+does the same: a kernel started with an ``env`` gets only EG's ``inherited_envs`` of its
+environment. That is the price of naming the user, which EG's own clients pay too; its
+operators set ``inherited_envs``, and container kernels have their image's environment.)
 """
 
 from __future__ import annotations

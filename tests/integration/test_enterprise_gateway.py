@@ -56,6 +56,8 @@ def gateway() -> Iterator[EnterpriseGateway]:
     root = Path(tempfile.mkdtemp(prefix="kb-enterprise-gateway-root-"))
     options = (
         "--KernelSpecManager.whitelist=['python3','xpython']",
+        # a kernel started with an env (the bridge always sends one to EG) gets only these of EG's own
+        "--EnterpriseGatewayApp.inherited_envs=['PATH','HOME']",
         f"--RemoteMappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT}",
         "--RemoteMappingKernelManager.cull_interval=1",
         "--RemoteMappingKernelManager.cull_connected=True",
@@ -90,12 +92,13 @@ async def test_kernelspecs_start_execute_input_interrupt_restart_shutdown(gatewa
             assert ref["language"] == "python" and ref["implementation"] == "ipython" and "token" not in str(ref)
             assert await gateway.has_kernel(remote_id)
 
-            code = "import os; print(*(os.environ.get(k) for k in {!r}))".format(
+            code = "import os; print(*(os.environ.get(k) for k in {!r}), 'PATH' in os.environ)".format(
                 ["KERNEL_USERNAME", "KERNEL_KB_TEAM", "KERNEL_KB_FLAVOUR", "KB_NOT_PASSED", "KERNEL_LAUNCH_TIMEOUT"]
             )
             reply, outs = await run(client, kernel, code)
-            assert stdout_text(outs) == "kb-editor from-the-bridge enterprise None 45\n", (
-                "EG gets the bridge's KERNEL_* variables, its user and launch timeout, and passes only KERNEL_* on"
+            assert stdout_text(outs) == "kb-editor from-the-bridge enterprise None 45 True\n", (
+                "EG gets the bridge's KERNEL_* variables, its user and launch timeout, and passes only KERNEL_* "
+                "and its inherited_envs on"
             )
 
             reply, outs = await run(client, kernel, "print('via enterprise gateway', input('? ')); 6 * 7")
