@@ -211,10 +211,13 @@ def gateway(report: Report, *, count: int, executes: int, rounds: int, log: Any)
     if missing:
         raise SystemExit(f"gateway: {missing}")
     token = secrets.token_hex(16)
-    root = Path(tempfile.mkdtemp(prefix="kb-bench-eg-"))
     per_kernel = max(1, executes // count)
     total = per_kernel * count
-    with kernels(count) as managers, enterprise_gateway_process(_free_port(), token, root) as eg:
+    with (
+        tempfile.TemporaryDirectory(prefix="kb-bench-eg-") as root,
+        kernels(count) as managers,
+        enterprise_gateway_process(_free_port(), token, Path(root)) as eg,
+    ):
         server = {"url": eg.url, "token": token}
         files = [km.connection_file for km in managers]
         samples: dict[str, list[float]] = {"local": [], "gateway": []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,11 @@ def server_process(
     ``env`` on top of ours) until the block ends (TERM, then KILL); enter the block once
     ``url`` answers HTTP at all (a 401 for want of a token counts: the server is up). Its
     output goes to ``root/<name>.log``. Yields the process (benchmarks read its CPU time)."""
+    private = [tempfile.mkdtemp(prefix=f"kb-{name}-runtime-"), tempfile.mkdtemp(prefix=f"kb-{name}-config-")]
     env = {
         **os.environ,
-        "JUPYTER_RUNTIME_DIR": tempfile.mkdtemp(prefix=f"kb-{name}-runtime-"),
-        "JUPYTER_CONFIG_DIR": tempfile.mkdtemp(prefix=f"kb-{name}-config-"),
+        "JUPYTER_RUNTIME_DIR": private[0],
+        "JUPYTER_CONFIG_DIR": private[1],
         **(env or {}),
     }
     for variable in ("KG_AUTH_TOKEN", "EG_AUTH_TOKEN"):  # the gateways would take their token from here
@@ -58,6 +60,8 @@ def server_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            for directory in private:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
 # -- Enterprise Gateway, from its own venv ---------------------------------------------------

@@ -53,7 +53,6 @@ def gateway() -> Iterator[EnterpriseGateway]:
             pytest.fail(missing)
         pytest.skip(missing)
     token = secrets.token_hex(16)
-    root = Path(tempfile.mkdtemp(prefix="kb-enterprise-gateway-root-"))
     options = (
         "--KernelSpecManager.whitelist=['python3','xpython']",
         # a kernel started with an env (the bridge always sends one to EG) gets only these of EG's own
@@ -62,7 +61,10 @@ def gateway() -> Iterator[EnterpriseGateway]:
         "--RemoteMappingKernelManager.cull_interval=1",
         "--RemoteMappingKernelManager.cull_connected=True",
     )
-    with enterprise_gateway_process(free_port(), token, root, *options) as running:
+    with (
+        tempfile.TemporaryDirectory(prefix="kb-enterprise-gateway-root-") as root,
+        enterprise_gateway_process(free_port(), token, Path(root), *options) as running,
+    ):
         yield EnterpriseGateway(running.url, token)
 
 
