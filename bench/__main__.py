@@ -3,6 +3,8 @@
     .venv/bin/python -m bench            # full run (~5 min on 2 cores)
     .venv/bin/python -m bench --quick    # fewer repetitions (~1.5 min), for a quick look
     .venv/bin/python -m bench --only roundtrip,cpu --markdown out.md --json out.json
+    .venv/bin/python -m bench --only gateway  # opt-in: 16 kernels behind Enterprise Gateway (~2 min;
+                                              # needs scripts/test-setup.d/60-enterprise-gateway.sh)
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 from bench.kernels import private_jupyter_dirs
 
 SCENARIOS = ("roundtrip", "introspection", "queued", "flood", "memory", "busy", "coldstart", "stuck", "multikernel", "faults", "bridge-end")
+# run only when named in --only (they need more than the test venv)
+OPT_IN = ("gateway",)
 
 
 def machine() -> str:
@@ -43,12 +47,12 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (numbers are noisier)")
-    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}; opt-in: {', '.join(OPT_IN)}")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     parser.add_argument("--json", metavar="FILE", help="also write every number as JSON")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else set(SCENARIOS)
-    unknown = only - set(SCENARIOS)
+    unknown = only - set(SCENARIOS) - set(OPT_IN)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     private_jupyter_dirs()
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         faults.kernel_faults(report, reps=1 if q else 2, log=log)
     if "bridge-end" in only:
         faults.bridge_end(report, reps=1 if q else 2, log=log)
+    if "gateway" in only:
+        multikernel.gateway(report, count=16, executes=160 if q else 640, rounds=2 if q else 4, log=log)
 
     log(f"done in {time.monotonic() - started:.0f} s")
     print(f"# kernel-bridge benchmarks{' (--quick)' if q else ''}: {host}")
