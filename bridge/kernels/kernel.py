@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, RequestDropped, unwrap_group
-from bridge.kernels.connection import KernelConnection, Transport, ZmqTransport
+from bridge.kernels.connection import KernelConnection
+from bridge.transports import Transport
+from bridge.transports.zmq import ZmqTransport
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
 from bridge.wire import Message

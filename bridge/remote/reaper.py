@@ -31,7 +31,7 @@ import urllib.request
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bridge.remote.kernel import RemoteKernel
+    from bridge.remote.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +45,23 @@ class Reaper:
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False
 
-    def watch(self, kernel: RemoteKernel) -> None:
-        """``kernel`` was started for the bridge: delete it if the bridge dies first."""
-        server = kernel.server
+    def watch(self, server: ServerConfig, remote_id: str) -> None:
+        """Kernel ``remote_id`` was started for the bridge: delete it if the bridge dies first."""
         self._send(
             {
                 "op": "add",
                 "url": server.url,
-                "id": kernel.remote_id,
+                "id": remote_id,
                 "token": server.token,
                 "caFile": server.ca_file,
                 "verifyTls": server.verify_tls,
             }
         )
 
-    def forget(self, kernel: RemoteKernel) -> None:
-        """``kernel`` is deleted (or no longer ours to delete)."""
+    def forget(self, server: ServerConfig, remote_id: str) -> None:
+        """Kernel ``remote_id`` is deleted (or no longer ours to delete)."""
         if self._process is not None:
-            self._send({"op": "remove", "url": kernel.server.url, "id": kernel.remote_id})
+            self._send({"op": "remove", "url": server.url, "id": remote_id})
 
     def _send(self, message: dict[str, Any]) -> None:
         """Never raises: the helper is a safety net, the bridge works without it."""
