@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bridge.errors import INVALID_PARAMS, InvalidParams
 from bridge.server.execute import ExecuteParams
+from bridge.server.lifecycle import ConnectKernelParams, StartKernelParams
 from bridge.server.params import camel, parse_params
 
 
@@ -41,3 +44,63 @@ def test_bad_field_is_named(params: dict[str, object], field: str) -> None:
 def test_params_must_be_an_object() -> None:
     with pytest.raises(InvalidParams, match="must be an object"):
         parse_params(ExecuteParams, ["k", "1"])
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"A=B": "x"}, "'A=B' contains '='"),
+        ({"": "x"}, "name is empty"),
+        ({"A\0": "x"}, "contains a NUL"),
+        ({"A": "x\0y"}, "value of A contains a NUL"),
+        ({"A": 1}, "value of A: expected a string"),
+        (["A"], "expected an object"),
+    ],
+)
+def test_an_environment_execve_would_refuse_is_named(env: object, problem: str) -> None:
+    with pytest.raises(InvalidParams) as info:
+        parse_params(StartKernelParams, {"env": env})
+    assert info.value.message.startswith("invalid params: env: ")
+    assert problem in info.value.message
+
+
+def test_a_usable_environment_passes() -> None:
+    env = {"A": "", "PATH_LIKE": "a=b:c", "UNICODE_É": "✓"}
+    assert parse_params(StartKernelParams, {"env": env}).env == env
+
+
+@pytest.mark.parametrize("value", [-1, 0, -0.5, float("nan"), float("inf"), float("-inf"), "5", True, None])
+def test_a_timeout_is_a_finite_positive_number(value: object) -> None:
+    if value is None:
+        assert parse_params(StartKernelParams, {"startupTimeout": None}).startup_timeout is None
+        return
+    for cls in (StartKernelParams, ConnectKernelParams):
+        with pytest.raises(InvalidParams) as info:
+            parse_params(cls, {"startupTimeout": value})
+        assert info.value.message.startswith("invalid params: startupTimeout: ")
+
+
+def test_a_timeout_may_be_an_integer_or_a_fraction() -> None:
+    assert parse_params(StartKernelParams, {"startupTimeout": 5}).startup_timeout == 5.0
+    assert parse_params(ConnectKernelParams, {"startupTimeout": 0.25}).startup_timeout == 0.25
+
+
+def test_numbers_are_never_infinite() -> None:
+    """``1e999`` is valid JSON and parses as infinity."""
+    with pytest.raises(InvalidParams, match="cwd"):
+        parse_params(StartKernelParams, {"cwd": 1e999})
+    with pytest.raises(InvalidParams, match="finite"):
+        parse_params(StartKernelParams, {"startupTimeout": json.loads("1e999")})
+
+
+@pytest.mark.parametrize(("cls", "field"), [(StartKernelParams, "cwd"), (ConnectKernelParams, "connectionFile")])
+def test_a_path_with_a_nul_is_refused(cls: type, field: str) -> None:
+    with pytest.raises(InvalidParams) as info:
+        parse_params(cls, {field: "/tmp/a\0b"})
+    assert info.value.message == f"invalid params: {field}: a path cannot contain a NUL character"
+
+
+def test_messages_say_what_was_expected() -> None:
+    with pytest.raises(InvalidParams) as info:
+        parse_params(ExecuteParams, {"kernelId": 3, "code": "1"})
+    assert info.value.message == "invalid params: kernelId: expected a string"
