@@ -207,21 +207,25 @@ async def broken_kernels(tmp_path: Path) -> AsyncIterator[BridgeClient]:
         yield client
 
 
-async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernels: BridgeClient) -> None:
+async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernels: BridgeClient, runtime_dir: Path) -> None:
+    before = set(runtime_dir.glob("kernel-bridge-*.json"))
     with pytest.raises(RpcError) as info:
         await broken_kernels.request("jupyter/startKernel", {"kernelName": "crashes"})
     assert info.value.code == -32010
     assert "exit code 3" in info.value.message
     assert "no module named imaginary" in info.value.message
     assert await broken_kernels.request("jupyter/listKernels") == []
+    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, "the failed kernel's connection file was left behind"
 
 
-async def test_kernel_that_never_answers_times_out_and_is_stopped(broken_kernels: BridgeClient) -> None:
+async def test_kernel_that_never_answers_times_out_and_is_stopped(broken_kernels: BridgeClient, runtime_dir: Path) -> None:
+    before = set(runtime_dir.glob("kernel-bridge-*.json"))
     with pytest.raises(RpcError) as info:
         await broken_kernels.request("jupyter/startKernel", {"kernelName": "silent", "startupTimeout": 2})
     assert info.value.code == -32010
     assert "did not become ready within 2 s" in info.value.message
     assert await broken_kernels.request("jupyter/listKernels") == []
+    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, "the failed kernel's connection file was left behind"
     await still_serving(broken_kernels)
 
 
