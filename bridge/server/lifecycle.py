@@ -99,7 +99,7 @@ class Lifecycle:
                 raise InvalidParams("invalid params: kernelId: required with server (the kernel's id on that server)")
             kernel = await self.bridge.registry.connect_remote(server, p.kernel_id, startup_timeout=startup_timeout)
         else:
-            path = resolve_connection_file(p.connection_file, exclude=self._owned_files())
+            path = await resolve_connection_file(p.connection_file, exclude=self._owned_files())
             kernel = await self.bridge.registry.connect(
                 str(path), startup_timeout=startup_timeout, encryption=self.bridge.settings.encryption
             )
