@@ -28,6 +28,8 @@ T = TypeVar("T")
 Seconds = NewType("Seconds", float)
 Environment = NewType("Environment", dict[str, str])
 PathText = NewType("PathText", str)
+Line = NewType("Line", int)  # a document line: LSP positions are uinteger (0 .. 2**31 - 1)
+LSP_UINTEGER_MAX = 2**31 - 1
 
 
 class ParamError(ValueError):
@@ -87,6 +89,15 @@ def _path_text(value: Any, _: Any) -> str:
     return str(text)
 
 
+def _line(value: Any, _: Any) -> int:
+    """LSP types refuse a negative or too large line only when the bridge builds one (a
+    diagnostic after the run): checked up front instead."""
+    line = _strict(int, "an integer")(value, int)
+    if not 0 <= line <= LSP_UINTEGER_MAX:
+        raise ParamError(f"expected a line number from 0 to {LSP_UINTEGER_MAX}, got {line}")
+    return int(line)
+
+
 def _message(exc: BaseException, kind: Any) -> str:
     if isinstance(exc, ParamError):
         return str(exc)
@@ -114,6 +125,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Seconds, _seconds)
     conv.register_structure_hook(Environment, _environment)
     conv.register_structure_hook(PathText, _path_text)
+    conv.register_structure_hook(Line, _line)
 
     def list_hook(value: Any, kind: Any) -> list[Any]:
         if not isinstance(value, list):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 
 from bridge.errors import INVALID_PARAMS, InvalidParams
 from bridge.server.execute import ExecuteParams
 from bridge.server.lifecycle import ConnectKernelParams, StartKernelParams
-from bridge.server.params import camel, parse_params
+from bridge.server.params import Line, camel, parse_params
 
 
 def test_camel_case_wire_names() -> None:
@@ -104,3 +105,18 @@ def test_messages_say_what_was_expected() -> None:
     with pytest.raises(InvalidParams) as info:
         parse_params(ExecuteParams, {"kernelId": 3, "code": "1"})
     assert info.value.message == "invalid params: kernelId: expected a string"
+
+
+@attrs.define
+class _WithLine:
+    first_line: Line = Line(0)
+
+
+@pytest.mark.parametrize("value", [-1, 2**31, 2**63, 1.5, True])
+def test_a_line_is_an_lsp_uinteger(value: object) -> None:
+    with pytest.raises(InvalidParams, match="firstLine"):
+        parse_params(_WithLine, {"firstLine": value})
+
+
+def test_a_line_in_range_passes() -> None:
+    assert parse_params(_WithLine, {"firstLine": 2**31 - 1}).first_line == 2**31 - 1
