@@ -5,7 +5,7 @@ most recent one; and whether each still answers its heartbeat.
 A connection file outlives its kernel whenever the kernel's owner could not remove it (a
 bridge or a ``jupyter console`` that was SIGKILLed, a crash). Such a file is *stale*: nothing
 listens on any of its ports any more, which a plain connect tells at once (refused), where a
-heartbeat ping can only time out. Stale files are left out of the list and never picked as
+heartbeat ping can only time out. Stale files are marked so in the list and never picked as
 "the newest"; they are not deleted (they are not ours to delete, and a kernel that is still
 starting has not bound its ports yet either).
 """
@@ -152,13 +152,12 @@ async def heartbeat_alive(info: ConnectionInfo, timeout: float = PING_TIMEOUT) -
 
 
 async def list_running(exclude: set[Path] | None = None) -> list[dict[str, Any]]:
-    """Every connection file in the runtime dir whose kernel is not gone, newest first;
-    each pinged, all in parallel."""
+    """Every connection file in the runtime dir, newest first; each pinged and checked
+    for staleness, all in parallel."""
     entries: list[dict[str, Any]] = []
-    gone: set[int] = set()
     limiter = trio.CapacityLimiter(PROBES_AT_ONCE)
 
-    async def check(index: int, entry: dict[str, Any], info: ConnectionInfo) -> None:
+    async def check(entry: dict[str, Any], info: ConnectionInfo) -> None:
         async with trio.open_nursery() as both:
 
             async def ping() -> None:
@@ -168,7 +167,7 @@ async def list_running(exclude: set[Path] | None = None) -> list[dict[str, Any]]
 
             async def probe() -> None:
                 if await kernel_gone(info, limiter):
-                    gone.add(index)
+                    entry["stale"] = True  # no need to wait for the ping to time out
                     both.cancel_scope.cancel()
 
             both.start_soon(ping)
@@ -188,8 +187,9 @@ async def list_running(exclude: set[Path] | None = None) -> list[dict[str, Any]]
                 "kernelName": info.kernel_name or None,
                 "startTime": started.isoformat().replace("+00:00", "Z"),
                 "alive": False,
+                "stale": False,
                 "encrypted": info.encrypted,
             }
-            nursery.start_soon(check, len(entries), entry, info)
+            nursery.start_soon(check, entry, info)
             entries.append(entry)
-    return [entry for index, entry in enumerate(entries) if index not in gone]
+    return entries

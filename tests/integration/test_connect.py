@@ -52,7 +52,7 @@ async def test_connect_sees_state_left_by_the_other_client(jupyter_client_kernel
 
 async def test_files_of_kernels_that_are_gone_are_not_offered(runtime_dir: Path) -> None:
     """A SIGKILLed bridge cannot remove its kernels' connection files (its kernels die with
-    it). listRunningKernels leaves such files out, and "the newest" is never one of them:
+    it). listRunningKernels marks such files stale, and "the newest" is never one of them:
     connecting must not wait out the start-up timeout on a kernel that is gone."""
     km = KernelManager(kernel_name="python3", connection_file=str(runtime_dir / f"kernel-{uuid.uuid4()}.json"))
     km.start_kernel()
@@ -74,8 +74,8 @@ async def test_files_of_kernels_that_are_gone_are_not_offered(runtime_dir: Path)
         os.utime(stale)  # the newest file in the runtime dir
         async with spawn_bridge() as client:
             listed = {k["connectionFile"]: k for k in await client.request("jupyter/listRunningKernels")}
-            assert str(stale) not in listed
-            assert listed[km.connection_file]["alive"] is True
+            assert (listed[str(stale)]["stale"], listed[str(stale)]["alive"]) == (True, False)
+            assert (listed[km.connection_file]["stale"], listed[km.connection_file]["alive"]) == (False, True)
             with trio.fail_after(HANG_GUARD / 2):  # the start-up timeout below is the whole HANG_GUARD
                 ref = await client.request("jupyter/connectKernel", {"startupTimeout": HANG_GUARD})
             assert await kernel_pid(client, ref["kernelId"]) == km.provisioner.pid  # type: ignore[union-attr]
