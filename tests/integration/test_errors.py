@@ -4,13 +4,14 @@ keeps serving afterwards."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import trio
 
-from bridge.client import BridgeClient, RpcError, spawn_bridge
+from bridge.client import BridgeClient, RpcError, bridge_command, spawn_bridge
 from bridge.server.framing import MAX_BODY_BYTES, frame
 from tests.integration.helpers import HANG_GUARD, run
 
@@ -125,6 +126,12 @@ async def test_start_params_the_os_would_refuse_name_the_field(bridge: BridgeCli
         assert reply["id"] == "inf" and reply["error"]["code"] == -32602  # type: ignore[index]
         assert reply["error"]["message"].startswith("invalid params: startupTimeout: ")  # type: ignore[index]
     assert await bridge.request("jupyter/listKernels") == []
+
+
+def test_a_startup_timeout_that_is_not_positive_is_refused_on_the_command_line() -> None:
+    for value in ("0", "-5", "nan", "inf"):
+        done = subprocess.run([*bridge_command(), "--startup-timeout", value], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=HANG_GUARD)
+        assert done.returncode == 2 and "expected a positive number of seconds" in done.stderr, done.stderr
 
 
 async def test_params_nested_too_deep_name_the_field(bridge: BridgeClient) -> None:

@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from bridge.errors import INVALID_PARAMS, InvalidParams
+from bridge.server.context import Settings
 from bridge.server.execute import ExecuteParams
 from bridge.server.lifecycle import ConnectKernelParams, StartKernelParams
 from bridge.server.params import Line, camel, parse_params
@@ -120,3 +121,15 @@ def test_a_line_is_an_lsp_uinteger(value: object) -> None:
 
 def test_a_line_in_range_passes() -> None:
     assert parse_params(_WithLine, {"firstLine": 2**31 - 1}).first_line == 2**31 - 1
+
+
+def test_initialization_options_with_unusable_numbers_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    """initialize must not fail over a setting: an unusable one keeps the default, and says so."""
+    settings = Settings()
+    settings.update({"startupTimeout": -1, "completionTimeout": float("inf"), "outputLimitBytes": 0})
+    assert (settings.startup_timeout, settings.completion_timeout, settings.output_limit_bytes) == (
+        Settings().startup_timeout, Settings().completion_timeout, Settings().output_limit_bytes
+    )
+    assert {"startupTimeout", "completionTimeout", "outputLimitBytes"} <= {r.args[0] for r in caplog.records}  # type: ignore[index]
+    settings.update({"startupTimeout": 5, "completionTimeout": 0.5})
+    assert (settings.startup_timeout, settings.completion_timeout) == (5, 0.5)
