@@ -115,8 +115,10 @@ async def _refused(info: ConnectionInfo, port: int) -> bool:
             return True
         target: Any = address
     else:
+        # the family zmq uses: IPv4 unless the address is an IPv6 one ("localhost" is 127.0.0.1)
+        family = socket.AF_INET6 if ":" in info.ip else socket.AF_INET
         try:
-            (family, _, _, _, target), *_ = await trio.socket.getaddrinfo(info.ip, port, type=socket.SOCK_STREAM)
+            (family, _, _, _, target), *_ = await trio.socket.getaddrinfo(info.ip, port, family, socket.SOCK_STREAM)
         except OSError:
             return False
     with trio.socket.socket(family, socket.SOCK_STREAM) as sock:
