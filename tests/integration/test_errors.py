@@ -13,7 +13,7 @@ import trio
 
 from bridge.client import BridgeClient, RpcError, bridge_command, spawn_bridge
 from bridge.server.framing import MAX_BODY_BYTES, frame
-from tests.integration.helpers import HANG_GUARD, run
+from tests.integration.helpers import HANG_GUARD, run, stdout_text
 
 
 async def raw_reply(client: BridgeClient, body: bytes) -> dict[str, object]:
@@ -80,6 +80,16 @@ async def test_bad_params_name_the_field(bridge: BridgeClient) -> None:
         await bridge.request("jupyter/connectKernel", {"connectionFile": 5})
     assert info.value.code == -32602 and "connectionFile" in info.value.message
     await still_serving(bridge)
+
+
+async def test_a_first_line_out_of_range_is_refused_before_the_code_runs(bridge: BridgeClient, kernel: str) -> None:
+    """An LSP line is a uinteger: a bad firstLine must not fail after the run, losing its reply."""
+    for line in (-1, 2**31):
+        with pytest.raises(RpcError) as info:
+            await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "ran = True", "uri": "file:///x.py", "firstLine": line})
+        assert info.value.code == -32602 and "firstLine" in info.value.message
+    reply, outputs = await run(bridge, kernel, "print('ran' in dir())")
+    assert reply["status"] == "ok" and stdout_text(outputs) == "False\n"
 
 
 async def replies_to(client: BridgeClient, data: bytes, ids: set[object]) -> dict[object, dict[str, object]]:
