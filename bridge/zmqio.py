@@ -13,6 +13,7 @@ signals writability: it becomes readable when the socket's *events* change, and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import trio
 import zmq
@@ -49,7 +50,7 @@ class AsyncSocket:
 
     def __init__(self, sock: zmq.Socket[bytes]) -> None:
         self.sock = sock
-        self._fd: int = sock.getsockopt(zmq.FD)
+        self._fd = cast(int, sock.getsockopt(zmq.FD))
         self._park: trio.CancelScope | None = None
         self._closed = False
 
@@ -58,7 +59,7 @@ class AsyncSocket:
         while True:
             if self._closed:
                 raise trio.ClosedResourceError("socket closed")
-            if sock.get(_EVENTS) & _POLLIN:
+            if cast(int, sock.get(_EVENTS)) & _POLLIN:
                 try:
                     parts = _recv_parts(sock)
                 except zmq.Again:
@@ -97,7 +98,7 @@ class AsyncSocket:
         await trio.lowlevel.checkpoint()
 
     def _wake_receiver(self) -> None:
-        if self._park is not None and self.sock.get(_EVENTS) & _POLLIN:
+        if self._park is not None and cast(int, self.sock.get(_EVENTS)) & _POLLIN:
             self._park.cancel()
 
     def close(self) -> None:

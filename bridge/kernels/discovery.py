@@ -136,7 +136,7 @@ async def heartbeat_alive(info: ConnectionInfo, timeout: float = PING_TIMEOUT) -
     kernel does not answer a plain ping, and would look dead)."""
     if info.encrypted and not curve_available():
         return False
-    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
     hb = AsyncSocket(sock)
     try:

@@ -107,13 +107,14 @@ class Kernel:
         else:
             assert info is not None, "a local kernel needs its connection info"
             transport = ZmqTransport(info)
+        foreign, comm = events.foreign, events.comm
         self.connection = KernelConnection(
             transport,
             label=f"{self.kernel_name}:{kernel_id}",
             on_status=self._on_status,
-            on_foreign=(lambda msg: events.foreign(self, msg)) if events.foreign else None,
-            on_late_reply=(lambda msg: events.foreign(self, msg)) if events.foreign else None,
-            on_comm=(lambda msg: events.comm(self, msg)) if events.comm else None,
+            on_foreign=(lambda msg: foreign(self, msg)) if foreign else None,
+            on_late_reply=(lambda msg: foreign(self, msg)) if foreign else None,
+            on_comm=(lambda msg: comm(self, msg)) if comm else None,
         )
         self._scope = trio.CancelScope()
         self.stopped = trio.Event()

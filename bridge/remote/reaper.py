@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
@@ -112,7 +113,7 @@ REAPER = Reaper()
 
 
 def _delete(entry: dict[str, Any]) -> None:
-    url = str(entry["url"]) + "api/kernels/" + urllib.request.quote(str(entry["id"]), safe="")
+    url = str(entry["url"]) + "api/kernels/" + urllib.parse.quote(str(entry["id"]), safe="")
     request = urllib.request.Request(url, method="DELETE")
     if entry.get("token"):
         request.add_header("Authorization", f"token {entry['token']}")

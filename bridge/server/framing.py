@@ -59,7 +59,7 @@ class FrameReader:
         self._resync = False
         self._max_body = max_body
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | bytearray) -> None:
         self._buf += data
 
     def next_event(self) -> Event | None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import attrs
 
 from bridge.errors import InvalidParams
+from bridge.kernels.session import Channel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
 from bridge.text import strip_overstrike
@@ -78,7 +79,7 @@ class Introspection:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
 
-    async def _shell(self, ref: KernelRef, msg_type: str, content: dict[str, Any], channel: str = "shell") -> Any:
+    async def _shell(self, ref: KernelRef, msg_type: str, content: dict[str, Any], channel: Channel = "shell") -> Any:
         kernel = self.bridge.registry.resolve(ref.kernel_id, ref.uri)
         reply = await kernel.connection.request(channel, msg_type, content)
         return reply.content

@@ -41,6 +41,15 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _camel_overrides(cls: Any) -> dict[str, Any]:
+    """Editors send camelCase; attrs fields are snake_case."""
+    return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
+
+
+def _is_list_type(kind: Any) -> bool:
+    return get_origin(kind) is list
+
+
 def _strict(kind: type, label: str) -> Any:
     def hook(value: Any, _: Any) -> Any:
         if isinstance(value, bool) and kind is not bool:
@@ -49,7 +58,7 @@ def _strict(kind: type, label: str) -> Any:
             return float(value)
         if not isinstance(value, kind):
             raise ParamError(f"expected {label}")
-        if kind is float and not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise ParamError(f"expected a finite number, got {value}")
         return value
 
@@ -133,12 +142,10 @@ def _make_converter() -> cattrs.Converter:
         (item,) = get_args(kind) or (Any,)
         return [conv.structure(v, item) for v in value]
 
-    conv.register_structure_hook_func(lambda t: get_origin(t) is list, list_hook)
+    conv.register_structure_hook_func(_is_list_type, list_hook)
     conv.register_structure_hook_factory(
         attrs.has,
-        lambda cls: make_dict_structure_fn(
-            cls, conv, **{a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
-        ),
+        lambda cls: make_dict_structure_fn(cls, conv, **_camel_overrides(cls)),
     )
     return conv
 

@@ -111,7 +111,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
     def attach(self, nursery: trio.Nursery, outgoing: OutgoingQueue) -> None:
         self.nursery = nursery
         self.outgoing = outgoing
-        self.set_writer(outgoing, include_headers=True)  # type: ignore[arg-type]
+        self.set_writer(outgoing, include_headers=True)
         nursery.start_soon(self._start_handlers)
 
     async def _start_handlers(self) -> None:
@@ -154,7 +154,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             error = exc
         else:
             log.error("request %s failed", msg_id, exc_info=exc)
-            error = JsonRpcInternalError.of((type(exc), exc, exc.__traceback__))
+            error = JsonRpcInternalError.of((type(exc), exc, exc.__traceback__))  # type: ignore[no-untyped-call]
         body: dict[str, Any] = {"code": error.code, "message": error.message}
         if error.data is not None:
             body["data"] = error.data

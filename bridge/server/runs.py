@@ -32,6 +32,7 @@ from bridge.server.annotations import Annotations, RunRecord
 from bridge.server.autostart import AutoStart
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute, ExecuteParams
+from bridge.server.params import Line
 from bridge.server.page_input import PageInput
 from bridge.server.progress import RunProgress
 from bridge.wire import Message
@@ -112,7 +113,7 @@ class DocumentRuns:
                     allow_stdin = True  # input() is answered on the output page
                     ask = partial(self.page_input.ask, kernel, url)
             hooks = _Hooks(record, ask)
-            params = ExecuteParams(code=code, uri=uri, first_line=first_line, allow_stdin=allow_stdin)
+            params = ExecuteParams(code=code, uri=uri, first_line=Line(first_line), allow_stdin=allow_stdin)
             request_id = self.bridge.request_id
             await self.bridge.protocol.nursery.start(self._execute, kernel, params, request_id, hooks, outcome, not wait)
         if wait:

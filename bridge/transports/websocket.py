@@ -196,6 +196,8 @@ class WebSocketTransport:
                 data = await ws.get_message()
             except ConnectionClosed as exc:
                 closed = exc.reason
+                if closed is None:
+                    return "closed"
                 return f"closed: {closed.name} {closed.code}" + (f" {closed.reason}" if closed.reason else "")
             try:
                 channel, msg = decode(data, ws.subprotocol)

@@ -99,4 +99,5 @@ def decode_json(data: bytes | str) -> tuple[str, Message]:
 
 
 def _message(dicts: list[Any], buffers: list[bytes]) -> Message:
-    return received(*dicts, list(buffers))
+    header, parent, metadata, content = dicts
+    return received(header, parent, metadata, content, list(buffers))
