@@ -95,7 +95,7 @@ enddef
 # What a kernel is called here: its kernelspec name; for a kernel attached from a
 # connection file without `kernel_name` (the bridge says "unknown"), the language or
 # implementation its kernel_info_reply gave ("python", "ipython").
-export def Label(ref: dict<any>): string
+def Label(ref: dict<any>): string
   var name = get(ref, 'kernelName', '')
   if type(name) == v:t_string && name != '' && name !=# 'unknown'
     return name
@@ -801,7 +801,8 @@ var inspect_popup = 0
 # Object inspection of the name under the cursor, in a popup (`K` in bound buffers).
 # A busy kernel would only answer after its run, when the cursor is elsewhere: so
 # while it is busy `K` says so at once and asks nothing, and an answer that comes
-# after the cursor moved (the kernel became busy meanwhile) is dropped.
+# after the cursor moved (the kernel became busy meanwhile) is dropped; an error is
+# still said.
 export def Inspect()
   var id = CurrentKernel()
   if id == ''
@@ -816,10 +817,10 @@ export def Inspect()
   var pos = stop >= strlen(line) ? strchars(line) : charidx(line, stop)
   var here = InspectedAt()
   rpc.Request('jupyter/inspect', {kernelId: id, code: line, cursorPos: pos, detailLevel: 0}, (resp) => {
-    if InspectedAt() != here
-      return
-    elseif has_key(resp, 'error')
+    if has_key(resp, 'error')
       util.Error('inspect failed: ' .. util.ErrorText(resp.error))
+    elseif InspectedAt() != here
+      return
     elseif type(resp.result) != v:t_dict || !get(resp.result, 'found', false)
       util.Info($'no information on {word == "" ? "this" : word}')
     else
