@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
-from bridge.errors import BridgeError, InvalidParams
+from bridge.errors import ExportFailed, InvalidParams
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
 from bridge.server.run_history import Run, RunHistories
@@ -28,15 +28,7 @@ from bridge.server.run_history import Run, RunHistories
 if TYPE_CHECKING:
     from bridge.kernels.kernel import Kernel
 
-EXPORT_FAILED = -32019
 RUNS = ("document", "all")
-
-
-class ExportFailed(BridgeError):
-    """The notebook could not be written where the editor asked (the message says why)."""
-
-    CODE = EXPORT_FAILED
-
 
 @attrs.define
 class ExportParams:
