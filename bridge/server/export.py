@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 RUNS = ("document", "all")
 
+
 @attrs.define
 class ExportParams:
     path: str
@@ -49,7 +50,9 @@ class NotebookExport:
         if runs not in RUNS:
             raise InvalidParams(f'invalid params: runs: expected "document" or "all", not {runs!r}')
         if runs == "document" and p.uri is None:
-            raise InvalidParams('invalid params: uri: required with runs: "document" (the document whose runs to export)')
+            raise InvalidParams(
+                'invalid params: uri: required with runs: "document" (the document whose runs to export)'
+            )
         path = Path(p.path)
         if not path.is_absolute():
             raise InvalidParams(f"invalid params: path: expected an absolute path, not {p.path!r}")

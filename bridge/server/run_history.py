@@ -95,7 +95,11 @@ class Run:
         text = content.get("text") if kind == "stream" else None
         size = utf8_size(text) if isinstance(text, str) else _rough_size(content)
         if self.omitted_messages or self.output_bytes + size > self.limit:
-            head = _head(text, self.limit - self.output_bytes) if isinstance(text, str) and not self.omitted_messages else ""
+            head = (
+                _head(text, self.limit - self.output_bytes)
+                if isinstance(text, str) and not self.omitted_messages
+                else ""
+            )
             self.omitted_bytes += size - utf8_size(head)
             self.omitted_messages += 1
             if not head:
@@ -155,7 +159,11 @@ class RunHistory:
         for run in self.runs:
             for i, output in enumerate(run.outputs):
                 if output.texts is None and (output.content.get("transient") or {}).get("display_id") == display_id:
-                    updated = {**output.content, "data": content.get("data", {}), "metadata": content.get("metadata", {})}
+                    updated = {
+                        **output.content,
+                        "data": content.get("data", {}),
+                        "metadata": content.get("metadata", {}),
+                    }
                     run.outputs[i] = Output(output.msg_type, updated, _rough_size(updated))
                     run.output_bytes += run.outputs[i].size - output.size
                     self.bytes += run.outputs[i].size - output.size

@@ -517,7 +517,7 @@ def test_sidecar_serves_the_kernel_outputs_on_loopback(tmp_path: Path) -> None:
     assert url.startswith("http://127.0.0.1:") and "token=" in url
     assert opened.read_text().strip() == url
     assert any(url in line for line in run["output"]), run["output"]
-    with pytest.raises(Exception):  # the bridge (and its sidecar) ended with Vim
+    with pytest.raises(OSError):  # the bridge (and its sidecar) ended with Vim
         urllib.request.urlopen(url, timeout=5)
 
 

@@ -34,15 +34,22 @@ def test_omni_completion_cut_short_by_typing_completes_again_next_time(tmp_path:
     # enough to type on before it answers; later ones are quick. (The kernel runs in
     # the file's directory: `answered` is tmp_path's.)
     answered = tmp_path / "answered"
-    write(tmp_path, "slow.py", "\n".join([
-        "import os, time",
-        "class Slow:",
-        "    def __dir__(self):",
-        "        if not os.path.exists('answered'): time.sleep(1.5); open('answered', 'w').close()",
-        "        return ['alpha', 'beta']",
-        "slow = Slow()",
-        "get_ipython().Completer.use_jedi = False",  # IPython's own matcher calls __dir__
-    ]) + "\n")
+    write(
+        tmp_path,
+        "slow.py",
+        "\n".join(
+            [
+                "import os, time",
+                "class Slow:",
+                "    def __dir__(self):",
+                "        if not os.path.exists('answered'): time.sleep(1.5); open('answered', 'w').close()",
+                "        return ['alpha', 'beta']",
+                "slow = Slow()",
+                "get_ipython().Completer.use_jedi = False",  # IPython's own matcher calls __dir__
+            ]
+        )
+        + "\n",
+    )
     with vim_in_terminal(tmp_path, "slow.py") as term:
         term.keys(":JupyterRunFile", "Enter")
         term.wait_screen(lambda s: "= False  => ok" in s and "[python3: idle]" in s, "the setup to run")
@@ -70,13 +77,22 @@ def test_a_failed_start_leaves_no_starting_kernel_in_the_statusline(tmp_path: Pa
 
 def test_inspect_on_a_busy_kernel_says_so_at_once_and_never_pops_up_later(tmp_path: Path) -> None:
     busy, queued = tmp_path / "busy", tmp_path / "queued"
-    write(tmp_path, "k.py", "\n".join([
-        f"import os, time\nwhile not os.path.exists({str(busy)!r}): time.sleep(0.02)",
-        f"while not os.path.exists({str(queued)!r}): time.sleep(0.02)",
-        "len",
-        "1 + 1",
-    ]) + "\n")
-    run = run_vim(tmp_path, f"""
+    write(
+        tmp_path,
+        "k.py",
+        "\n".join(
+            [
+                f"import os, time\nwhile not os.path.exists({str(busy)!r}): time.sleep(0.02)",
+                f"while not os.path.exists({str(queued)!r}): time.sleep(0.02)",
+                "len",
+                "1 + 1",
+            ]
+        )
+        + "\n",
+    )
+    run = run_vim(
+        tmp_path,
+        f"""
         t.Start('k.py')
         :1,2JupyterRun
         t.Wait(() => jupyter#Status() == 'python3: busy', 'the run')
@@ -103,7 +119,8 @@ def test_inspect_on_a_busy_kernel_says_so_at_once_and_never_pops_up_later(tmp_pa
         normal K
         t.Wait(() => !empty(popup_list()), 'the popup')
         t.out.popup = getbufline(winbufnr(popup_list()[0]), 1)
-    """)
+    """,
+    )
     assert run["busy_message"] == "jupyter: the kernel is busy: K works again when it is idle"
     assert run["popups_while_busy"] == 0
     assert run["popups_after"] == 0
@@ -129,14 +146,17 @@ def nameless_kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_a_connected_kernel_without_a_kernelspec_name_is_labelled_by_its_language(
     tmp_path: Path, nameless_kernel: Path
 ) -> None:
-    run = run_vim(tmp_path, f"""
+    run = run_vim(
+        tmp_path,
+        f"""
         edit n.py
         JupyterConnect {nameless_kernel}
         t.WaitStarted()
         t.out.status = jupyter#Status()
         t.out.kernel = jupyter#Kernel()
         t.out.output = [bufname(jupyter#OutputBufnr())] + t.OutputLines()
-    """)
+    """,
+    )
     kernel = run["kernel"]
     assert run["status"] == "python: idle"
     assert (kernel["name"], kernel["language"], kernel["implementation"]) == ("python", "python", "ipython")
@@ -150,7 +170,9 @@ def test_after_stop_the_next_kernel_takes_over_the_output_and_variables_windows(
     tmp_path: Path, nameless_kernel: Path
 ) -> None:
     write(tmp_path, "w.py", "a = 1\n")
-    run = run_vim(tmp_path, f"""
+    run = run_vim(
+        tmp_path,
+        f"""
         var Shown = () => range(1, winnr('$'))->mapnew((_, w) => substitute(bufname(winbufnr(w)), '/\\x\\+$', '/ID', ''))
         t.Start('w.py')
         :1JupyterRun
@@ -178,7 +200,8 @@ def test_after_stop_the_next_kernel_takes_over_the_output_and_variables_windows(
         t.WaitResults('the run on the new kernel')
         t.out.started = Shown()
         t.out.hidden = getbufinfo()->filter((_, b) => b.name =~# '^jupyter')->mapnew((_, b) => b.hidden)
-    """)
+    """,
+    )
     windows = ["w.py", "jupyter://python3/ID", "jupyter-variables://python3/ID"]
     assert run["before"] == windows
     shown, output, variables = run["stopped"]
@@ -192,7 +215,9 @@ def test_after_stop_the_next_kernel_takes_over_the_output_and_variables_windows(
 
 def test_export_writes_the_buffers_runs_as_a_notebook(tmp_path: Path) -> None:
     write(tmp_path, "exp.py", "print('from vim')\n1 / 0\n6 * 7\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('exp.py')
         :1JupyterRun
         t.WaitResults('the first run')
@@ -208,7 +233,9 @@ def test_export_writes_the_buffers_runs_as_a_notebook(tmp_path: Path) -> None:
         t.Wait(() => len(filter(split(execute('messages'), "\\n"), (_, m) => m =~ 'exported')) == 2, 'the second export')
         JupyterExport /no/such/dir/x.ipynb
         t.out.failed = t.WaitMessage('cannot export')
-    """, allow_errors=True)
+    """,
+        allow_errors=True,
+    )
     path = tmp_path / "exp.ipynb"
     assert run["exported"] == f"jupyter: exported 3 runs to {path}"
     assert run["refused"] == f"jupyter: {path} exists: :JupyterExport! replaces it"

@@ -43,7 +43,9 @@ def nbconvert_html(path: Path) -> str:
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
     done = subprocess.run(
         [jupyter, "nbconvert", "--to", "html", "--output-dir", str(path.parent), str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return path.with_suffix(".html").read_text()
@@ -52,7 +54,15 @@ def nbconvert_html(path: Path) -> str:
 async def test_exported_runs_validate_and_render_with_nbconvert(bridge: BridgeClient, tmp_path: Path) -> None:
     ref = await bridge.request("jupyter/startKernel", {"kernelName": "python3", "uri": DOC})
     kernel = ref["kernelId"]
-    for code in ("print('hello'); print('world')", PLOT, "1 / 0", DISPLAY, CLEARED, "handle.update('second version')", "6 * 7"):
+    for code in (
+        "print('hello'); print('world')",
+        PLOT,
+        "1 / 0",
+        DISPLAY,
+        CLEARED,
+        "handle.update('second version')",
+        "6 * 7",
+    ):
         await run(bridge, kernel, code, uri=DOC)
     await run(bridge, kernel, "from_elsewhere = 1", uri=OTHER_DOC)
     await run(bridge, kernel, "no_document = 2")

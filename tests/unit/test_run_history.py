@@ -37,12 +37,14 @@ def test_a_run_keeps_its_count_outputs_and_status_merging_consecutive_streams() 
     assert run.execution_count == 3 and run.status == "running"
     run.finish({"status": "ok", "execution_count": 3})
     assert run.status == "ok" and run.uri == "file:///a.py"
-    assert contents(history) == [[
-        ("stream", {"name": "stdout", "text": "ab\n"}),
-        ("stream", {"name": "stderr", "text": "oops\n"}),
-        ("stream", {"name": "stdout", "text": "c\n"}),
-        ("execute_result", {"data": {"text/plain": "1"}, "metadata": {}, "execution_count": 3}),
-    ]]
+    assert contents(history) == [
+        [
+            ("stream", {"name": "stdout", "text": "ab\n"}),
+            ("stream", {"name": "stderr", "text": "oops\n"}),
+            ("stream", {"name": "stdout", "text": "c\n"}),
+            ("execute_result", {"data": {"text/plain": "1"}, "metadata": {}, "execution_count": 3}),
+        ]
+    ]
 
 
 def test_a_run_without_a_reply_is_failed() -> None:
@@ -70,10 +72,17 @@ def test_update_display_data_changes_the_display_where_it_was_made() -> None:
     first = history.begin("h = display(..., display_id=True)", None, limit=10_000)
     first.record(shown)
     second = history.begin("h.update(...)", None, limit=10_000)
-    second.record(msg("update_display_data", data={"text/plain": "v2 longer"}, metadata={"m": 1}, transient={"display_id": "d"}))
+    second.record(
+        msg("update_display_data", data={"text/plain": "v2 longer"}, metadata={"m": 1}, transient={"display_id": "d"})
+    )
     second.record(msg("update_display_data", data={"text/plain": "?"}, metadata={}, transient={"display_id": "other"}))
     assert contents(history) == [
-        [("display_data", {"data": {"text/plain": "v2 longer"}, "metadata": {"m": 1}, "transient": {"display_id": "d"}})],
+        [
+            (
+                "display_data",
+                {"data": {"text/plain": "v2 longer"}, "metadata": {"m": 1}, "transient": {"display_id": "d"}},
+            )
+        ],
         [],
     ]
     assert shown.content["data"] == {"text/plain": "v1"}  # the kernel's message is not changed
