@@ -29,6 +29,7 @@ KERNEL_RESTARTING = -32015
 VARIABLES_UNSUPPORTED = -32016
 REMOTE_SERVER_ERROR = -32017
 REQUEST_DROPPED = -32018
+EXPORT_FAILED = -32019
 
 # Every code an editor can get, and what it means in a word: the one table of them.
 # docs/protocol.md's table of errors lists the same codes (tests/unit/test_errors.py).
@@ -50,6 +51,7 @@ ERROR_CODES: dict[int, str] = {
     VARIABLES_UNSUPPORTED: "variables not supported",
     REMOTE_SERVER_ERROR: "Jupyter server error",
     REQUEST_DROPPED: "request dropped by the kernel",
+    EXPORT_FAILED: "cannot write the notebook",
 }
 
 
@@ -95,6 +97,12 @@ class ConnectionFileError(BridgeError):
 
 class KernelRestarting(BridgeError):
     CODE = KERNEL_RESTARTING
+
+
+class ExportFailed(BridgeError):
+    """jupyter/exportNotebook could not write its file (the message says where and why)."""
+
+    CODE = EXPORT_FAILED
 
 
 class RequestDropped(BridgeError):

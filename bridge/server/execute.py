@@ -21,6 +21,7 @@ from bridge.kernels.connection import Pending
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import Line, parse_params
+from bridge.server.run_history import RunHistories
 from bridge.text import strip_ansi
 from bridge.wire import Message
 
@@ -70,8 +71,10 @@ def output_params(kernel_id: str, request_id: Any, msg: Message) -> dict[str, An
 
 
 class Execute:
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, bridge: Bridge, history: RunHistories | None = None) -> None:
         self.bridge = bridge
+        # what ran, for jupyter/exportNotebook (server/export.py)
+        self.history = history or RunHistories(lambda: (k.kernel_id for k in bridge.registry.all()))
 
     async def execute(self, params: Any) -> dict[str, Any]:
         p = parse_params(ExecuteParams, params)
@@ -83,6 +86,9 @@ class Execute:
         protocol = bridge.protocol
         allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
         sink = bridge.output_sink(kernel, request_id)
+        limit = bridge.settings.output_limit_bytes
+        entry = None if p.silent else self.history.begin(kernel.kernel_id, p.code, p.uri, limit)
+        replied: dict[str, Any] | None = None
         pending_ref: list[Pending] = []
         cancel_requested = False
 
@@ -109,6 +115,8 @@ class Execute:
             return await self._ask_editor(kernel, request_id, msg)
 
         def on_iopub(msg: Message) -> None:
+            if entry is not None:
+                entry.record(msg)
             if msg.msg_type != "execute_input":
                 sink.deliver(msg)
                 if hooks is not None:
@@ -135,6 +143,7 @@ class Execute:
                 on_pending=on_pending,
                 wait_idle=True,
             )
+            replied = reply.content
         except RequestDropped:
             if not cancel_requested:
                 raise
@@ -146,6 +155,8 @@ class Execute:
             if request_id is not None:
                 protocol.on_cancel(request_id, None)
             bridge.finish_sink(sink)
+            if entry is not None:
+                entry.finish(replied)
         result = execute_result(reply.content)
         if p.uri is not None:
             self._publish_diagnostics(p, result)

@@ -36,6 +36,7 @@ class Features:
             from bridge.server.code_actions import CodeActions
             from bridge.server.comms import Comms
             from bridge.server.execute import Execute
+            from bridge.server.export import NotebookExport
             from bridge.server.introspection import Introspection
             from bridge.server.lifecycle import Lifecycle
             from bridge.server.lsp_features import LspFeatures
@@ -48,7 +49,8 @@ class Features:
             lifecycle = Lifecycle(bridge)
             sidecar = Sidecar(bridge)
             variables = Variables(bridge)
-            for feature in (lifecycle, execute, Introspection(bridge), Comms(bridge), variables, sidecar):
+            export = NotebookExport(bridge, execute.history)
+            for feature in (lifecycle, execute, Introspection(bridge), Comms(bridge), variables, sidecar, export):
                 feature.register(self._server)
             annotations = Annotations(bridge)
             bridge.publish_run_diagnostics = annotations.publish_diagnostics

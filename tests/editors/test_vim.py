@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.editors.vim.harness import Tmux, VimProcess, run_vim, wait_gone, wait_until
+from tests.editors.vim.harness import VimProcess, run_vim, vim_in_terminal, wait_gone, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
 
@@ -457,27 +455,6 @@ def test_outputs_of_other_clients_of_a_connected_kernel_are_shown_marked(tmp_pat
         km.shutdown_kernel(now=True)
 
 
-@contextmanager
-def vim_in_terminal(tmp_path: Path, filename: str) -> Iterator[Tmux]:
-    """Vim (with the plugin, and the kernel's state in the statusline) editing
-    ``filename`` in a tmux pane; quits it with :qa! at the end."""
-    vimrc = write(tmp_path, "vimrc", "\n".join([
-        "let &runtimepath = $KB_VIM_PLUGIN . ',' . &runtimepath",
-        "runtime plugin/jupyter.vim",
-        "let g:jupyter_bridge_cmd = [$KB_BRIDGE]",
-        "set noswapfile laststatus=2 statusline=%f\\ [%{jupyter#Status()}]",
-    ]))
-    term = Tmux(tmp_path)
-    try:
-        term.start_vim("-u", str(vimrc), str(tmp_path / filename))
-        term.wait_screen(lambda s: filename in s, "Vim")
-        yield term
-        term.keys(":qa!", "Enter")
-        wait_until(lambda: not term.running(), "Vim to quit")
-    finally:
-        term.kill()
-
-
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
@@ -540,7 +517,7 @@ def test_sidecar_serves_the_kernel_outputs_on_loopback(tmp_path: Path) -> None:
     assert url.startswith("http://127.0.0.1:") and "token=" in url
     assert opened.read_text().strip() == url
     assert any(url in line for line in run["output"]), run["output"]
-    with pytest.raises(Exception):  # the bridge (and its sidecar) ended with Vim
+    with pytest.raises(OSError):  # the bridge (and its sidecar) ended with Vim
         urllib.request.urlopen(url, timeout=5)
 
 

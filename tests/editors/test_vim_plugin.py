@@ -22,7 +22,7 @@ def test_help_tags_cover_every_command_and_option(tmp_path: Path) -> None:
     tags = {line.split("\t")[0] for line in (doc / "tags").read_text().splitlines()}
     plugin = (PLUGIN / "plugin" / "jupyter.vim").read_text()
     commands = re.findall(r"^command\b.* (Jupyter\w+) ", plugin, re.M)
-    assert len(commands) == 12
+    assert len(commands) == 13
     assert {f":{c}" for c in commands} <= tags
     sources = "\n".join(p.read_text() for p in (PLUGIN / "autoload").rglob("*.vim")) + plugin
     options = set(re.findall(r"util\.Get\('(\w+)'", sources)) | set(re.findall(r"g:, 'jupyter_(\w+)'", sources))
@@ -32,6 +32,18 @@ def test_help_tags_cover_every_command_and_option(tmp_path: Path) -> None:
     help_text = (doc / "jupyter.txt").read_text()
     assert all(p in help_text for p in plugs)
     assert {"jupyter", "jupyter#Status()", "jupyter#Complete()", "jupyter-install"} <= tags
+
+
+def test_the_help_installs_the_bridge_as_the_readme_does_and_its_tags_are_not_tracked() -> None:
+    def pip_lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if "bin/pip install" in line]
+
+    readme = pip_lines((PLUGIN / "README.md").read_text())
+    assert readme and pip_lines((PLUGIN / "doc" / "jupyter.txt").read_text()) == readme
+    assert "-c ~/src/kernel-bridge/requirements/constraints.txt" in readme[0]
+    # `helptags` (the install step) writes doc/tags into the clone
+    ignored = (PLUGIN.parents[1] / ".gitignore").read_text().splitlines()
+    assert "editors/vim/doc/tags" in ignored
 
 
 @pytest.mark.parametrize(

@@ -87,9 +87,26 @@ enddef
 
 def Register(ref: dict<any>, owned: bool): string
   var id = ref.kernelId
-  kernels[id] = {id: id, name: ref.kernelName, language: get(ref, 'language', ''),
+  kernels[id] = {id: id, name: Label(ref), language: get(ref, 'language', ''),
     implementation: get(ref, 'implementation', ''), state: get(states, id, 'idle'), owned: owned}
   return id
+enddef
+
+# What a kernel is called here: its kernelspec name; for a kernel attached from a
+# connection file without `kernel_name` (the bridge says "unknown"), the language or
+# implementation its kernel_info_reply gave ("python", "ipython").
+def Label(ref: dict<any>): string
+  var name = get(ref, 'kernelName', '')
+  if type(name) == v:t_string && name != '' && name !=# 'unknown'
+    return name
+  endif
+  for key in ['language', 'implementation']
+    var value = get(ref, key, '')
+    if type(value) == v:t_string && value != ''
+      return value
+    endif
+  endfor
+  return 'unknown'
 enddef
 
 def Bind(bufnr: number, id: string)
@@ -120,6 +137,7 @@ enddef
 # Unbinds every buffer from a kernel that is gone and drops it.
 def Forget(id: string, why: string)
   variables.Gone(id, why)
+  output.Gone(id)
   for info in getbufinfo()
     if get(info.variables, 'jupyter_kernel', '') ==# id
       Unbind(info.bufnr)
@@ -212,16 +230,20 @@ enddef
 def Started(bufnr: number, resp: dict<any>)
   var callbacks = has_key(starting, string(bufnr)) ? remove(starting, string(bufnr)) : []
   if has_key(resp, 'error')
+    redrawstatus!   # "kernel: starting" is over
     util.Error('cannot start the kernel: ' .. util.ErrorText(resp.error))
     return
   endif
   var ref = resp.result
   var id = Register(ref, true)
-  output.Create(id, ref.kernelName, [$'-- kernel {ref.kernelName} ({get(ref, "implementation", "")}) started, id {id} --'])
+  var name = kernels[id].name
+  output.Create(id, name, [$'-- kernel {name} ({get(ref, "implementation", "")}) started, id {id} --'])
   if bufexists(bufnr)
     Bind(bufnr, id)
   endif
-  util.Info($'kernel {ref.kernelName} started')
+  output.Adopt(id)
+  variables.Adopt(id, name)
+  util.Info($'kernel {name} started')
   redrawstatus!
   for Callback in callbacks
     Callback(id)
@@ -316,11 +338,12 @@ def ConnectTo(bufnr: number, path: string)
       return
     endif
     var id = Register(resp.result, false)
-    output.Create(id, resp.result.kernelName, [$'-- connected to kernel {resp.result.kernelName} ({path}), id {id} --'])
+    output.Create(id, kernels[id].name, [$'-- connected to kernel {kernels[id].name} ({path}), id {id} --'])
     if bufexists(bufnr) && KernelOf(bufnr) == ''
       Bind(bufnr, id)
     endif
     output.Show(id)
+    variables.Adopt(id, kernels[id].name)
     util.Info('connected to ' .. path)
     redrawstatus!
   })
@@ -414,6 +437,43 @@ export def Sidecar()
   })
 enddef
 
+# :JupyterExport[!] [file]: what ran from this buffer (g:jupyter_export_runs 'all':
+# everything that ran on its kernel) as a notebook, by default next to the file with
+# the extension .ipynb. An existing file is only replaced with !.
+export def Export(file: string, overwrite: bool)
+  var id = CurrentKernel()
+  if id == ''
+    return
+  endif
+  var uri = util.Uri(bufnr())
+  var path = ''
+  if trim(file) != ''
+    path = fnamemodify(expand(trim(file)), ':p')
+  elseif uri != ''
+    path = expand('%:p:r') .. '.ipynb'
+  else
+    util.Error('this buffer has no file name: give :JupyterExport a file name')
+    return
+  endif
+  if !overwrite && (filereadable(path) || isdirectory(path))
+    util.Error($'{path} exists: :JupyterExport! replaces it')
+    return
+  endif
+  var params: dict<any> = {kernelId: id, path: path, runs: 'all'}
+  if uri != '' && util.Get('export_runs', 'document') !=# 'all'
+    params.uri = uri
+    params.runs = 'document'
+  endif
+  rpc.Request('jupyter/exportNotebook', params, (resp) => {
+    if has_key(resp, 'error')
+      util.Error('cannot export: ' .. util.ErrorText(resp.error))
+      return
+    endif
+    var cells = resp.result.cells
+    util.Info($'exported {cells} run{cells == 1 ? "" : "s"} to {resp.result.path}')
+  })
+enddef
+
 export def ToggleOutput()
   var id = CurrentKernel()
   if id != ''
@@ -472,7 +532,14 @@ def Execute(id: string, bufnr: number, source: string, first: number, last: numb
   var mark = inline.Start(bufnr, first, last, code.LastCodeLine(bufnr, first, last))
   var run: dict<any> = {kernel: id, bufnr: bufnr, mark: mark, result: '', printed: '',
     error_shown: false, clear_pending: false}
-  var rid = rpc.Request('jupyter/execute', {kernelId: id, code: source}, Finished)
+  var params: dict<any> = {kernelId: id, code: source}
+  var uri = util.Uri(bufnr)
+  if uri != ''
+    # the run is the document's (for :JupyterExport, and its diagnostics)
+    params.uri = uri
+    params.firstLine = first - 1
+  endif
+  var rid = rpc.Request('jupyter/execute', params, Finished)
   var key = string(rid)
   runs[key] = run
   run.header = output.BeginRun(id, key, source)
@@ -681,13 +748,18 @@ export def Complete(findstart: number, base: string): any
   var reply: dict<any> = {}
   holding = true
   var rid: number
+  var interrupted = false
   try
     rid = rpc.Request('jupyter/complete', {kernelId: id, code: at.code, cursorPos: at.cursorPos},
       (resp) => {
         reply = resp
       })
     var waited = 0
-    while empty(reply) && waited < util.Get('complete_timeout', 3000) && !complete_check()
+    while empty(reply) && waited < util.Get('complete_timeout', 3000)
+      if complete_check()
+        interrupted = true
+        break
+      endif
       sleep 10m
       waited += 10
     endwhile
@@ -696,6 +768,13 @@ export def Complete(findstart: number, base: string): any
   endtry
   if empty(reply)
     rpc.Cancel(rid)
+    if interrupted
+      # A key was typed: complete_check() set Vim's "completion interrupted" flag, and
+      # only a completion that gets as far as its matches clears it. Cancelling (-3)
+      # would leave it set, and every later omni completion would end at once,
+      # silently. So: no matches, at the cursor; the typed key goes on as typed.
+      return col('.') - 1
+    endif
     return -3
   endif
   if !has_key(reply, 'result') || type(reply.result) != v:t_dict
@@ -720,25 +799,39 @@ enddef
 var inspect_popup = 0
 
 # Object inspection of the name under the cursor, in a popup (`K` in bound buffers).
+# A busy kernel would only answer after its run, when the cursor is elsewhere: so
+# while it is busy `K` says so at once and asks nothing, and an answer that comes
+# after the cursor moved (the kernel became busy meanwhile) is dropped; an error is
+# still said.
 export def Inspect()
   var id = CurrentKernel()
   if id == ''
+    return
+  elseif kernels[id].state ==# 'busy'
+    util.Info('the kernel is busy: K works again when it is idle')
     return
   endif
   var line = getline('.')
   var stop = matchend(line, '\k*', col('.') - 1)
   var word = matchstr(line, '\k*\%' .. (stop + 1) .. 'c')
   var pos = stop >= strlen(line) ? strchars(line) : charidx(line, stop)
-  var bufnr = bufnr()
+  var here = InspectedAt()
   rpc.Request('jupyter/inspect', {kernelId: id, code: line, cursorPos: pos, detailLevel: 0}, (resp) => {
     if has_key(resp, 'error')
       util.Error('inspect failed: ' .. util.ErrorText(resp.error))
+    elseif InspectedAt() != here
+      return
     elseif type(resp.result) != v:t_dict || !get(resp.result, 'found', false)
       util.Info($'no information on {word == "" ? "this" : word}')
-    elseif bufnr == bufnr()
+    else
       ShowInspection(output.RichText(resp.result))
     endif
   })
+enddef
+
+# Where `K` was pressed: the window, the cursor and the buffer's text.
+def InspectedAt(): list<any>
+  return [win_getid(), getcurpos(), b:changedtick, mode()]
 enddef
 
 def ShowInspection(lines: list<string>)

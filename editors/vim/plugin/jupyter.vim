@@ -21,6 +21,7 @@ command -bar JupyterInspect jupyter#Inspect()
 command -bar JupyterOutput jupyter#ToggleOutput()
 command -bar JupyterSidecar jupyter#Sidecar()
 command -bar JupyterVariables jupyter#Variables()
+command -bang -nargs=? -complete=file JupyterExport jupyter#Export(<q-args>, <bang>0)
 
 nnoremap <silent> <Plug>(JupyterRunLine) <Cmd>call jupyter#RunLine()<CR>
 xnoremap <silent> <Plug>(JupyterRunSelection) <Esc><Cmd>call jupyter#RunSelection(visualmode())<CR>

@@ -18,7 +18,8 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,3 +182,25 @@ class Tmux:
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@contextmanager
+def vim_in_terminal(tmp_path: Path, filename: str) -> Iterator[Tmux]:
+    """Vim (with the plugin, and the kernel's state in the statusline) editing
+    ``filename`` in a tmux pane; quits it with :qa! at the end."""
+    vimrc = tmp_path / "vimrc"
+    vimrc.write_text("\n".join([
+        "let &runtimepath = $KB_VIM_PLUGIN . ',' . &runtimepath",
+        "runtime plugin/jupyter.vim",
+        "let g:jupyter_bridge_cmd = [$KB_BRIDGE]",
+        "set noswapfile laststatus=2 statusline=%f\\ [%{jupyter#Status()}]",
+    ]))
+    term = Tmux(tmp_path)
+    try:
+        term.start_vim("-u", str(vimrc), str(tmp_path / filename))
+        term.wait_screen(lambda s: filename in s, "Vim")
+        yield term
+        term.keys(":qa!", "Enter")
+        wait_until(lambda: not term.running(), "Vim to quit")
+    finally:
+        term.kill()

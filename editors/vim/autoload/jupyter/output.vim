@@ -8,10 +8,11 @@ vim9script
 
 import autoload 'jupyter/util.vim'
 
-# kernelId -> {bufnr, name, writer, open, cr}
+# kernelId -> {bufnr, name, writer, open, cr, gone}
 #   writer: who wrote the last line ('' none, a run id, 'other')
 #   open: the last line is an unfinished stream line of `writer`
 #   cr: that line ended with a carriage return (the next text overwrites it)
+#   gone: the kernel was stopped or detached (see Gone())
 var views: dict<dict<any>> = {}
 var scroll_timer = 0
 
@@ -21,17 +22,18 @@ export def Create(kernel_id: string, title: string, banner: list<string>)
 enddef
 
 export def Bufnr(kernel_id: string): number
-  return has_key(views, kernel_id) ? View(kernel_id, '').bufnr : -1
+  var view = Find(kernel_id)
+  return empty(view) ? -1 : view.bufnr
 enddef
 
 # Shows the kernel's output window (if it is not visible in this tab), without moving
 # the cursor. `g:jupyter_output_position`: an Ex modifier ('botright', 'vertical
 # botright', 'topleft', …) or 'none'.
 export def Show(kernel_id: string, force: bool = false)
-  if !has_key(views, kernel_id)
+  var view = Find(kernel_id)
+  if empty(view) || view.gone
     return
   endif
-  var view = View(kernel_id, '')
   var position = util.Get('output_position', 'botright')
   if position ==# 'none' && !force
     return
@@ -39,22 +41,66 @@ export def Show(kernel_id: string, force: bool = false)
   if !empty(win_findbuf(view.bufnr)->filter((_, w) => win_id2tabwin(w)[0] == tabpagenr()))
     return
   endif
-  var size = util.Get('output_size', 0)
   var here = win_getid()
-  var modifier = position ==# 'none' ? 'botright' : position
-  execute $'keepalt keepjumps {modifier} sbuffer {view.bufnr}'
-  if size > 0
-    execute (modifier =~# 'vert' ? 'vertical ' : '') .. 'resize ' .. size
+  # the window of a kernel that is gone (stopped, detached) is reused, not piled up
+  var reused = GoneWindows()
+  if !empty(reused)
+    win_gotoid(reused[0])
+    # the gone kernel's buffer leaves its last window: wiped ('bufhidden', Gone())
+    execute $'keepalt keepjumps buffer {view.bufnr}'
+  else
+    var size = util.Get('output_size', 0)
+    var modifier = position ==# 'none' ? 'botright' : position
+    execute $'keepalt keepjumps {modifier} sbuffer {view.bufnr}'
+    if size > 0
+      execute (modifier =~# 'vert' ? 'vertical ' : '') .. 'resize ' .. size
+    endif
   endif
   normal! G
   win_gotoid(here)
 enddef
 
-export def Toggle(kernel_id: string)
-  if !has_key(views, kernel_id)
+# The kernel is gone: its output stays readable where it is shown, until the next
+# kernel's output takes over that window (and then it is wiped: one such buffer a
+# window, not one a kernel ever started).
+export def Gone(kernel_id: string)
+  var view = Find(kernel_id)
+  if empty(view)
     return
   endif
-  var wins = win_findbuf(View(kernel_id, '').bufnr)
+  view.gone = true
+  setbufvar(view.bufnr, '&bufhidden', 'wipe')
+  if empty(win_findbuf(view.bufnr))
+    execute $'silent! bwipeout {view.bufnr}'
+    remove(views, kernel_id)
+  endif
+enddef
+
+# A new kernel takes over the window of a gone kernel's output, if this tab has one.
+export def Adopt(kernel_id: string)
+  if !empty(GoneWindows())
+    Show(kernel_id)
+  endif
+enddef
+
+# The windows of this tab showing the output of a kernel that is gone.
+def GoneWindows(): list<number>
+  var found: list<number> = []
+  for w in gettabinfo(tabpagenr())[0].windows
+    var owner = getbufvar(winbufnr(w), 'jupyter_output_of', '')
+    if owner != '' && get(get(views, owner, {}), 'gone', true)
+      found->add(w)
+    endif
+  endfor
+  return found
+enddef
+
+export def Toggle(kernel_id: string)
+  var view = Find(kernel_id)
+  if empty(view)
+    return
+  endif
+  var wins = win_findbuf(view.bufnr)
   if empty(wins)
     Show(kernel_id, true)
   else
@@ -66,7 +112,10 @@ enddef
 
 # The echo of a run's code; returns the header line (updated by EndRun()).
 export def BeginRun(kernel_id: string, run_id: string, code: string): number
-  var view = View(kernel_id, '')
+  var view = Find(kernel_id)
+  if empty(view)
+    return 0
+  endif
   var lines = split(code, "\n", true)
   var max_lines = util.Get('echo_max_lines', 30)
   var echo = ['In [*]: ' .. lines[0]] + lines[1 : max_lines - 1]->mapnew((_, l) => '   ...: ' .. l)
@@ -78,8 +127,8 @@ export def BeginRun(kernel_id: string, run_id: string, code: string): number
 enddef
 
 export def EndRun(kernel_id: string, header: number, count: any)
-  var view = View(kernel_id, '')
-  if type(count) != v:t_number || header < 1
+  var view = Find(kernel_id)
+  if empty(view) || type(count) != v:t_number || header < 1
     return
   endif
   var line = get(getbufline(view.bufnr, header), 0, '')
@@ -91,7 +140,10 @@ enddef
 # One iopub output (a `jupyter/output` notification's msgType and content).
 # `writer` is the run id, or 'other' for another client's traffic.
 export def Output(kernel_id: string, writer: string, msg_type: string, content: dict<any>)
-  var view = View(kernel_id, '')
+  var view = Find(kernel_id)
+  if empty(view)
+    return
+  endif
   var prefix = writer ==# 'other' ? '[other] ' : ''
   if msg_type ==# 'stream'
     Stream(view, writer, prefix, get(content, 'text', ''))
@@ -127,20 +179,21 @@ export def Traceback(content: dict<any>): list<string>
 enddef
 
 export def Note(kernel_id: string, text: string)
-  if has_key(views, kernel_id)
-    Append(View(kernel_id, ''), ['-- ' .. text .. ' --'], '')
-  endif
+  Lines(kernel_id, ['-- ' .. text .. ' --'], '')
 enddef
 
 export def Lines(kernel_id: string, lines: list<string>, writer: string)
-  Append(View(kernel_id, ''), lines, writer)
+  var view = Find(kernel_id)
+  if !empty(view)
+    Append(view, lines, writer)
+  endif
 enddef
 
 # clear_output for a run: its block is removed if it is the last one in the buffer
 # (lines of other writers after it are never touched).
 export def Clear(kernel_id: string, run_id: string, first: number)
-  var view = View(kernel_id, '')
-  if view.writer !=# run_id || first < 1 || first > LineCount(view)
+  var view = Find(kernel_id)
+  if empty(view) || view.writer !=# run_id || first < 1 || first > LineCount(view)
     return
   endif
   setbufvar(view.bufnr, '&modifiable', 1)
@@ -154,7 +207,10 @@ export def LineCount(view: dict<any>): number
 enddef
 
 export def NextLine(kernel_id: string): number
-  var view = View(kernel_id, '')
+  var view = Find(kernel_id)
+  if empty(view)
+    return 0
+  endif
   return view.open ? LineCount(view) : LineCount(view) + 1
 enddef
 
@@ -246,9 +302,21 @@ def Stream(view: dict<any>, writer: string, prefix: string, text: string)
   view.writer = writer
 enddef
 
+# The view of a kernel Create() was called for, its buffer made again if the user
+# wiped it; {} for any other kernel, and for a gone kernel once its buffer is wiped.
+def Find(kernel_id: string): dict<any>
+  if !has_key(views, kernel_id)
+    return {}
+  elseif views[kernel_id].gone && !bufexists(views[kernel_id].bufnr)
+    remove(views, kernel_id)
+    return {}
+  endif
+  return View(kernel_id, '')
+enddef
+
 def View(kernel_id: string, title: string): dict<any>
   if !has_key(views, kernel_id)
-    views[kernel_id] = {bufnr: -1, name: title, writer: '', open: false, cr: false}
+    views[kernel_id] = {bufnr: -1, name: title, writer: '', open: false, cr: false, gone: false}
   endif
   var view = views[kernel_id]
   if !bufexists(view.bufnr)

@@ -65,6 +65,17 @@ export def RunningKernelLines(found: list<dict<any>>): list<string>
     ->join('  ') .. '  ' .. row[4])
 enddef
 
+# The buffer's file as an LSP document URI ("file:///tmp/a%20b.py"), the `uri` of its
+# runs; "" for a buffer that is not a file.
+export def Uri(bufnr: number): string
+  var name = bufname(bufnr)
+  if name == '' || getbufvar(bufnr, '&buftype') != ''
+    return ''
+  endif
+  return 'file://' .. substitute(fnamemodify(name, ':p'), '[^A-Za-z0-9/._~-]',
+    (m) => range(strlen(m[0]))->mapnew((_, i) => printf('%%%02X', char2nr(strpart(m[0], i, 1))))->join(''), 'g')
+enddef
+
 export def Get(name: string, default: any): any
   return get(b:, 'jupyter_' .. name, get(g:, 'jupyter_' .. name, default))
 enddef
