@@ -352,10 +352,6 @@ async def test_the_token_is_never_logged(server: Server, tmp_path: Path) -> None
 
 
 async def test_named_server_from_initialization_options(server: Server) -> None:
-    from bridge.server.context import Settings
-
-    if not hasattr(Settings(), "servers"):
-        pytest.skip("Settings has no 'servers' yet (bridge/server/context.py patch in docs/remote.md)")
     async with spawn_bridge(env={"KB_TEST_TOKEN": server.token}) as client:
         await client.initialize(initializationOptions={"servers": {"lab": {"url": server.url, "tokenEnv": "KB_TEST_TOKEN"}}})
         ref = await client.request("jupyter/startKernel", {"server": "lab"})
