@@ -78,9 +78,11 @@ async def test_the_page_allows_only_its_own_script_and_no_remote_loads(served: t
     _, headers, body = await http(server.url)
     policy = dict(d.strip().split(" ", 1) for d in headers["content-security-policy"].split(";"))
     assert policy["default-src"] == "'none'" and policy["img-src"] == "data:" and policy["connect-src"] == "'self'"
-    (script,) = re.findall(rb"<script>(.*?)</script>", body, re.S)
-    digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
-    assert policy["script-src"] == f"'sha256-{digest}'"
+    # two scripts: the widget manager (sidecar-widgets.js), then the page's own
+    scripts = re.findall(rb"<script>(.*?)</script>", body, re.S)
+    assert len(scripts) == 2 and b"kernelBridgeWidgets" in scripts[0]
+    digests = [base64.b64encode(hashlib.sha256(script).digest()).decode() for script in scripts]
+    assert policy["script-src"] == " ".join(f"'sha256-{d}'" for d in digests)  # no 'unsafe-eval', nothing else
     assert not re.search(rb"(src|href)=\"(https?:)?//", body)  # nothing from anywhere
 
 
