@@ -45,8 +45,9 @@ const result = await esbuild.build({
   legalComments: "none",
   banner: { js: banner, css: banner },
   define: { "process.env.NODE_ENV": '"production"' },
-  // the page's CSP allows data: images only; no fonts are bundled (Font Awesome icons are left out)
-  loader: { ".svg": "dataurl", ".png": "dataurl", ".gif": "dataurl", ".woff": "empty", ".woff2": "empty", ".ttf": "empty", ".eot": "empty" },
+  // the page's CSP allows images and fonts from data: URIs only (src/sidecar-widgets.css
+  // takes Font Awesome's solid woff2, nothing else of it)
+  loader: { ".svg": "dataurl", ".png": "dataurl", ".gif": "dataurl", ".woff2": "dataurl", ".woff": "empty", ".ttf": "empty", ".eot": "empty" },
   plugins: [substitutes],
   metafile: true,
   logLevel: "warning",

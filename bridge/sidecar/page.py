@@ -43,7 +43,10 @@ def page() -> tuple[bytes, str]:
             # inline style: the page's own <style>, and the <style> of text/html outputs in
             # their sandboxed iframes (which inherit this policy)
             "style-src 'unsafe-inline'",
-            "img-src data:",
+            # data: for images in outputs and the widgets' CSS; blob: for the Image widget,
+            # which shows its bytes through URL.createObjectURL
+            "img-src data: blob:",
+            "font-src data:",  # the widgets' icons (Font Awesome, inlined)
             "connect-src 'self'",
             "frame-src 'self'",
             "base-uri 'none'",

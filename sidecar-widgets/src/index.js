@@ -18,6 +18,7 @@ import { HTMLManager } from "@jupyter-widgets/html-manager/lib/htmlmanager";
 import { OutputModel as HTMLOutputModel, OutputView } from "@jupyter-widgets/html-manager/lib/output";
 import "@jupyter-widgets/controls/css/widgets-base.css";
 import "@jupyter-widgets/controls/css/labvariables.css";
+import "@fortawesome/fontawesome-free/css/fontawesome.min.css";
 import "./sidecar-widgets.css";
 import { decodeFrame, encodeFrame } from "./frames.js";
 import { Link } from "./link.js";

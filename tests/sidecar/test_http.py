@@ -77,7 +77,7 @@ async def test_the_page_allows_only_its_own_script_and_no_remote_loads(served: t
     assert server.url is not None
     _, headers, body = await http(server.url)
     policy = dict(d.strip().split(" ", 1) for d in headers["content-security-policy"].split(";"))
-    assert policy["default-src"] == "'none'" and policy["img-src"] == "data:" and policy["connect-src"] == "'self'"
+    assert policy["default-src"] == "'none'" and policy["img-src"] == "data: blob:" and policy["font-src"] == "data:" and policy["connect-src"] == "'self'"
     # two scripts: the widget manager (sidecar-widgets.js), then the page's own
     scripts = re.findall(rb"<script>(.*?)</script>", body, re.S)
     assert len(scripts) == 2 and b"kernelBridgeWidgets" in scripts[0]
