@@ -5,6 +5,7 @@ read back with an execute; the page's, from the rendered controls."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,4 +213,56 @@ async def test_a_tqdm_loop_of_1000_steps_ends_at_100_percent_and_the_page_stays_
     assert any("1000/1000" in label for label in seen["labels"]), seen["labels"]
     assert seen["bar"] == "100%"
     assert seen["polls"] >= 2 and seen["frames_while_running"], seen  # it rendered frames throughout
+    assert seen["errors"] == []
+
+
+BINARY = """
+import ipywidgets as w
+from tests.sidecar.test_page import png
+import base64
+clicks = []
+up = w.FileUpload(description="send")
+button = w.Button(description="press")
+button.on_click(lambda _: clicks.append(1))
+w.VBox([w.Image(value=base64.b64decode(png(40, 20)), format="png"), up, button])
+"""
+
+
+@needs_browser
+async def test_binary_buffers_and_custom_messages_cross_both_ways(bridge: BridgeClient, kernel: str) -> None:
+    url = (await bridge.request("jupyter/openSidecar", {"kernelId": kernel}))["url"]
+    reply, _ = await run(bridge, kernel, f"import sys; sys.path.insert(0, {str(Path.cwd())!r})")
+    assert reply["status"] == "ok", reply
+
+    async def execute(code: str) -> None:
+        reply, _ = await run(bridge, kernel, code)
+        assert reply["status"] == "ok", reply
+
+    def steps(browser: Any) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        page = browser.new_page()
+        errors = watch_errors(page)
+        page.goto(url)
+        page.wait_for_selector("#link[data-link=up]")
+        call(execute, BINARY)
+        # kernel -> page: the Image widget's bytes arrive as a buffer (a binary frame)
+        image = page.wait_for_selector(".widget-image")
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image)
+        seen["image_width"] = image.evaluate("img => img.naturalWidth")
+        # page -> kernel: a file's bytes in the FileUpload's value, a click as a custom message
+        with page.expect_file_chooser() as chooser:
+            page.get_by_role("button", name="send").click()
+        chooser.value.set_files(files=[{"name": "note.bin", "mimeType": "application/octet-stream", "buffer": bytes(range(256)) * 4}])
+        seen["uploaded"] = call(kernel_value, bridge, kernel, "up.value[0].content.tobytes() == bytes(range(256)) * 4 if up.value else None", "True")
+        page.get_by_role("button", name="press").click()
+        page.get_by_role("button", name="press").click()
+        seen["clicks"] = call(kernel_value, bridge, kernel, "len(clicks)", "2")
+        seen["errors"] = errors
+        return seen
+
+    with trio.fail_after(4 * HANG_GUARD):
+        seen = await trio.to_thread.run_sync(in_browser, url, steps)
+    assert seen["image_width"] == 40
+    assert seen["uploaded"] == "True"
+    assert seen["clicks"] == "2"
     assert seen["errors"] == []
