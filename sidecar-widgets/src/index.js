@@ -14,6 +14,7 @@
 // state (comm_info_request, then request_state on each, as JupyterLab does). The page never
 // opens or closes a comm in the kernel: it only sends comm_msg on the widget comms it knows.
 
+import { put_buffers } from "@jupyter-widgets/base";
 import { HTMLManager } from "@jupyter-widgets/html-manager/lib/htmlmanager";
 import { OutputModel as HTMLOutputModel, OutputView } from "@jupyter-widgets/html-manager/lib/output";
 import "@jupyter-widgets/controls/css/widgets-base.css";
@@ -159,6 +160,7 @@ class Widgets {
     this.captures = new Map(); // msg_id -> the Output model showing that request's outputs
     this.waiting = new Map(); // model_id -> elements waiting for the model
     this.refused = new Map(); // model_id -> why it is not rendered
+    this.loaded = false; // the kernel's widgets that existed when the page opened are here
     this.queue = []; // events waiting for the one being handled
     this.busy = false;
   }
@@ -282,6 +284,7 @@ class Widgets {
     this.forget();
     this.link.reset();
     this.enabled = enabled;
+    this.loaded = false;
     if (enabled) this.load();
   }
 
@@ -295,9 +298,59 @@ class Widgets {
   }
 
   // The kernel's widgets that this page has no model for: comm_info_request, then
-  // request_state on each comm (base-manager's _loadFromKernelModels, as JupyterLab does).
-  load() {
-    this.manager._loadFromKernelModels().catch((error) => this.page.notice(`(widgets: could not get their state from the kernel: ${error.message || error})`));
+  // request_state on each comm, then the models all at once (so that a container finds its
+  // children) — base-manager's _loadFromKernelModels, as JupyterLab does it, except that a
+  // comm that does not answer (closed in between) is skipped when the kernel goes idle on
+  // its request instead of holding up every other widget.
+  async load() {
+    try {
+      const comms = await this.manager._get_comm_info();
+      const answers = await Promise.all(Object.keys(comms).map((commId) => this.requestState(commId)));
+      await Promise.all(
+        answers.filter(Boolean).map(({ comm, data, buffers }) => {
+          put_buffers(data.state, data.buffer_paths || [], buffers);
+          const why = refusal(undefined, data.state);
+          if (why) {
+            this.refuse(comm.comm_id, why);
+            return undefined;
+          }
+          const options = {
+            model_name: data.state._model_name,
+            model_module: data.state._model_module,
+            model_module_version: data.state._model_module_version,
+            comm,
+          };
+          return this.manager.new_model(options, data.state).catch((error) => this.refuse(comm.comm_id, `the widget could not be created: ${error}`));
+        }),
+      );
+    } catch (error) {
+      this.page.notice(`(widgets: could not get their state from the kernel: ${error.message || error})`);
+      return;
+    }
+    this.loaded = true;
+    for (const modelId of [...this.waiting.keys()]) {
+      if (!this.manager.has_model(modelId)) this.refuse(modelId, "(this widget no longer exists in the kernel)");
+    }
+  }
+
+  requestState(commId) {
+    if (this.manager.has_model(commId) || this.refused.has(commId)) return null;
+    const comm = this.comm(commId, WIDGET_TARGET);
+    return new Promise((resolve) => {
+      let msgId = "";
+      const done = (answer) => {
+        if (!answer && !this.manager.has_model(commId) && this.comms.get(commId) === comm) this.comms.delete(commId);
+        resolve(answer);
+      };
+      comm.on_msg((msg) => {
+        const data = msg.content.data;
+        if (msg.parent_header.msg_id === msgId && data.method === "update") done({ comm, data, buffers: msg.buffers || [] });
+      });
+      comm.on_close(() => done(null));
+      // the kernel answers before it goes idle on the request: idle first means no answer
+      const idle = (msg) => msg.content.execution_state === "idle" && done(null);
+      msgId = comm.send({ method: "request_state" }, { iopub: { status: idle } }, {}, []);
+    });
   }
 
   // After events were dropped: the state of every model again, and the models missed.
@@ -333,6 +386,8 @@ class Widgets {
       showNote(holder, fallback, this.refused.get(modelId));
     } else if (this.manager.has_model(modelId)) {
       this.display(modelId, holder);
+    } else if (this.loaded) {
+      showNote(holder, fallback, "(this widget no longer exists in the kernel)");
     } else {
       showNote(holder, fallback, "(waiting for the widget's state from the kernel)");
       if (!this.waiting.has(modelId)) this.waiting.set(modelId, new Set());
