@@ -34,13 +34,17 @@ const IPYWIDGETS_7 =
   "this widget comes from ipywidgets 7 (widget protocol %s): the sidecar renders ipywidgets 8 widgets " +
   "(protocol 2.1); upgrade the kernel's ipywidgets (pip install -U 'ipywidgets>=8')";
 
+// the widget modules whose JavaScript the bundle has (ipywidgets' own widgets)
+const MODULES = new Set(["@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"]);
+
 function versionTuple(text) {
   return String(text || "").split(".").map((n) => parseInt(n, 10) || 0);
 }
 
-// Why a widget is not rendered, from its comm_open's protocol version or its model's module
-// version, or null. ipywidgets 7 speaks protocol 2.0 (no echo_update) and its models are
-// @jupyter-widgets/base 1.x, controls 1.x.
+// Why a widget is not rendered, from its comm_open's protocol version or its model's and
+// view's modules, or null. ipywidgets 7 speaks protocol 2.0 (no echo_update) and its models
+// are @jupyter-widgets/base 1.x, controls 1.x; other libraries (bqplot, ipyleaflet, plotly's
+// FigureWidget through anywidget) bring JavaScript of their own, which the page cannot load.
 function refusal(protocolVersion, state) {
   if (protocolVersion !== undefined && protocolVersion !== null) {
     const [major, minor] = versionTuple(protocolVersion);
@@ -50,6 +54,14 @@ function refusal(protocolVersion, state) {
   const module = state && state._model_module;
   if ((module === "@jupyter-widgets/base" || module === "@jupyter-widgets/controls") && versionTuple(state._model_module_version)[0] < 2) {
     return IPYWIDGETS_7.replace("%s", `${module} ${state._model_module_version}`);
+  }
+  for (const [name, version] of [
+    [module, state && state._model_module_version],
+    [state && state._view_module, state && state._view_module_version],
+  ]) {
+    if (name && !MODULES.has(name)) {
+      return `this widget needs the JavaScript of ${name} ${version || ""}, which the sidecar does not have: it renders ipywidgets' own widgets (@jupyter-widgets/base, controls, output)`;
+    }
   }
   return null;
 }
@@ -362,6 +374,13 @@ class Widgets {
 
   refuse(modelId, why) {
     this.refused.set(modelId, why);
+    if (!this.manager.has_model(modelId)) {
+      // a stand-in model, so that a box holding this widget shows the note in its place
+      const options = { model_name: "HTMLModel", model_module: "@jupyter-widgets/controls", model_module_version: "2.0.0", model_id: modelId };
+      const note = document.createElement("i");
+      note.textContent = why;
+      this.manager.new_model(options, { value: note.outerHTML, _dom_classes: ["kb-widget-refused"] }).catch(() => undefined);
+    }
     for (const holder of this.waiting.get(modelId) || []) showNote(holder, holder.dataset.fallback, why);
     this.waiting.delete(modelId);
   }
