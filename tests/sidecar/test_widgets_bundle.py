@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_the_committed_widget_bundle_is_what_the_script_builds() -> None:
     assert shutil.which("node") and shutil.which("npm"), "node and npm are needed to build the widget bundle"
     done = subprocess.run(
-        ["bash", str(REPO / "scripts" / "build-widgets.sh"), "--check"], capture_output=True, text=True, timeout=600, cwd=REPO
+        ["bash", str(REPO / "scripts" / "build-widgets.sh"), "--check"], check=False, capture_output=True, text=True, timeout=600, cwd=REPO
     )
     assert done.returncode == 0, done.stderr
 
