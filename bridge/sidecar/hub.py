@@ -248,7 +248,7 @@ class Subscriber:
 
     Over its bounds the oldest events are dropped and counted; the page is told with a
     ``dropped`` event before the next ones it gets. A widget's state update merges into the
-    same model's update still queued, if nothing but other models' updates came since
+    same model's update (of the same request) still queued, if nothing but updates came since
     (bridge/sidecar/widgets.py): a flood of updates costs a slow page one entry per model.
     """
 
@@ -257,7 +257,8 @@ class Subscriber:
         self.max_chars = max_chars
         self._items: deque[QueueItem] = deque()
         self._chars = 0
-        self._mergeable: dict[str, _Slot] = {}  # comm_id -> its update, while nothing else came since
+        # (comm_id, parent) -> its update, while nothing but other updates came since
+        self._mergeable: dict[tuple[str, str | None], _Slot] = {}
         self.dropped = 0
         self.merged = 0  # updates merged into a queued one (for tests and benchmarks)
         self.closed = False
@@ -280,9 +281,9 @@ class Subscriber:
     def push_update(self, update: StateUpdate) -> None:
         if self.closed:
             return
-        slot = self._mergeable.get(update.comm_id)
+        slot = self._mergeable.get(update.key)
         if slot is None:
-            slot = self._mergeable[update.comm_id] = _Slot(update)
+            slot = self._mergeable[update.key] = _Slot(update)
             self._append(slot)
             return
         merged = slot.update.merged(update, encode)
@@ -304,8 +305,8 @@ class Subscriber:
 
     def _forget(self, item: QueueItem) -> None:
         self._chars -= _size(item)
-        if isinstance(item, _Slot) and self._mergeable.get(item.update.comm_id) is item:
-            del self._mergeable[item.update.comm_id]
+        if isinstance(item, _Slot) and self._mergeable.get(item.update.key) is item:
+            del self._mergeable[item.update.key]
 
     def close(self) -> None:
         self.closed = True

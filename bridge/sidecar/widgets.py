@@ -6,10 +6,12 @@ A widget is a model mirrored between the kernel and every front end over a comm 
 ``jupyter.widget``): ``comm_open`` carries its first state, ``comm_msg`` ``update`` /
 ``echo_update`` its changes, ``custom`` anything else. A slider dragged, or a progress bar
 in a loop, sends hundreds of updates a second; a page only needs the latest state of each
-model, so while a page's queue is behind, an ``update`` merges into the same model's update
-still waiting there (latest value of each key wins) — unless something else was queued
-since (an output, another kind of comm message): merging across it would reorder what the
-page sees (an Output widget's ``msg_id`` must change before the outputs it captures).
+model, so while a page's queue is behind, an ``update`` merges into the update of the same
+model and the same request still waiting there (latest value of each key wins) — unless
+something else was queued since (an output, another kind of comm message): merging across it
+would reorder what the page sees (an Output widget's ``msg_id`` must change before the
+outputs it captures). Updates of different requests do not merge: a page matches the answer
+to its ``request_state`` by its parent.
 
 Pages send ``comm_msg`` on known widget comms, and ask which widget comms exist
 (``comm_info``); they never open or close a comm in the kernel. docs/sidecar.md, "Widgets".
@@ -141,6 +143,11 @@ class StateUpdate:
     def size(self) -> int:
         return len(self.frame)
 
+    @property
+    def key(self) -> tuple[str, str | None]:
+        """What merges: the same model, and the same request (parent)."""
+        return self.comm_id, self.event.get("parentId")
+
     def merged(self, later: StateUpdate, encode: Any) -> StateUpdate:
         """This update followed by ``later``: the keys ``later`` sets (in its state or as
         buffers) take its values; the others keep this one's."""
@@ -157,7 +164,7 @@ class StateUpdate:
             new_data["buffer_paths"] = buffer_paths
         else:
             new_data.pop("buffer_paths", None)
-        # the later message's ids: the newest state is the one it announced
+        # the later message's ids (its parent is this one's: see ``key``)
         event = {**later.event, "data": new_data}
         return StateUpdate(self.comm_id, event, buffers, encode_comm(event, buffers, encode))
 

@@ -39,8 +39,8 @@ def comm(msg_type: str, comm_id: str, data: dict[str, Any], *, target: str | Non
     )
 
 
-def update(comm_id: str, **state: Any) -> Message:
-    return comm("comm_msg", comm_id, {"method": "update", "state": state, "buffer_paths": []})
+def update(comm_id: str, parent: str = "p1", **state: Any) -> Message:
+    return comm("comm_msg", comm_id, {"method": "update", "state": state, "buffer_paths": []}, parent=parent)
 
 
 def stream(text: str) -> Message:
@@ -142,6 +142,17 @@ def test_updates_do_not_merge_across_an_output_or_another_kind_of_message() -> N
         ("comm", {"msg_id": "run-2"}),
     ]
     assert page.merged == 0
+
+
+def test_updates_of_different_requests_do_not_merge() -> None:
+    # a page asked for the state (request_state): it knows the answer by its parent
+    hub, page = hub_with_page()
+    open_widget(hub, "w", value=0)
+    hub.publish_iopub(update("w", parent="page-request", value=1, description="full state"))
+    hub.publish_iopub(update("w", parent="background-thread", value=2))
+    hub.publish_iopub(update("w", parent="background-thread", value=3))
+    seen = [(e["parentId"], e["data"]["state"]) for e in events(page)[1:]]
+    assert seen == [("page-request", {"value": 1, "description": "full state"}), ("background-thread", {"value": 3})]
 
 
 def test_an_update_taken_by_the_page_merges_no_more() -> None:
