@@ -3,6 +3,8 @@
     .venv/bin/python -m bench            # full run (~5 min on 2 cores)
     .venv/bin/python -m bench --quick    # fewer repetitions (~1.5 min), for a quick look
     .venv/bin/python -m bench --only roundtrip,cpu --markdown out.md --json out.json
+    .venv/bin/python -m bench --only gateway  # opt-in: 16 kernels behind Enterprise Gateway (~2 min;
+                                              # needs scripts/test-setup.d/60-enterprise-gateway.sh)
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from pathlib import Path
 from bench.kernels import private_jupyter_dirs
 
 SCENARIOS = (
-    "roundtrip", "introspection", "flood", "memory", "busy", "widgets", "coldstart", "stuck", "multikernel", "faults", "bridge-end",
+    "roundtrip", "introspection", "queued", "flood", "memory", "busy", "widgets", "coldstart", "stuck", "multikernel", "faults",
+    "bridge-end",
 )
+# run only when named in --only (they need more than the test venv)
+OPT_IN = ("gateway",)
 
 
 def machine() -> str:
@@ -45,18 +50,18 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (numbers are noisier)")
-    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}; opt-in: {', '.join(OPT_IN)}")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     parser.add_argument("--json", metavar="FILE", help="also write every number as JSON")
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else set(SCENARIOS)
-    unknown = only - set(SCENARIOS)
+    unknown = only - set(SCENARIOS) - set(OPT_IN)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     private_jupyter_dirs()
 
     # imported after the environment is set: jupyter paths are read at import time
-    from bench import faults, floods, latency, multikernel, startup, widgets
+    from bench import faults, floods, latency, multikernel, pipeline, startup, widgets
     from bench.editor import Editor
     from bench.kernels import kernels
     from bench.stats import Report, table
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     host = machine()
     log(host)
-    needs_kernel = only & {"roundtrip", "introspection", "flood", "memory", "busy", "widgets"}
+    needs_kernel = only & {"roundtrip", "introspection", "queued", "flood", "memory", "busy", "widgets"}
     if needs_kernel:
         with kernels(1) as (km,), Editor(stderr=subprocess.DEVNULL) as editor:
             # completions may take the kernel (jedi) longer than the 1 s an editor allows
@@ -81,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                 latency.roundtrip(report, cf, editor, rounds=3 if q else 6, n=40 if q else 100, log=log)
             if "introspection" in only:
                 latency.introspection(report, cf, editor, rounds=2 if q else 4, n=10 if q else 25, log=log)
+            if "queued" in only:
+                pipeline.queued(report, cf, editor, n=2000, reps=1 if q else 3, log=log)
             if "flood" in only:
                 floods.flood(report, cf, editor, reps=2 if q else 5, log=log)
             if "memory" in only:
@@ -105,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         faults.kernel_faults(report, reps=1 if q else 2, log=log)
     if "bridge-end" in only:
         faults.bridge_end(report, reps=1 if q else 2, log=log)
+    if "gateway" in only:
+        multikernel.gateway(report, count=16, executes=160 if q else 640, rounds=2 if q else 4, log=log)
 
     log(f"done in {time.monotonic() - started:.0f} s")
     print(f"# kernel-bridge benchmarks{' (--quick)' if q else ''}: {host}")

@@ -90,6 +90,8 @@ class Editor:
         self.on_notification: Callable[[dict[str, Any]], None] | None = None
         self.keep_notifications = keep_notifications
         self.notification_count = 0
+        # per response id, how many notifications had arrived before it (ordering checks)
+        self.notifications_before: dict[Any, int] = {}
         self.bytes_received = 0
         self.eof = False
         self._stdin_open = True
@@ -228,6 +230,7 @@ class Editor:
             self.null_errors.append(msg)
         else:
             self.responses[msg["id"]] = msg
+            self.notifications_before[msg["id"]] = self.notification_count
 
     def outputs(self, request_id: Any = None) -> list[dict[str, Any]]:
         return [

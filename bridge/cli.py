@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"kernel-bridge {__version__}")
     parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
-    parser.add_argument("--kernel", default="python3", help="default kernelspec name (default: python3)")
+    parser.add_argument("--kernel", default=None, help="default kernelspec name (default: python3)")
     parser.add_argument("--startup-timeout", type=float, default=60.0, help="seconds a kernel may take to become ready")
     parser.add_argument(
         "--transport", choices=("tcp", "ipc"), default="tcp", help="for kernels the bridge starts (default: tcp on 127.0.0.1)"
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         _startup_done()
         from bridge.demo import run_demo
 
-        return trio.run(run_demo, args.demo, args.kernel)
+        return trio.run(run_demo, args.demo, args.kernel or "python3")
 
     from bridge.server.app import serve
     from bridge.server.context import Settings
@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     _startup_done()
 
     settings = Settings(
-        default_kernel=args.kernel,
+        default_kernel=args.kernel or "python3",
+        default_kernel_configured=args.kernel is not None,
         startup_timeout=args.startup_timeout,
         transport=args.transport,
         encryption=args.encryption,

@@ -26,7 +26,31 @@ KERNEL_TIMEOUT = -32012
 KERNELSPEC_NOT_FOUND = -32013
 CONNECTION_FILE_ERROR = -32014
 KERNEL_RESTARTING = -32015
+VARIABLES_UNSUPPORTED = -32016
+REMOTE_SERVER_ERROR = -32017
 REQUEST_DROPPED = -32018
+
+# Every code an editor can get, and what it means in a word: the one table of them.
+# docs/protocol.md's table of errors lists the same codes (tests/unit/test_errors.py).
+ERROR_CODES: dict[int, str] = {
+    PARSE_ERROR: "parse error",
+    INVALID_REQUEST: "invalid request",
+    METHOD_NOT_FOUND: "method not found",
+    INVALID_PARAMS: "invalid params",
+    INTERNAL_ERROR: "internal error",
+    SERVER_NOT_INITIALIZED: "server not initialized",
+    REQUEST_CANCELLED: "request cancelled",
+    KERNEL_NOT_FOUND: "unknown kernelId",
+    KERNEL_START_FAILED: "kernel failed to start",
+    KERNEL_DIED: "kernel died",
+    KERNEL_TIMEOUT: "kernel did not answer in time",
+    KERNELSPEC_NOT_FOUND: "unknown kernelspec",
+    CONNECTION_FILE_ERROR: "connection file missing or invalid",
+    KERNEL_RESTARTING: "kernel restarting",
+    VARIABLES_UNSUPPORTED: "variables not supported",
+    REMOTE_SERVER_ERROR: "Jupyter server error",
+    REQUEST_DROPPED: "request dropped by the kernel",
+}
 
 
 class BridgeError(JsonRpcException):

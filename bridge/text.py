@@ -1,4 +1,5 @@
-"""Small pure helpers over source text: ANSI escapes, ``# %%`` cells, LSP positions.
+"""Small pure helpers over source text: ANSI escapes, terminal overstrike, ``# %%`` cells,
+LSP positions.
 
 LSP positions count in the negotiated encoding (UTF-16 code units by default, UTF-8
 bytes or UTF-32 code points if offered); Jupyter's ``cursor_pos`` counts code points.
@@ -11,11 +12,32 @@ import re
 from dataclasses import dataclass
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+# a character a backspace then strikes over with the next one (a line break is not struck)
+_OVERSTRUCK = re.compile(r"[^\n\x08]\x08(?=[^\n\x08])")
 _CELL_MARKER = re.compile(r"^\s*#\s*%%")
 
 
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
+
+
+def strip_overstrike(text: str) -> str:
+    """Terminal overstrike → the characters it shows.
+
+    R's help (``Rd2txt``, as IRkernel sends it in ``inspect_reply``), man pages and other
+    pager-bound text mark bold as ``X\bX`` and underline as ``_\bX``: a terminal prints
+    the second character over the first; an editor shows the backspaces raw. The struck
+    character goes, the one on top stays; a backspace with nothing to strike goes too.
+    """
+    if "\x08" not in text:
+        return text
+    return _OVERSTRUCK.sub("", text).replace("\x08", "")
+
+
+def plain_text(text: str) -> str:
+    """Text meant for a terminal (help, docstrings) as an editor should show it: no ANSI
+    escapes, no overstrike."""
+    return strip_overstrike(strip_ansi(text))
 
 
 # -- positions ------------------------------------------------------------------------

@@ -1,15 +1,16 @@
-"""Sockets to one kernel, and the routing of what comes back.
+"""Sockets to one kernel, and the driver of its conversation.
 
-Replies (shell, control) and iopub messages are routed by their parent's msg_id to the
-request that caused them; iopub messages with a parent we did not send belong to another
-client of the same kernel and go to ``on_foreign``.
+``KernelSession`` (kernels/session.py) holds the protocol's rules with no I/O;
+``KernelConnection`` drives it: hands it each message the transport delivers, wakes it at
+its deadlines, and turns its events into what callers wait on (a request's reply, its
+outputs, its prompts) and into callbacks (status, foreign outputs, comms, late replies).
 
-That logic does not care how messages travel. A ``Transport`` carries them: ``ZmqTransport``
-(below: four sockets, HMAC-signed frames, heartbeat on the hb channel) for local kernels and
-connection files, ``bridge.remote.transport.WebSocketTransport`` (one WebSocket multiplexing
-the channels of a kernel behind Jupyter Server) for remote ones. One reader task per socket
-keeps each socket drained at all times: a PUB socket cannot be slowed, and a SUB queue that
-fills up silently drops (docs/architecture.md).
+How messages travel is a ``Transport``: ``ZmqTransport`` (below: four sockets, HMAC-signed
+frames, heartbeat on the hb channel) for local kernels and connection files,
+``bridge.remote.transport.WebSocketTransport`` (one WebSocket multiplexing the channels of
+a kernel behind Jupyter Server) for remote ones. One reader task per socket keeps each
+socket drained at all times: a PUB socket cannot be slowed, and a SUB queue that fills up
+silently drops (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -25,8 +26,25 @@ import zmq
 from bridge.errors import KernelDied, KernelRestarting, KernelTimeout, RequestDropped
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.encryption import secure_client_socket
-from bridge.wire import BadSignature, Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
-from bridge.wire.adapt import from_v4, speaks_v4, to_v4
+from bridge.kernels.session import (
+    Channel,
+    Comm,
+    Dropped,
+    Event,
+    Foreign,
+    Idle,
+    InputRequested,
+    KernelSession,
+    LateReply,
+    Output,
+    Reply,
+    ServerReportsDead,
+    ServerRestarted,
+    Settled,
+    Started,
+    StateChanged,
+)
+from bridge.wire import Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
 from bridge.zmqio import AsyncSocket
 
 log = logging.getLogger(__name__)
@@ -37,28 +55,21 @@ StatusHandler = Callable[[str], None]
 # kernel otherwise (e.g. interrupted it) and no input_reply must be sent.
 InputHandler = Callable[[Message], Awaitable[str | None]]
 PendingHook = Callable[["Pending"], None]
-COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 
-# After an execute_reply, wait for the request's ``status: idle`` (it marks the end of
-# its outputs), but kernels drop iopub messages under load, idle included: stop waiting
-# once the request's iopub has been quiet this long.
-IDLE_GRACE_SECONDS = 1.0
-# A kernel replies on shell before it says idle on iopub; the two sockets can be read out
-# of order, but not by seconds. A request still unanswered this long after its idle was
-# dropped by the kernel (and would otherwise wait forever).
-REPLY_AFTER_IDLE_SECONDS = 3.0
 HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_DEAD_AFTER = 2.0
 PROBE_REPLY_TIMEOUT = 2.0
 PROBE_IOPUB_WAIT = 0.5
+# start-up: this many unreadable messages and not one readable, and the kernel is not ready
+UNREADABLE_AFTER = 3
 
 
 class Pending:
-    """One request in flight: its reply, and whether its iopub has gone idle."""
+    """The driver's handle on one request in flight: what its caller waits on."""
 
     __slots__ = (
-        "on_iopub", "on_input", "reply", "error", "replied", "iopub_seen", "started", "idle", "wake",
-        "request", "input_scopes", "on_started", "expects_reply",
+        "on_iopub", "on_input", "reply", "error", "replied", "settled", "started", "idle", "wake", "request",
+        "input_scopes", "on_started",
     )
 
     def __init__(self, request: Message, on_iopub: IopubHandler | None, on_input: InputHandler | None = None) -> None:
@@ -68,18 +79,18 @@ class Pending:
         self.reply: Message | None = None
         self.error: Exception | None = None
         self.replied = trio.Event()
-        self.iopub_seen = False
+        self.settled = trio.Event()
         self.started = False  # the kernel said busy for it: it is running, not queued
         self.idle = False
         self.wake = trio.Event()
         self.input_scopes: list[trio.CancelScope] = []
         self.on_started: Callable[[], None] | None = None
-        self.expects_reply = False  # fail it if the kernel goes idle and never replies
 
     def fail(self, error: Exception) -> None:
         if self.error is None:
             self.error = error
         self.replied.set()
+        self.settled.set()
         self.wake.set()
 
 
@@ -170,9 +181,7 @@ class ZmqTransport:
             try:
                 msg = deserialize(parts, self.signer, self.replay_guard, consume=True)
             except WireError as exc:
-                log.debug("kernel %s: dropped a message on %s: %s", connection.label, channel, exc)
-                if isinstance(exc, BadSignature):
-                    connection.bad_signatures += 1
+                connection.reject(channel, exc)
                 continue
             connection.deliver(channel, msg)
 
@@ -214,6 +223,10 @@ class ZmqTransport:
 
 
 class KernelConnection:
+    """Drives a ``KernelSession`` over a ``Transport``: moves messages and timers, and
+    turns the session's events into what the rest of the bridge waits on (a request's
+    reply, its outputs, its prompts). The protocol's rules live in the session."""
+
     def __init__(
         self,
         transport: Transport,
@@ -222,25 +235,44 @@ class KernelConnection:
         on_status: StatusHandler | None = None,
         on_foreign: IopubHandler | None = None,
         on_comm: IopubHandler | None = None,
+        on_late_reply: IopubHandler | None = None,
     ) -> None:
         self.transport = transport
         self.label = label
-        self.factory = MessageFactory()
+        self.session = KernelSession(label=label)
         self.on_status = on_status
         self.on_foreign = on_foreign
         self.on_comm = on_comm
-        self.execution_state = "starting"
+        self.on_late_reply = on_late_reply
         self.dead_reason: str | None = None
         # why the transport is down ("disconnected" state, remote kernels), else None
         self.link_reason: str | None = None
         self.kernel_info: dict[str, Any] = {}
         self.restarting = False  # set while a restart replaces this connection
-        self.bad_signatures = 0  # counted by the transport: a wrong key shows up here
-        self.protocol_v4 = False  # learned from kernel_info_reply; then we adapt both ways
+        self._state_override: str | None = None  # dead / disconnected: not the kernel's word
         self._pending: dict[str, Pending] = {}
         self._nursery: trio.Nursery | None = None
-        # every valid iopub message, whoever caused it (an output sidecar listens here)
+        self._timer_scope = trio.CancelScope()
+        # every valid iopub message, whoever caused it (an output sidecar listens here),
+        # except those of our private requests
         self.iopub_listeners: set[IopubHandler] = set()
+        self._private: set[str] = set()
+
+    @property
+    def factory(self) -> MessageFactory:
+        return self.session.factory
+
+    @property
+    def protocol_v4(self) -> bool:
+        return self.session.protocol_v4
+
+    @property
+    def execution_state(self) -> str:
+        return self._state_override or self.session.execution_state
+
+    @property
+    def bad_signatures(self) -> int:
+        return self.session.rejected
 
     # -- lifetime -----------------------------------------------------------------
 
@@ -248,11 +280,30 @@ class KernelConnection:
         """Open the transport and keep it drained until cancelled."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
+            nursery.start_soon(self._timer)
             await nursery.start(self._run_transport)
             task_status.started()
 
     async def _run_transport(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await self.transport.run(self, task_status=task_status)
+
+    async def _timer(self) -> None:
+        """Wake the session at its deadlines (dropped requests, settling).
+
+        Sleeps in a cancel scope whose deadline ``_poke_timer`` moves earlier when the
+        session has a sooner one: no task switch per message, and none at all while no
+        request is in flight."""
+        while True:
+            with trio.CancelScope() as scope:
+                self._timer_scope = scope
+                self._poke_timer()
+                await trio.sleep_forever()
+            self._apply(self.session.tick(trio.current_time()))
+
+    def _poke_timer(self) -> None:
+        deadline = self.session.next_deadline()
+        if deadline is not None and deadline < self._timer_scope.deadline:
+            self._timer_scope.deadline = deadline
 
     async def heartbeat(self) -> None:
         await self.transport.heartbeat(self)
@@ -292,101 +343,101 @@ class KernelConnection:
             pending.fail(error)
 
     def _set_state(self, state: str) -> None:
-        if state == self.execution_state:
-            return
-        self.execution_state = state
-        if self.on_status is not None:
-            self.on_status(state)
+        """A state the bridge decides (dead, disconnected, restored), not a kernel status."""
+        before = self.execution_state
+        if state in ("dead", "disconnected"):
+            self._state_override = state
+        else:
+            self._state_override = None
+            self.session.execution_state = state
+        if self.execution_state != before and self.on_status is not None:
+            self.on_status(self.execution_state)
 
     # -- what the transport delivers ---------------------------------------------------
 
+    def reject(self, channel: str, error: Exception) -> None:
+        """A message arrived that could not be read; counted, and named if start-up fails."""
+        log.debug("kernel %s: dropped a message on %s: %s", self.label, channel, error)
+        self.session.reject(channel, f"{type(error).__name__}: {error}")
+
     def deliver(self, channel: str, msg: Message) -> None:
-        """One valid message from the kernel, on ``channel``: route it."""
-        if self.protocol_v4 or (msg.msg_type == "kernel_info_reply" and speaks_v4(msg)):
-            pending = self._pending.get(str(msg.parent_header.get("msg_id", "")))
-            try:
-                msg = from_v4(msg, pending.request if pending else None)
-            except (KeyError, TypeError, ValueError) as exc:
-                log.debug("kernel %s: dropped a 4.x message that does not adapt: %s", self.label, exc)
-                return
-        if channel == "iopub":
-            self._route_iopub(msg)
-        elif channel == "stdin":
-            self._on_stdin(msg)
-        elif channel in ("shell", "control"):
-            self._on_reply(channel, msg)
-        else:
-            log.debug("kernel %s: message on unknown channel %r dropped", self.label, channel)
+        """One valid message from the kernel, on ``channel``."""
+        if channel == "iopub" and self.iopub_listeners and msg.parent_id not in self._private:
+            for listener in list(self.iopub_listeners):
+                listener(msg)
+        self._apply(self.session.receive(channel, msg, trio.current_time()))
 
-    async def _send_wire(self, channel: str, msg: Message) -> None:
-        await self.transport.send(channel, to_v4(msg) if self.protocol_v4 else msg)
-
-    def _on_reply(self, channel: str, msg: Message) -> None:
-        pending = self._pending.get(msg.parent_id or "")
-        if pending is None or pending.reply is not None:
-            log.debug("kernel %s: %s reply to an unknown request (%s)", self.label, channel, msg.msg_type)
-            return
-        pending.reply = msg
-        pending.replied.set()
-
-    def _route_iopub(self, msg: Message) -> None:
-        for listener in list(self.iopub_listeners):
-            listener(msg)
-        is_status = msg.msg_type == "status"
-        if is_status and self.alive:
-            state = msg.content.get("execution_state")
-            if state == "dead":
-                # only a kernel's server says this (Jupyter Server, when its restarter gave up)
-                self.mark_dead(f"kernel {self.label} died; its server reports it dead")
-                return
-            if state == "restarting" and not msg.parent_header:
-                # the server restarted a kernel that died: what was pending will never be answered
-                self.fail_pending(KernelDied(f"kernel {self.label} died and its server restarted it"))
-            if isinstance(state, str):
-                self._set_state(state)
-        pending = self._pending.get(msg.parent_id or "")
-        if pending is not None:
-            pending.iopub_seen = True
-            pending.wake.set()
-            if is_status:
-                state = msg.content.get("execution_state")
-                if state == "idle":
+    def _apply(self, events: list[Event]) -> None:
+        poke = False
+        for event in events:
+            if isinstance(event, Output):
+                pending = self._pending.get(event.request_id)
+                if pending is not None and pending.on_iopub is not None:
+                    pending.on_iopub(event.msg)
+            elif isinstance(event, Reply):
+                pending = self._pending.get(event.request_id)
+                if pending is not None and pending.reply is None:
+                    pending.reply = event.msg
+                    pending.replied.set()
+                poke = True
+            elif isinstance(event, Idle):
+                pending = self._pending.get(event.request_id)
+                if pending is not None:
                     pending.idle = True
-                    if pending.expects_reply and pending.reply is None and self._nursery is not None:
-                        self._nursery.start_soon(self._expect_reply, pending)
-                elif state == "busy" and not pending.started:
+                    pending.wake.set()
+                poke = True
+            elif isinstance(event, Settled):
+                pending = self._pending.get(event.request_id)
+                if pending is not None:
+                    pending.settled.set()
+            elif isinstance(event, Started):
+                pending = self._pending.get(event.request_id)
+                if pending is not None:
                     pending.started = True
                     if pending.on_started is not None:
                         pending.on_started()
-                return
-        if msg.msg_type in COMM_TYPES:
-            if self.on_comm is not None:
-                self.on_comm(msg)
-        elif pending is None:
-            if self.on_foreign is not None:
-                self.on_foreign(msg)
-        elif pending.on_iopub is not None:
-            pending.on_iopub(msg)
+            elif isinstance(event, StateChanged):
+                if self.alive and self._state_override is None and self.on_status is not None:
+                    self.on_status(event.state)
+                poke = True
+            elif isinstance(event, Dropped):
+                pending = self._pending.get(event.request_id)
+                if pending is not None:
+                    pending.fail(RequestDropped(event.reason))
+            elif isinstance(event, LateReply):
+                self._late_reply(event)
+            elif isinstance(event, InputRequested):
+                assert self._nursery is not None
+                pending = self._pending.get(event.request_id) if event.request_id is not None else None
+                self._nursery.start_soon(self._answer_input, pending, event.msg)
+            elif isinstance(event, Comm):
+                if self.on_comm is not None:
+                    self.on_comm(event.msg)
+            elif isinstance(event, Foreign):
+                if self.on_foreign is not None:
+                    self.on_foreign(event.msg)
+            elif isinstance(event, ServerReportsDead):
+                if self.alive:
+                    self.mark_dead(f"kernel {self.label} died; its server reports it dead")
+            elif isinstance(event, ServerRestarted):
+                if self.alive:
+                    self.fail_pending(KernelDied(f"kernel {self.label} died and its server restarted it"))
+        if poke:
+            self._poke_timer()
 
-    async def _expect_reply(self, pending: Pending) -> None:
-        with trio.move_on_after(REPLY_AFTER_IDLE_SECONDS):
-            await pending.replied.wait()
+    def _late_reply(self, event: LateReply) -> None:
+        """A reply after we gave up on its request is the kernel's word all the same."""
+        pending = self._pending.get(event.request_id)
+        if pending is not None and pending.reply is None and pending.error is None:
+            pending.reply = event.msg
+            pending.replied.set()
             return
-        if pending.reply is None and self._pending.get(pending.request.msg_id) is pending:
-            pending.fail(
-                RequestDropped(
-                    f"kernel {self.label} went idle without replying to {pending.request.msg_type}: it dropped the "
-                    "request (kernels do this with a request type they do not handle, and ipykernel when an "
-                    "interrupt lands before the request runs)"
-                )
-            )
+        log.info("kernel %s: late %s for %s", self.label, event.msg.msg_type, event.request_id)
+        if self.on_late_reply is not None:
+            self.on_late_reply(event.msg)
 
-    def _on_stdin(self, msg: Message) -> None:
-        if msg.msg_type != "input_request":
-            return
-        pending = self._pending.get(msg.parent_id or "")
-        assert self._nursery is not None
-        self._nursery.start_soon(self._answer_input, pending, msg)
+    async def _send_wire(self, channel: str, msg: Message) -> None:
+        await self.transport.send(channel, msg)
 
     async def _answer_input(self, pending: Pending | None, msg: Message) -> None:
         """The kernel is blocked in input() until it gets an input_reply (or an
@@ -414,7 +465,7 @@ class KernelConnection:
 
     @property
     def executes_in_flight(self) -> int:
-        return sum(1 for p in self._pending.values() if p.request.msg_type == "execute_request")
+        return self.session.outstanding("execute_request")
 
     # -- requests -----------------------------------------------------------------
 
@@ -430,7 +481,7 @@ class KernelConnection:
     ) -> Message:
         """Send without waiting for a reply (input_reply, comm messages)."""
         self._check_usable()
-        msg = self.factory.build(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
+        msg = self.session.message(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
         await self._send_wire(channel, msg)
         return msg
 
@@ -442,7 +493,7 @@ class KernelConnection:
 
     async def request(
         self,
-        channel: str,
+        channel: Channel,
         msg_type: str,
         content: dict[str, Any],
         *,
@@ -453,20 +504,30 @@ class KernelConnection:
         timeout: float | None = None,
         metadata: dict[str, Any] | None = None,
         buffers: list[bytes] | None = None,
+        private: bool = False,
     ) -> Message:
         """Send a request and return its reply; with ``wait_idle``, also let its iopub settle.
 
+        A ``private`` request is the bridge's own business (a variables query): its iopub
+        is not shown to the listeners of every message (the output sidecar), though a
+        kernel may still broadcast it to its other clients.
+
         Raises KernelDied if the kernel dies (or is already dead), KernelRestarting while
         it is being replaced by a restart, KernelTimeout after ``timeout`` seconds without
-        a reply.
+        a reply, RequestDropped when the kernel will not answer (kernels/session.py).
         """
         self._check_usable()
-        msg = self.factory.build(msg_type, content, metadata=metadata, buffers=buffers)
+        msg = self.session.request(
+            channel, msg_type, content, now=trio.current_time(), settle=wait_idle, metadata=metadata, buffers=buffers
+        )
+        request_id = msg.msg_id
         pending = Pending(msg, on_iopub, on_input)
-        pending.expects_reply = True
-        self._pending[msg.msg_id] = pending
+        self._pending[request_id] = pending
+        if private:
+            self._private.add(request_id)
         if on_pending is not None:
             on_pending(pending)
+        self._poke_timer()
         try:
             await self._send_wire(channel, msg)
             with trio.fail_after(timeout) if timeout is not None else nullcontext():
@@ -474,45 +535,35 @@ class KernelConnection:
             if pending.error is not None:
                 raise pending.error
             if wait_idle:
-                await self._settle(pending)
+                await pending.settled.wait()
+                if pending.error is not None:
+                    raise pending.error
             assert pending.reply is not None
             return pending.reply
         except trio.TooSlowError:
             raise KernelTimeout(f"kernel {self.label} did not answer {msg_type} within {timeout:g} s") from None
         finally:
-            del self._pending[msg.msg_id]
-
-    async def _settle(self, pending: Pending) -> None:
-        while not pending.idle and pending.error is None:
-            pending.wake = trio.Event()
-            with trio.move_on_after(IDLE_GRACE_SECONDS):
-                await pending.wake.wait()
-            if not pending.wake.is_set():
-                log.debug("kernel %s: no idle for %s; iopub quiet, ending", self.label, pending.request.msg_id)
-                return
-        if pending.error is not None:
-            raise pending.error
+            del self._pending[request_id]
+            self._private.discard(request_id)
+            self.session.forget(request_id)
 
     async def wait_ready(self, timeout: float, *, gone: trio.Event | None = None) -> dict[str, Any]:
         """Probe with kernel_info until shell answers *and* iopub delivers its status.
 
         A SUB socket misses what is published before its subscription lands, so the
-        first execute must not go out until iopub is proven to reach us.
+        first execute must not go out until iopub is proven to reach us. A kernel whose
+        messages arrive but cannot be read fails within seconds, saying why, instead of
+        waiting out ``timeout``.
         """
         deadline = trio.current_time() + timeout
         while True:
             if gone is not None and gone.is_set():
                 raise KernelDied("kernel process exited during start-up")
+            self._check_readable()
             remaining = deadline - trio.current_time()
             if remaining <= 0:
-                hint = ""
-                if self.bad_signatures:
-                    hint = (
-                        f"; {self.bad_signatures} of its messages had a bad signature and were dropped:"
-                        " check the connection file's key and signature_scheme"
-                    )
-                raise KernelTimeout(f"kernel {self.label} did not become ready within {timeout:g} s{hint}")
-            msg = self.factory.build("kernel_info_request", {})
+                raise KernelTimeout(f"kernel {self.label} did not become ready within {timeout:g} s{self._unreadable_hint()}")
+            msg = self.session.request("shell", "kernel_info_request", {}, now=trio.current_time(), expects_reply=False)
             pending = Pending(msg, None)
             self._pending[msg.msg_id] = pending
             try:
@@ -526,13 +577,30 @@ class KernelConnection:
                         while not pending.idle:
                             pending.wake = trio.Event()
                             await pending.wake.wait()
-                    if pending.iopub_seen and pending.reply is not None:
+                    if self.session.iopub_seen(msg.msg_id) and pending.reply is not None:
                         await self.transport.wait_connected()
                         self.kernel_info = pending.reply.content
-                        version = str(self.kernel_info.get("protocol_version", "5"))
-                        self.protocol_v4 = version.split(".")[0] == "4"
-                        if self.execution_state == "starting":
+                        if self.session.execution_state == "starting":
                             self._set_state("idle")
                         return self.kernel_info
             finally:
                 del self._pending[msg.msg_id]
+                self.session.forget(msg.msg_id)
+
+    def _check_readable(self) -> None:
+        """Messages arrived and none could be read: a wrong key, or a kernel speaking
+        something else. Waiting longer would only hide the reason."""
+        if self.session.rejected >= UNREADABLE_AFTER and self.session.accepted == 0:
+            raise KernelTimeout(f"kernel {self.label} is not ready{self._unreadable_hint()}")
+
+    def _unreadable_hint(self) -> str:
+        session = self.session
+        if not session.rejected:
+            return ""
+        hint = (
+            f": it sent {session.rejected} messages kernel-bridge could not read ({session.accepted} it could);"
+            f" the first {session.first_rejection}"
+        )
+        if "BadSignature" in str(session.first_rejection):
+            hint += " (check the connection file's key and signature_scheme)"
+        return hint

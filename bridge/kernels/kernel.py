@@ -43,6 +43,7 @@ class KernelEvents:
     """What a kernel reports upwards; the server turns each into a notification."""
 
     status: Callable[[Kernel, str], None]
+    # iopub traffic we did not cause, and replies that came after we gave up on them
     foreign: Callable[[Kernel, Message], None] | None = None
     comm: Callable[[Kernel, Message], None] | None = None
 
@@ -93,6 +94,7 @@ class Kernel:
             label=f"{self.kernel_name}:{kernel_id}",
             on_status=self._on_status,
             on_foreign=(lambda msg: events.foreign(self, msg)) if events.foreign else None,
+            on_late_reply=(lambda msg: events.foreign(self, msg)) if events.foreign else None,
             on_comm=(lambda msg: events.comm(self, msg)) if events.comm else None,
         )
         self._scope = trio.CancelScope()

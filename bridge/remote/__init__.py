@@ -7,7 +7,9 @@ routing in ``bridge.kernels.connection`` is shared, only the transport differs. 
 - ``errors``     what went wrong, naming the server and what to check
 - ``frames``     sans-IO: Jupyter messages <-> WebSocket frames (v1 binary subprotocol, JSON)
 - ``rest``       the server's REST API (httpx on trio): kernelspecs, kernels, interrupt, restart
-- ``transport``  one WebSocket carrying a kernel's channels; reconnects after a drop
+- ``enterprise`` what Enterprise Gateway expects in a start: the user, ``KERNEL_*``, the launch timeout
+- ``transport``  one WebSocket carrying a kernel's channels; reconnects after a drop; notices a
+                 kernel shut down on the server by someone else (culled, deleted)
 - ``kernel``     one remote kernel: its server, its id there, and the REST calls on it
 - ``reaper``     a helper process that deletes the kernels the bridge started if it is killed
 

@@ -18,6 +18,7 @@ import struct
 from typing import Any
 
 from bridge.wire import MalformedMessage, Message
+from bridge.wire.message import received
 from bridge.wire.serialize import loads, pack
 
 V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
@@ -98,10 +99,4 @@ def decode_json(data: bytes | str) -> tuple[str, Message]:
 
 
 def _message(dicts: list[Any], buffers: list[bytes]) -> Message:
-    for name, value in zip(_PARTS, dicts, strict=True):
-        if not isinstance(value, dict):
-            raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
-    header = dicts[0]
-    if not isinstance(header.get("msg_type"), str) or "msg_id" not in header:
-        raise MalformedMessage("header lacks msg_type or msg_id")
-    return Message(header=header, parent_header=dicts[1], metadata=dicts[2], content=dicts[3], buffers=list(buffers))
+    return received(*dicts, list(buffers))

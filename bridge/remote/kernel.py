@@ -10,6 +10,7 @@ import trio
 
 from bridge.errors import KernelDied, KernelNotFound
 from bridge.remote.config import ServerConfig
+from bridge.remote.enterprise import is_enterprise_gateway, start_env
 from bridge.remote.errors import RemoteNotFound, RemoteServerError
 from bridge.remote.reaper import REAPER
 from bridge.remote.rest import ServerClient
@@ -37,7 +38,8 @@ class RemoteKernel:
     def gone(self) -> KernelDied:
         return KernelDied(
             f"kernel {self.remote_id} is gone from Jupyter server {self.server.display} (HTTP 404): "
-            "it was shut down or the server restarted; start a new one"
+            "it was shut down (by another client, or culled as idle by the server), or the server restarted; "
+            "start a new one"
         )
 
     async def model(self) -> dict[str, Any]:
@@ -94,7 +96,10 @@ async def attach(server: ServerConfig, remote_id: str) -> RemoteKernel:
 async def start(server: ServerConfig, kernel_name: str, *, env: dict[str, str] | None, timeout: float) -> RemoteKernel:
     """Start a kernel for the bridge; unless the server says ``keepKernels``, the cleanup
     helper deletes it should the bridge be killed before it could (``bridge.remote.reaper``)."""
-    model = await ServerClient(server).start_kernel(kernel_name, env=env, timeout=timeout)
+    client = ServerClient(server)
+    if await is_enterprise_gateway(client):
+        env = start_env(env, timeout=timeout)  # who starts it, how long to wait (bridge.remote.enterprise)
+    model = await client.start_kernel(kernel_name, env=env, timeout=timeout)
     log.info("started kernel %s (%s) on %s", model["id"], kernel_name, server.display)
     kernel = RemoteKernel(server, model["id"], str(model.get("name") or kernel_name))
     if not server.keep_kernels:

@@ -38,7 +38,11 @@ def _forbidden_hint(method: str, path: str) -> str:
             "with --EnterpriseGatewayApp.list_kernels=True (EG_LIST_KERNELS=True)"
         )
     if method == "POST" and path == "api/kernels":
-        return "; the server may be at its limit of kernels (Kernel Gateway: --KernelGatewayApp.max_kernels) or not allow this user"
+        return (
+            "; the server may be at its limit of kernels (Kernel Gateway: --KernelGatewayApp.max_kernels) or not allow "
+            "this user (Enterprise Gateway takes the user from KERNEL_USERNAME, by default the bridge's login name: "
+            "set it in startKernel's env or in the bridge's environment)"
+        )
     return ""
 
 

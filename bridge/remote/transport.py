@@ -10,6 +10,17 @@ Reconnect: a WebSocket that drops (or stops answering pings) is reopened with th
 while we were away. The editor sees ``disconnected`` (with the reason), then the kernel's
 state again; requests in flight stay pending, and sends wait for the new socket. A kernel
 its server no longer has (404), or a server gone for ``GIVE_UP_AFTER`` seconds, is dead.
+
+A kernel shut down on its server by someone else — the server's culler (``cull_idle_timeout``,
+with ``cull_connected`` since the bridge stays connected), another client's DELETE — does not
+close the WebSocket (jupyter_server keeps it open and answers its pings). What shows is the
+kernel's answer to the server's ``shutdown_request`` broadcast on iopub (ipykernel's
+``shutdown_reply``, xeus' ``shutdown``): then the server is asked whether the kernel is still
+there, and a 404 makes it ``dead``, saying how long it had been quiet. Not every kernel's
+broadcast makes it through the server (xeus' does not through Enterprise Gateway or Jupyter
+Server 2; IRkernel sends none): so the same question is asked, once, when something is sent to
+a kernel that has been silent for ``QUIET_CHECK_AFTER`` seconds, and a request to a culled
+kernel fails at once instead of waiting for a reply that cannot come.
 """
 
 from __future__ import annotations
@@ -39,6 +50,10 @@ RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)  # then every 5 s
 GIVE_UP_AFTER = 120.0
 CLOSE_WAIT = 0.2
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024  # a kernel's display_data can be large
+# after a shutdown we did not ask for: when to ask the server whether the kernel is gone
+GONE_CHECK_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+# sending to a kernel silent this long: ask its server whether it is still there (one GET)
+QUIET_CHECK_AFTER = 5.0
 
 
 class _Gone(Exception):
@@ -52,8 +67,12 @@ class WebSocketTransport:
         self._changed = trio.Event()
         self._gone: str | None = None
         self._link_scope: trio.CancelScope | None = None
+        self._link: trio.Nursery | None = None  # the current WebSocket's tasks
+        self._connection: KernelConnection | None = None
         self._drop_reason: str | None = None
         self.reconnects = 0
+        self._last_heard = 0.0  # trio.current_time() of the last message from the kernel
+        self._checking = False  # a "is it gone?" check is running
 
     @property
     def subprotocol(self) -> str | None:
@@ -68,11 +87,13 @@ class WebSocketTransport:
 
     async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         server = self.remote.server
+        self._connection = connection
+        self._last_heard = trio.current_time()
         lost_at: float | None = None
         reason = ""
         while True:
             async with trio.open_nursery() as link:
-                self._link_scope = link.cancel_scope
+                self._link_scope, self._link = link.cancel_scope, link
                 if lost_at is None:
                     ws = await self._open(link, connection.factory.session)  # failures: start failed
                 else:
@@ -94,6 +115,7 @@ class WebSocketTransport:
                     reason = await self._read(ws, connection)
                 finally:
                     self._set_ws(None)
+                    self._link = None
                     with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_WAIT):
                         await ws.aclose()
                     link.cancel_scope.cancel()
@@ -169,9 +191,49 @@ class WebSocketTransport:
             try:
                 channel, msg = decode(data, ws.subprotocol)
             except WireError as exc:
-                log.debug("kernel %s: dropped a WebSocket frame: %s", connection.label, exc)
+                connection.reject("websocket", exc)
                 continue
+            now = trio.current_time()
+            if msg.parent_header.get("msg_type") != "shutdown_request":  # its busy/idle is no activity
+                self._last_heard = now
+            elif channel == "iopub" and msg.msg_type != "status" and msg.content.get("restart") is not True:
+                # a restart (ours or another client's) says restart: true; this one ends the kernel
+                self._check_gone(quiet_for=now - self._last_heard)
             connection.deliver(channel, msg)
+
+    # -- a kernel shut down by someone else ---------------------------------------------
+
+    def _check_gone(self, *, quiet_for: float, delays: tuple[float, ...] = GONE_CHECK_DELAYS) -> None:
+        """In the current WebSocket's nursery: a dropped link has its own check (404)."""
+        connection, link = self._connection, self._link
+        if not self._checking and connection is not None and connection.alive and link is not None:
+            self._checking = True
+            link.start_soon(self._confirm_gone, connection, quiet_for, delays)
+
+    async def _confirm_gone(self, connection: KernelConnection, quiet_for: float, delays: tuple[float, ...]) -> None:
+        """Ask the server for the kernel (after each of ``delays``) until it says 404 (then
+        the kernel is dead); still there after the last: someone restarted it by hand, or
+        it was only quiet."""
+        try:
+            for delay in delays:
+                await trio.sleep(delay)
+                try:
+                    await self.remote.model()
+                except KernelDied:
+                    connection.mark_dead(self._shut_down_elsewhere(quiet_for))
+                    return
+                except RemoteServerError as exc:  # the server is in trouble: the link will tell
+                    log.debug("kernel %s: cannot ask its server whether it is gone: %s", connection.label, exc.message)
+                    return
+        finally:
+            self._checking = False
+
+    def _shut_down_elsewhere(self, quiet_for: float) -> str:
+        return (
+            f"kernel {self.remote.remote_id} was shut down on Jupyter server {self.remote.server.display}, not by "
+            f"this bridge, after {quiet_for:.0f} s without activity: culled as idle (the server's cull_idle_timeout), "
+            "or deleted by another client; start a new one"
+        )
 
     # -- sending ------------------------------------------------------------------
 
@@ -186,6 +248,9 @@ class WebSocketTransport:
                     raise KernelDied(self._gone)
                 await self._changed.wait()
                 continue
+            quiet_for = trio.current_time() - self._last_heard
+            if quiet_for > QUIET_CHECK_AFTER:
+                self._check_gone(quiet_for=quiet_for, delays=(0.0,))  # culled without a word?
             try:
                 await ws.send_message(encode(channel, msg, ws.subprotocol))
                 return

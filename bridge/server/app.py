@@ -102,6 +102,8 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 experimental = params.capabilities.experimental
                 if isinstance(experimental, dict) and experimental.get("jupyterInput") is True:
                     bridge.settings.jupyter_input = True
+                if isinstance(experimental, dict) and experimental.get("jupyterOutput") is True:
+                    bridge.settings.jupyter_output = True
                 if bridge.kernels_in_use:
                     bridge.registry.transport = bridge.settings.transport
 

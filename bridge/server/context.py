@@ -19,12 +19,17 @@ if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first k
 
 log = logging.getLogger(__name__)
 
+AUTO_START = ("onRun", "onOpen", "never")
+
 
 @dataclass
 class Settings:
     """Tunables; the command line sets defaults, ``initializationOptions`` override them."""
 
     default_kernel: str = "python3"
+    # set by ``--kernel`` or initializationOptions.defaultKernel: only then is the default
+    # kernel started for a document whose language no kernelspec matches
+    default_kernel_configured: bool = False
     startup_timeout: float = 60.0
     output_limit_bytes: int = DEFAULT_LIMIT
     completion_timeout: float = 1.0
@@ -34,6 +39,13 @@ class Settings:
     transport: str = "tcp"  # for kernels the bridge starts: "tcp" (127.0.0.1) or "ipc" (unix sockets)
     # CurveZMQ for local kernels: "auto" (when the kernelspec supports it), "off", "required"
     encryption: str = DEFAULT_POLICY
+    # editors without an adapter (bridge/server/autostart.py, docs/editors.md)
+    kernels: dict[str, str] = field(default_factory=dict)  # LSP languageId -> kernelspec name
+    auto_start: str = "onRun"  # "onRun" | "onOpen" | "never"
+    inlay_hint_max_length: int = 60
+    # the editor shows jupyter/output itself (the Vim and VS Code adapters): the bridge then
+    # adds no inlay hints, run hovers, progress nor output-page input of its own
+    jupyter_output: bool = False
 
     def update(self, options: Any) -> None:
         if not isinstance(options, dict):
@@ -44,10 +56,23 @@ class Settings:
             ("outputLimitBytes", "output_limit_bytes", int),
             ("completionTimeout", "completion_timeout", (int, float)),
             ("transport", "transport", str),
+            ("inlayHintMaxLength", "inlay_hint_max_length", int),
         ):
             value = options.get(key)
             if isinstance(value, kind) and not isinstance(value, bool):
                 setattr(self, attr, value)
+        if isinstance(options.get("defaultKernel"), str):
+            self.default_kernel_configured = True
+        kernels = options.get("kernels")
+        if isinstance(kernels, dict):
+            self.kernels = {str(k): v for k, v in kernels.items() if isinstance(v, str)}
+        auto_start = options.get("autoStart")
+        if auto_start is not None:
+            if auto_start in AUTO_START:
+                self.auto_start = auto_start
+            else:
+                log.warning("initializationOptions.autoStart %r is not one of %s: keeping %r", auto_start, ", ".join(AUTO_START), self.auto_start)
+        self.inlay_hint_max_length = max(self.inlay_hint_max_length, 8)
         servers = options.get("servers")
         if isinstance(servers, dict):
             self.servers = servers
@@ -72,6 +97,9 @@ class Bridge:
     settings: Settings
     spill_dir: Path | None = None
     diagnostics_uris: set[str] = field(default_factory=set)
+    # publishes run diagnostics and keeps them on their lines through edits (server/annotations.py);
+    # None until the feature modules load
+    publish_run_diagnostics: Callable[[str, list[Any]], None] | None = None
     _registry: KernelRegistry | None = None
 
     @property

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import attrs
 import trio
@@ -25,9 +26,10 @@ from bridge.wire import Message
 
 log = logging.getLogger(__name__)
 
-OUTPUT_TYPES = frozenset(
-    {"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output"}
-)
+# iopub of ours that is not shown: the code we sent. Every other type reaches the editor,
+# those we do not know included (editors ignore what they do not know; docs/protocol.md).
+# Of other clients' traffic, what only concerns them.
+IGNORED_FOREIGN = frozenset({"status", "shutdown_reply", "debug_event"})
 INTERRUPT_ATTEMPTS = 10
 INTERRUPT_RETRY_SECONDS = 1.0
 _CELL_FRAME = re.compile(r"(?:Cell In|Input In)\s*\[(\d+)\],\s*line (\d+)")
@@ -44,6 +46,17 @@ class ExecuteParams:
     user_expressions: dict[str, Any] | None = None
     allow_stdin: bool | None = None
     first_line: int = 0
+
+
+class RunHooks(Protocol):
+    """What a caller adds to a run: server/runs.py shows runs of editors without an adapter
+    (inlay hints, hover, progress, input on the output page)."""
+
+    ask: Callable[[Message], Awaitable[str | None]] | None  # answers input() instead of jupyter/input
+
+    def sent(self, pending: Pending) -> None: ...  # the execute_request is on its way
+    def output(self, msg: Message) -> None: ...  # one of its iopub messages (not status, not its input)
+    def cancel_with(self, cancel: Callable[[], None]) -> None: ...  # what $/cancelRequest does to it
 
 
 def output_params(kernel_id: str, request_id: Any, msg: Message) -> dict[str, Any]:
@@ -65,7 +78,7 @@ class Execute:
         kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
         return await self.run(kernel, p, self.bridge.request_id)
 
-    async def run(self, kernel: Kernel, p: ExecuteParams, request_id: Any) -> dict[str, Any]:
+    async def run(self, kernel: Kernel, p: ExecuteParams, request_id: Any, hooks: RunHooks | None = None) -> dict[str, Any]:
         bridge = self.bridge
         protocol = bridge.protocol
         allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
@@ -79,6 +92,8 @@ class Execute:
         def on_pending(pending: Pending) -> None:
             pending_ref.append(pending)
             pending.on_started = lambda: interrupt_soon() if cancel_requested else None
+            if hooks is not None:
+                hooks.sent(pending)
 
         def on_cancel() -> None:
             """$/cancelRequest: interrupt if running; if queued, interrupt when it starts.
@@ -89,10 +104,20 @@ class Execute:
                 interrupt_soon()
 
         async def on_input(msg: Message) -> str | None:
+            if hooks is not None and hooks.ask is not None:
+                return await hooks.ask(msg)
             return await self._ask_editor(kernel, request_id, msg)
+
+        def on_iopub(msg: Message) -> None:
+            if msg.msg_type != "execute_input":
+                sink.deliver(msg)
+                if hooks is not None:
+                    hooks.output(msg)
 
         if request_id is not None:
             protocol.on_cancel(request_id, on_cancel)
+        if hooks is not None:
+            hooks.cancel_with(on_cancel)
         try:
             reply = await kernel.connection.request(
                 "shell",
@@ -105,7 +130,7 @@ class Execute:
                     "allow_stdin": allow_stdin,
                     "stop_on_error": p.stop_on_error,
                 },
-                on_iopub=lambda msg: sink.deliver(msg) if msg.msg_type in OUTPUT_TYPES else None,
+                on_iopub=on_iopub,
                 on_input=on_input if allow_stdin else None,
                 on_pending=on_pending,
                 wait_idle=True,
@@ -177,6 +202,9 @@ class Execute:
                         source="kernel",
                     )
                 )
+        if self.bridge.publish_run_diagnostics is not None:  # kept on their lines through edits
+            self.bridge.publish_run_diagnostics(uri, diagnostics)
+            return
         if diagnostics or uri in self.bridge.diagnostics_uris:
             self.bridge.protocol.notify(
                 types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
@@ -221,8 +249,21 @@ def error_line(traceback: list[str], execution_count: Any, code: str) -> int | N
 
 def foreign_output(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
     """iopub traffic we did not ask for (another client of the kernel, or a late message
-    of ours) still reaches the editor, with ``requestId: null``: nothing is lost."""
-    if msg.msg_type in OUTPUT_TYPES or msg.msg_type == "execute_input":
+    of ours) still reaches the editor, with ``requestId: null``; so does a reply that came
+    after its request was answered as dropped (``jupyter/lateReply``): nothing is lost."""
+    if msg.msg_type.endswith("_reply"):
+        bridge.notify(
+            "jupyter/lateReply",
+            {
+                "kernelId": kernel.kernel_id,
+                "msgId": msg.msg_id,
+                "msgType": msg.msg_type,
+                "parentMsgId": msg.parent_id,
+                "content": msg.content,
+            },
+        )
+        return
+    if msg.msg_type not in IGNORED_FOREIGN:
         params = output_params(kernel.kernel_id, None, msg)
         params["origin"] = "self" if msg.parent_header.get("session") == kernel.connection.factory.session else "other"
         bridge.notify("jupyter/output", params)

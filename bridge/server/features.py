@@ -1,11 +1,11 @@
 """Which requests the bridge answers, and when their code loads.
 
 An editor waits for the ``initialize`` reply before anything else, and that reply needs
-only the LSP capabilities: so the LSP methods are registered here at start-up, with the
-options that go into the reply, while the feature modules (and through them the kernel
-machinery: zmq, process launching, the remote client) are imported on the first request
-that needs them. The ``jupyter/`` methods are registered then too (the dispatcher calls
-``Features.load`` before it routes the first one).
+only the LSP capabilities: so the LSP methods and commands are registered here at
+start-up, with the options that go into the reply, while the feature modules (and through
+them the kernel machinery: zmq, process launching, the remote client) are imported on the
+first request that needs them. The ``jupyter/`` methods are registered then too (the
+dispatcher calls ``Features.load`` before it routes the first one).
 """
 
 from __future__ import annotations
@@ -19,7 +19,43 @@ from bridge.server.context import Bridge
 if TYPE_CHECKING:
     from bridge.server.lsp_features import LspFeatures
 
+# the adapters' command (code lenses): runs the cell at a line and answers its ExecuteResult
 RUN_CELL = "jupyter.runCell"
+
+# commands behind the code actions (server/code_actions.py); run commands answer once the
+# code is sent. Listed in executeCommandProvider, so clients may also call them directly.
+RUN_CELL_NOW = "jupyter.run.cell"
+RUN_SELECTION = "jupyter.run.selection"
+RUN_LINE = "jupyter.run.line"
+RUN_FILE = "jupyter.run.file"
+INTERRUPT = "jupyter.kernel.interrupt"
+RESTART = "jupyter.kernel.restart"
+SHUTDOWN = "jupyter.kernel.shutdown"
+START_KERNEL = "jupyter.kernel.start"
+CONNECT_KERNEL = "jupyter.kernel.connect"
+OPEN_OUTPUT_PAGE = "jupyter.output.open"
+SHOW_VARIABLES = "jupyter.variables.show"
+COMMANDS = (
+    RUN_CELL_NOW, RUN_SELECTION, RUN_LINE, RUN_FILE, INTERRUPT, RESTART, SHUTDOWN,
+    START_KERNEL, CONNECT_KERNEL, OPEN_OUTPUT_PAGE, SHOW_VARIABLES,
+)
+
+# code action kinds: hierarchical, so "source.jupyter.run" selects every run action
+KIND_RUN_CELL = "source.jupyter.run.cell"
+KIND_RUN_SELECTION = "source.jupyter.run.selection"
+KIND_RUN_LINE = "source.jupyter.run.line"
+KIND_RUN_FILE = "source.jupyter.run.file"
+KIND_INTERRUPT = "source.jupyter.kernel.interrupt"
+KIND_RESTART = "source.jupyter.kernel.restart"
+KIND_SHUTDOWN = "source.jupyter.kernel.shutdown"
+KIND_START = "source.jupyter.kernel.start"
+KIND_CONNECT = "source.jupyter.kernel.connect"
+KIND_OUTPUT_PAGE = "source.jupyter.output.open"
+KIND_VARIABLES = "source.jupyter.variables.show"
+KINDS = (
+    KIND_RUN_CELL, KIND_RUN_SELECTION, KIND_RUN_LINE, KIND_RUN_FILE, KIND_INTERRUPT, KIND_RESTART,
+    KIND_SHUTDOWN, KIND_START, KIND_CONNECT, KIND_OUTPUT_PAGE, KIND_VARIABLES,
+)
 
 
 class Features:
@@ -31,20 +67,35 @@ class Features:
     def load(self) -> LspFeatures:
         """Import and register every feature (once); the LSP features' implementation."""
         if self._lsp is None:
+            from bridge.server.annotations import Annotations
+            from bridge.server.autostart import AutoStart
+            from bridge.server.code_actions import CodeActions
             from bridge.server.comms import Comms
             from bridge.server.execute import Execute
             from bridge.server.introspection import Introspection
             from bridge.server.lifecycle import Lifecycle
             from bridge.server.lsp_features import LspFeatures
+            from bridge.server.runs import DocumentRuns
             from bridge.server.sidecar import Sidecar
             from bridge.server.variables import Variables
 
             bridge = self._bridge
             execute = Execute(bridge)
-            for feature in (Lifecycle(bridge), execute, Introspection(bridge), Comms(bridge), Variables(bridge), Sidecar(bridge)):
+            lifecycle = Lifecycle(bridge)
+            sidecar = Sidecar(bridge)
+            variables = Variables(bridge)
+            for feature in (lifecycle, execute, Introspection(bridge), Comms(bridge), variables, sidecar):
                 feature.register(self._server)
-            self._lsp = LspFeatures(bridge, execute)
+            annotations = Annotations(bridge)
+            bridge.publish_run_diagnostics = annotations.publish_diagnostics
+            runs = DocumentRuns(bridge, execute, AutoStart(bridge, lifecycle), annotations, sidecar)
+            actions = CodeActions(bridge, runs, lifecycle, sidecar, variables)
+            self._lsp = LspFeatures(bridge, execute, runs, actions)
         return self._lsp
+
+    @property
+    def loaded(self) -> bool:
+        return self._lsp is not None
 
     def register_lsp(self) -> None:
         """The LSP methods, with the options the ``initialize`` reply advertises."""
@@ -62,8 +113,27 @@ class Features:
         def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
             return self.load().code_lens(params)
 
+        async def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
+            return await self.load().actions.code_actions(params)
+
+        def inlay_hint(params: types.InlayHintParams) -> list[types.InlayHint]:
+            return self.load().inlay_hints(params)
+
         async def run_cell(*args: Any) -> dict[str, Any]:
             return await self.load().run_cell(*args)
+
+        def did_open(params: types.DidOpenTextDocumentParams) -> None:
+            # nothing to follow before the first run, unless kernels start on open
+            if self.loaded or self._bridge.settings.auto_start == "onOpen":
+                self.load().did_open(params)
+
+        def did_change(params: types.DidChangeTextDocumentParams) -> None:
+            if self.loaded:
+                self.load().did_change(params)
+
+        def did_close(params: types.DidCloseTextDocumentParams) -> None:
+            if self.loaded:
+                self.load().did_close(params)
 
         server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))(completion)
         server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
@@ -71,4 +141,21 @@ class Features:
             types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","])
         )(signature_help)
         server.feature(types.TEXT_DOCUMENT_CODE_LENS)(code_lens)
+        server.feature(
+            types.TEXT_DOCUMENT_CODE_ACTION,
+            types.CodeActionOptions(code_action_kinds=list(KINDS)),
+        )(code_action)
+        server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))(inlay_hint)
+        server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+        server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+        server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
         server.command(RUN_CELL)(run_cell)
+        for name in COMMANDS:
+            server.command(name)(self._command(name))
+
+    def _command(self, name: str) -> Any:
+        async def command(*args: Any) -> Any:
+            return await self.load().actions.commands()[name](*args)
+
+        return command
+

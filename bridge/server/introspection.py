@@ -1,5 +1,9 @@
 """Shell requests whose reply content goes back as is: complete, inspect, is_complete,
-history, comm_info, and the generic ``jupyter/request`` for everything else."""
+history, comm_info, and the generic ``jupyter/request`` for everything else.
+
+One exception: terminal overstrike in an inspect reply's ``text/plain`` (R's help comes
+as ``_\bA_\br…``) is removed, since no editor can show it; ANSI colours stay, editors
+strip or render those."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import attrs
 from bridge.errors import InvalidParams
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
+from bridge.text import strip_overstrike
 
 
 @attrs.define(kw_only=True)
@@ -85,7 +90,11 @@ class Introspection:
     async def inspect(self, params: Any) -> Any:
         p = parse_params(InspectParams, params)
         content = {"code": p.code, "cursor_pos": _cursor(p.code, p.cursor_pos), "detail_level": p.detail_level}
-        return await self._shell(p, "inspect_request", content)
+        reply = await self._shell(p, "inspect_request", content)
+        data = reply.get("data") if isinstance(reply, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("text/plain"), str):
+            data["text/plain"] = strip_overstrike(data["text/plain"])
+        return reply
 
     async def is_complete(self, params: Any) -> Any:
         p = parse_params(IsCompleteParams, params)

@@ -1,5 +1,7 @@
 """What every LSP editor gets from the live kernel: completion, hover, signature help,
-"Run cell" code lenses and the ``jupyter.runCell`` command.
+"Run cell" code lenses and the ``jupyter.runCell`` command; and, for an editor without an
+adapter, runs' results as inlay hints and hovers that follow their lines through edits,
+and code lenses refreshed when cells come and go.
 
 The shell channel is serial: a complete_request sent while an execute runs waits behind
 it. So while an execute is in flight these answer at once (an empty, incomplete list;
@@ -9,6 +11,7 @@ waits at most ``completionTimeout``.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -17,10 +20,15 @@ from lsprotocol import types
 
 from bridge.errors import InvalidParams
 from bridge.kernels.kernel import Kernel
+from bridge.server import client_caps
+from bridge.server.code_actions import CodeActions
 from bridge.server.context import Bridge
-from bridge.server.execute import Execute, ExecuteParams
+from bridge.server.execute import Execute
 from bridge.server.features import RUN_CELL
-from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, strip_ansi
+from bridge.server.runs import DocumentRuns
+from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, plain_text
+
+log = logging.getLogger(__name__)
 
 _KINDS = {
     "function": types.CompletionItemKind.Function,
@@ -57,10 +65,13 @@ class Located:
 
 
 class LspFeatures:
-    def __init__(self, bridge: Bridge, execute: Execute) -> None:
+    def __init__(self, bridge: Bridge, execute: Execute, runs: DocumentRuns, actions: CodeActions) -> None:
         self.bridge = bridge
         self.execute = execute
+        self.runs = runs
+        self.actions = actions
         self._completions: dict[str, trio.CancelScope] = {}
+        self._cells: dict[str, list[int]] = {}  # where each document's "Run cell" lenses are
 
     @property
     def encoding(self) -> str:
@@ -155,6 +166,20 @@ class LspFeatures:
     # -- hover and signature help -------------------------------------------------------
 
     async def hover(self, params: types.HoverParams) -> types.Hover | None:
+        """On a line with a run result: that run's whole output. Elsewhere: the kernel's
+        inspection."""
+        uri = params.text_document.uri
+        ran = None
+        markdown = True
+        if self.runs.shows_results:
+            markdown = client_caps.hover_markdown(self.bridge.protocol)
+            ran = self.runs.annotations.hover(uri, params.position.line, markdown)
+        if ran is not None:
+            kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+            return types.Hover(contents=types.MarkupContent(kind=kind, value=ran))
+        return await self._inspect(params)
+
+    async def _inspect(self, params: types.HoverParams) -> types.Hover | None:
         kernel = self._idle_kernel(params.text_document.uri)
         where = self._locate(params.text_document.uri, params.position) if kernel else None
         if kernel is None or where is None:
@@ -168,7 +193,7 @@ class LspFeatures:
         if "text/markdown" in data:
             value = str(data["text/markdown"])
         elif "text/plain" in data:
-            value = "```text\n" + strip_ansi(str(data["text/plain"])).rstrip() + "\n```"
+            value = "```text\n" + plain_text(str(data["text/plain"])).rstrip() + "\n```"
         else:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value))
@@ -187,7 +212,7 @@ class LspFeatures:
         )
         if not content or not content.get("found"):
             return None
-        text = strip_ansi(str((content.get("data") or {}).get("text/plain", "")))
+        text = plain_text(str((content.get("data") or {}).get("text/plain", "")))
         signature = _SECTION.search(text)
         if signature is None:
             return None
@@ -204,7 +229,8 @@ class LspFeatures:
     def code_lens(self, params: types.CodeLensParams) -> list[types.CodeLens]:
         uri = params.text_document.uri
         lenses = []
-        for line in cell_starts(self._lines(uri)):
+        starts = self._cells[uri] = cell_starts(self._lines(uri))
+        for line in starts:
             position = types.Position(line=line, character=0)
             lenses.append(
                 types.CodeLens(
@@ -224,9 +250,46 @@ class LspFeatures:
         if not 0 <= line < len(lines):
             raise InvalidParams(f"invalid params: line {line} is outside {uri} (0..{len(lines) - 1})")
         cell = cell_at(lines, line)
-        kernel = self.bridge.registry.resolve(None, uri)
-        p = ExecuteParams(code=cell.code, uri=uri, first_line=cell.code_start)
-        return await self.execute.run(kernel, p, self.bridge.request_id)
+        last = max((i for i in range(cell.code_start, cell.end) if lines[i].strip()), default=cell.code_start)
+        return await self.runs.run(uri, cell.code, cell.code_start, last, "cell", wait=True)
+
+    # -- results inline, documents -----------------------------------------------------------
+
+    def inlay_hints(self, params: types.InlayHintParams) -> list[types.InlayHint]:
+        if not self.runs.shows_results:
+            return []
+        return self.runs.annotations.inlay_hints(params.text_document.uri, params.range)
+
+    def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        self.runs.autostart.on_open(params.text_document.uri)
+
+    def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        self.runs.annotations.did_change(uri, list(params.content_changes))
+        self._refresh_lenses(uri)
+
+    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        self.runs.annotations.did_close(params.text_document.uri)
+        self._cells.pop(params.text_document.uri, None)
+
+    def _refresh_lenses(self, uri: str) -> None:
+        """``workspace/codeLens/refresh`` when the document's cells moved, came or went:
+        clients keep lenses where they were drawn until asked again."""
+        known = self._cells.get(uri)
+        if known is None or not client_caps.code_lens_refresh(self.bridge.protocol):
+            return
+        starts = cell_starts(self._lines(uri))
+        if starts == known:
+            return
+        self._cells[uri] = starts
+
+        async def refresh() -> None:
+            try:
+                await self.bridge.protocol.request_editor(types.WORKSPACE_CODE_LENS_REFRESH, None)
+            except Exception as exc:  # an editor's error answer: nothing to do about it
+                log.debug("code lens refresh: %s", exc)
+
+        self.bridge.protocol.nursery.start_soon(refresh)
 
 
 def open_call(before: str) -> tuple[int, int] | None:

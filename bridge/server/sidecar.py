@@ -73,6 +73,7 @@ class _Running:
         self.ready = trio.Event()
         self.url: str | None = None
         self.error: BaseException | None = None
+        self.hub: SidecarHub | None = None
 
 
 class Sidecar:
@@ -84,6 +85,11 @@ class Sidecar:
     def open_sidecars(self) -> dict[str, str]:
         """kernelId → URL of the sidecars serving now."""
         return {k: r.url for k, r in self._running.items() if r.url is not None}
+
+    def hub_for(self, kernel_id: str) -> SidecarHub | None:
+        """The serving sidecar's hub (input prompts go there: server/page_input.py)."""
+        running = self._running.get(kernel_id)
+        return running.hub if running is not None and running.url is not None else None
 
     async def open(self, params: Any) -> dict[str, str]:
         p = parse_params(OpenSidecarParams, params)
@@ -118,6 +124,7 @@ class Sidecar:
         link = KernelLink()
         hub = SidecarHub(f"{kernel.kernel_name} · {kernel.kernel_id}", kernel_id=kernel.kernel_id, link=link)
         hub.execution_state = kernel.connection.execution_state
+        running.hub = hub
         server = SidecarServer(hub)
         try:
             async with trio.open_nursery() as nursery:

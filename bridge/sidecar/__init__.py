@@ -4,6 +4,7 @@ IOPub is a broadcast, so a page can show everything a kernel outputs — from th
 and from any other client — where a terminal editor cannot (plots, HTML, Markdown).
 
 - ``hub``         pure: iopub messages → page events, bounded history, bounded per-page queues
+- ``prompts``     pure: open input() prompts the page may answer
 - ``page``        the page (HTML, CSS and script in ``static/``) and its Content-Security-Policy
 - ``http``        hypercorn (trio worker) + a small ASGI app: token, Host and Origin checks
 - ``standalone``  ``kernel-bridge sidecar --existing FILE``: its own SUB socket, sends nothing

@@ -2,8 +2,9 @@
 
 ``GET /?token=T`` serves the page; ``/ws?token=T`` is a WebSocket that streams the hub's
 events (JSON arrays of them; binary frames for widget messages with buffers), one task per
-page reading the page's bounded queue. What a page sends (widget comm messages, when the
-hub has a link to the kernel) is checked and answered here (bridge/sidecar/widgets.py).
+page reading the page's bounded queue. What a page sends back is checked here: answers to
+open input() prompts (bridge/sidecar/prompts.py), and widget comm messages when the hub has
+a link to the kernel (bridge/sidecar/widgets.py), which are answered.
 
 Refused, with 403 and nothing else:
 - a request whose ``token`` query parameter is missing or wrong (compared in constant time);
@@ -18,6 +19,7 @@ The server listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import secrets
 from functools import partial
@@ -40,6 +42,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
+MAX_PAGE_MESSAGE = 256 * 1024  # an input answer (bridge/sidecar/prompts.py) and its envelope
 _REFUSED = b"forbidden: open the sidecar with the URL (and token) kernel-bridge printed\n"
 
 
@@ -161,10 +164,30 @@ class SidecarApp:
         finally:
             self.hub.unsubscribe(subscriber)
 
+    def _input_answer(self, text: str | None) -> bool:
+        """The answer to an open input prompt (``{"type": "input", "id", "value"}``)? Then
+        it is handed over (if that prompt is open) and True."""
+        if text is None:
+            return False
+        try:
+            event = json.loads(text)
+        except ValueError:
+            return False
+        if not (isinstance(event, dict) and event.get("type") == "input"):
+            return False
+        if len(text) > MAX_PAGE_MESSAGE:
+            log.info("sidecar: an input answer over %d characters was ignored", MAX_PAGE_MESSAGE)
+        elif not self.hub.prompts.answer(event.get("id"), event.get("value")):
+            log.info("sidecar: an answer to a prompt that is not open was ignored")
+        return True
+
     async def _from_page(self, subscriber: Subscriber, text: str | None, data: bytes | None, nursery: trio.Nursery) -> None:
-        """A page's message: a widget comm_msg, sent now (in the page's order) and answered
-        with its msg_id; or a comm_info question, answered when the kernel replies (it may be
-        busy running code: that does not hold up the page's other messages)."""
+        """A page's message: an input() answer; a widget comm_msg, sent now (in the page's
+        order) and answered with its msg_id; or a comm_info question, answered when the
+        kernel replies (it may be busy running code: that does not hold up the page's other
+        messages)."""
+        if self._input_answer(text):
+            return
         link = self.hub.link
         try:
             message = parse_page_message(text, data)

@@ -24,6 +24,7 @@ from typing import Any
 
 import trio
 
+from bridge.sidecar.prompts import Prompts
 from bridge.sidecar.widgets import COMM_TYPES, KernelLink, StateUpdate, WidgetComms, comm_event, encode_comm, is_state_update
 from bridge.wire import Message
 
@@ -366,6 +367,7 @@ class SidecarHub:
         self.link = link
         self.widget_comms = WidgetComms()
         self._subscribers: set[Subscriber] = set()
+        self.prompts = Prompts()  # input() prompts a page may answer (bridge/sidecar/prompts.py)
 
     @property
     def subscribers(self) -> frozenset[Subscriber]:
@@ -429,6 +431,24 @@ class SidecarHub:
         self.widget_comms.clear()  # the kernel's widgets are gone with it
         self.publish({"type": "kernel", "event": what, **fields})
 
+    def ask(self, prompt: str, password: bool, parent_id: str | None, on_answer: Any) -> str:
+        """Show an input prompt on every page (and pages opened later, until it closes);
+        ``on_answer(value)`` gets a page's answer. Returns the prompt's id."""
+        event = self.prompts.open(prompt, password, parent_id, on_answer)
+        self._broadcast(event)
+        return str(event["id"])
+
+    def close_prompt(self, prompt_id: str, answered: bool) -> None:
+        event = self.prompts.close(prompt_id, answered)
+        if event is not None:
+            self._broadcast(event)
+
+    def _broadcast(self, event: dict[str, Any]) -> None:
+        """To the open pages only: prompts are not history (open ones are sent on subscribe)."""
+        text = encode(event)
+        for subscriber in self._subscribers:
+            subscriber.push(text)
+
     def set_state(self, state: str) -> None:
         if state != self.execution_state:
             self.publish({"type": "status", "executionState": state})
@@ -450,6 +470,8 @@ class SidecarHub:
         subscriber.push(encode(self.hello()))
         for text in self.history.snapshot():
             subscriber.push(text)
+        for event in self.prompts.events():
+            subscriber.push(encode(event))
         self._subscribers.add(subscriber)
         return subscriber
 

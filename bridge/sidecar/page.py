@@ -5,9 +5,11 @@ Two scripts: the widget manager (``sidecar-widgets.js``, built from sidecar-widg
 scripts/build-widgets.sh: @jupyter-widgets/html-manager and the page's widget code) and the
 page's own (``sidecar.js``). Each is allowed by its SHA-256 hash, so no other script can run
 in the page (no eval either: the CSP has no 'unsafe-eval');
-``default-src 'none'`` forbids every other load, images come only from ``data:`` URIs,
-and the only connection is the page's WebSocket back to its own origin. Framing is
-allowed (an editor may embed the page in a webview): the page is read-only.
+``default-src 'none'`` forbids every other load, images come only from ``data:`` URIs (and
+``blob:`` ones its scripts make), fonts from ``data:``, and the only connection is the page's
+WebSocket back to its own origin. Framing is allowed (an editor may embed the page in a
+webview): the page shows outputs, and sends back nothing but answers to open input() prompts
+(bridge/sidecar/prompts.py) and widget messages (bridge/sidecar/widgets.py).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from bridge.wire.errors import MalformedMessage
+
 PROTOCOL_VERSION = "5.3"
 
 JSONDict = dict[str, Any]
@@ -46,6 +48,40 @@ class Message:
     def parent_id(self) -> str | None:
         parent = self.parent_header.get("msg_id")
         return None if parent is None else str(parent)
+
+
+_PARTS = ("header", "parent_header", "metadata", "content")
+
+
+def received(
+    header: Any, parent_header: Any, metadata: Any, content: Any, buffers: list[bytes], idents: list[bytes] | None = None
+) -> Message:
+    """A message as a kernel sent it, made safe to read: liberal where jupyter_client is.
+
+    Kernels in the wild send ``"metadata": null`` (and null parents or contents), omit
+    header fields the spec calls required (``version``, ``date``, ``username``,
+    ``session``), add fields of their own. None of that is unsafe, so none of it loses a
+    message: null becomes ``{}`` and the rest passes as is. Refused (MalformedMessage)
+    only what cannot be read at all: a part that is not a JSON object, a header without
+    a string ``msg_type`` or without a ``msg_id``.
+    """
+    parts = [header, parent_header, metadata, content]
+    for i, (name, value) in enumerate(zip(_PARTS, parts, strict=True)):
+        if value is None and name != "header":
+            parts[i] = {}
+        elif not isinstance(value, dict):
+            raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
+    header = parts[0]
+    if not isinstance(header.get("msg_type"), str) or "msg_id" not in header:
+        raise MalformedMessage("header lacks msg_type or msg_id")  # jupyter_client refuses these too
+    return Message(
+        header=header,
+        parent_header=parts[1],
+        metadata=parts[2],
+        content=parts[3],
+        buffers=buffers,
+        idents=idents if idents is not None else [],
+    )
 
 
 class MessageFactory:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bridge.wire.errors import MalformedMessage
-from bridge.wire.message import Message
+from bridge.wire.message import Message, received
 from bridge.wire.signing import ReplayGuard, Signer
 
 DELIMITER = b"<IDS|MSG>"
@@ -86,16 +86,4 @@ def deserialize(
         raise MalformedMessage(f"a JSON frame does not parse: {exc}") from None
     except RecursionError:
         raise MalformedMessage("a JSON frame is nested too deeply") from None
-    for name, value in (("header", header), ("parent_header", parent), ("metadata", metadata), ("content", content)):
-        if not isinstance(value, dict):
-            raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
-    if not isinstance(header.get("msg_type"), str) or "msg_id" not in header:
-        raise MalformedMessage("header lacks msg_type or msg_id")
-    return Message(
-        header=header,
-        parent_header=parent,
-        metadata=metadata,
-        content=content,
-        buffers=buffers,
-        idents=idents,
-    )
+    return received(header, parent, metadata, content, buffers, idents)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Sequence
 
 from bridge.wire.errors import BadSignature, ReplayedMessage
@@ -56,19 +56,28 @@ class Signer:
 class ReplayGuard:
     """Remembers recent signatures so a replayed message is refused.
 
-    jupyter_client keeps a digest history too; ours is bounded (an LRU of ``size``
-    signatures) so a long-running bridge does not grow without limit.
+    jupyter_client keeps a digest history too; ours is bounded (the last ``size``
+    signatures) so a long-running bridge does not grow without limit. Each is kept as the
+    first 16 bytes of the raw digest, not its hex text: a full guard holds 65,536 of them
+    per kernel, and 128 bits tell signatures apart as surely as 256 do here (a signature
+    is checked against the key before it gets this far).
     """
 
     def __init__(self, size: int = 65536) -> None:
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._seen: set[bytes] = set()
+        self._ring: deque[bytes] = deque()
         self._size = size
 
     def check(self, signature: bytes) -> None:
         if not signature:
             return
-        if signature in self._seen:
+        try:
+            digest = bytes.fromhex(signature.decode("ascii"))[:16]
+        except (UnicodeDecodeError, ValueError):
+            digest = bytes(signature)  # not hex: keep it whole
+        if digest in self._seen:
             raise ReplayedMessage("signature already seen: message replayed")
-        self._seen[signature] = None
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
+        if len(self._ring) >= self._size:
+            self._seen.discard(self._ring.popleft())
+        self._seen.add(digest)
+        self._ring.append(digest)

@@ -30,3 +30,13 @@ async def test_variables_are_listed_truncated_and_silent(bridge: BridgeClient, k
     assert not [n for n in during if n["method"] == "jupyter/output"]  # nothing printed
     after, _ = await run(bridge, kernel, "1")
     assert after["executionCount"] == count + 1  # and nothing added to the history
+
+
+async def test_a_kernel_whose_query_fails_is_asked_through_its_debugger(bridge: BridgeClient, kernel: str) -> None:
+    """ipykernel advertises a debugger: when the Python query breaks (here the user shadowed
+    ``globals``), its ``inspectVariables`` answers instead (no sizes on that path)."""
+    await run(bridge, kernel, "a = 5; items = [1, 2]; globals = None")
+    variables, during = await listed(bridge, kernel)
+    assert variables["a"] == {"name": "a", "type": "int", "summary": "5"}
+    assert variables["items"] == {"name": "items", "type": "list", "summary": "[1, 2]"}
+    assert not [n for n in during if n["method"] == "jupyter/output"]

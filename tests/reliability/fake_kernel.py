@@ -24,6 +24,9 @@ Frames = list[bytes]
 # What the kernel does on an execute_request, in its own thread: gets the kernel and the
 # request, returns the execute_reply content (or None to send no reply).
 Script = Callable[["FakeKernel", Message], "dict[str, Any] | None"]
+# Rewrites every message the kernel sends (its four JSON parts, by name) before it is
+# signed: how a real kernel's harmless deviations from the spec are played.
+Mangle = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class FakeKernel:
@@ -34,6 +37,7 @@ class FakeKernel:
         *,
         answer_kernel_info: bool = True,
         publish_status: bool = True,
+        mangle: Mangle | None = None,
     ) -> None:
         self.key = key
         self.scheme = scheme
@@ -41,6 +45,7 @@ class FakeKernel:
         self.factory = MessageFactory(session="fake-kernel-" + uuid.uuid4().hex[:8], username="fake")
         self.answer_kernel_info = answer_kernel_info
         self.publish_status = publish_status
+        self.mangle = mangle
         self.ctx: zmq.Context[Any] = zmq.Context()
         self.sockets = {
             "shell": self.ctx.socket(zmq.ROUTER),
@@ -121,7 +126,15 @@ class FakeKernel:
 
     def frames(self, msg: Message, *, topic: bool = True) -> Frames:
         """The message signed with the kernel's key; iopub messages carry a topic ident."""
-        wire = serialize(msg, self.signer)
+        if self.mangle is None:
+            wire = serialize(msg, self.signer)
+        else:
+            parts = self.mangle(
+                {"header": dict(msg.header), "parent_header": dict(msg.parent_header), "metadata": dict(msg.metadata),
+                 "content": dict(msg.content)}
+            )
+            jsons = [json.dumps(parts[name]).encode() for name in ("header", "parent_header", "metadata", "content")]
+            wire = [DELIMITER, self.signer.sign(jsons), *jsons]
         return [f"kernel.fake.{msg.msg_type}".encode(), *wire] if topic else wire
 
     def send_raw(self, channel: str, frames: Frames, *, to: Message | None = None) -> None:
@@ -226,4 +239,4 @@ def plain_reply(kernel: FakeKernel) -> dict[str, Any]:
     return {"status": "ok", "execution_count": kernel.execution_count, "user_expressions": {}, "payload": []}
 
 
-__all__ = ["DELIMITER", "FakeKernel", "Frames", "Script", "plain_reply"]
+__all__ = ["DELIMITER", "FakeKernel", "Frames", "Mangle", "Script", "plain_reply"]

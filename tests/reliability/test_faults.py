@@ -221,6 +221,29 @@ def test_100_concurrent_executes(editor: Editor) -> None:
     assert not [o for o in outputs_since(editor, mark) if o["requestId"] is None]
 
 
+def test_2000_pipelined_executes_all_come_back_ok(editor: Editor) -> None:
+    """Under a backlog ipykernel's shell replies trail its iopub idle by seconds: none of
+    them may be taken for a dropped request, and each result still precedes its reply."""
+    kernel_id, _ = start(editor)
+    mark = len(editor.notifications)
+    n = 2000
+    ids = [editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": f"{i} * 2"}) for i in range(n)]
+    editor.wait(lambda: all(i in editor.responses for i in ids), what=f"{n} replies")
+    errors = [editor.responses[i]["error"] for i in ids if "error" in editor.responses[i]]
+    assert errors == []
+    assert [editor.result(i)["status"] for i in ids] == ["ok"] * n
+    result_at: dict[Any, int] = {}
+    for index, note in enumerate(editor.notifications[mark:], start=mark):
+        params = note["params"]
+        if note["method"] == "jupyter/output" and params["msgType"] == "execute_result":
+            result_at[params["requestId"]] = index
+    missing = [i for i, msg_id in enumerate(ids) if msg_id not in result_at]
+    assert missing == [], f"{len(missing)} executes have no execute_result"
+    for i, msg_id in enumerate(ids):
+        assert result_at[msg_id] < editor.notifications_before[msg_id], f"execute {i}'s result came after its reply"
+    assert not [o for o in outputs_since(editor, mark) if o["requestId"] is None]
+
+
 def test_cancelling_many_queued_executes_leaves_the_kernel_usable(editor: Editor) -> None:
     kernel_id, _ = start(editor)
     ids = [editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "import time; time.sleep(0.05)"}) for _ in range(30)]

@@ -69,6 +69,27 @@ def test_a_kernel_whose_iopub_stays_silent_is_not_ready(editor: Editor, tmp_path
     assert editor.request("jupyter/listKernels") == []
 
 
+def test_a_kernel_whose_messages_cannot_be_read_fails_start_up_at_once_saying_why(editor: Editor, tmp_path: Path) -> None:
+    """Its messages arrive but none can be read: waiting out startupTimeout would only
+    hide the reason."""
+
+    def unreadable(parts: dict[str, Any]) -> dict[str, Any]:
+        parts["metadata"] = ["not", "an", "object"]
+        return parts
+
+    garbled = FakeKernel(mangle=unreadable)
+    try:
+        with pytest.raises(RpcError) as info:
+            connect(editor, garbled.connection_file(tmp_path), timeout=600)
+        assert info.value.code == START_FAILED
+        assert "messages kernel-bridge could not read" in info.value.message
+        assert "metadata is a list, not an object" in info.value.message
+        assert "within 600 s" not in info.value.message
+    finally:
+        garbled.close()
+    assert editor.request("jupyter/listKernels") == []
+
+
 @pytest.fixture(scope="module")
 def real_kernel() -> Iterator[KernelManager]:
     km = KernelManager(kernel_name="python3")
@@ -194,7 +215,7 @@ def test_an_execute_the_kernel_goes_idle_on_without_answering_is_still_answered(
     fake.scripts.put(lambda k, req: None)  # busy, then idle, and no execute_reply
     msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "dropped"})
     try:
-        reply = editor.wait_response(msg_id, timeout=30)  # answered REPLY_AFTER_IDLE_SECONDS after the idle
+        reply = editor.wait_response(msg_id, timeout=30)  # answered DROP_AFTER_IDLE_SECONDS after the idle
     except TimeoutError:
         pytest.fail("the execute was never answered")
     assert reply["error"]["code"] == -32018 and "went idle without replying" in reply["error"]["message"], reply

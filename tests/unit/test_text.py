@@ -1,10 +1,21 @@
-"""Position encodings, cells and ANSI stripping over plain strings."""
+"""Position encodings, cells, ANSI and overstrike stripping over plain strings."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bridge.text import cell_at, cell_starts, codepoints_to_column, column_to_codepoints, strip_ansi, units
+from bridge.text import (
+    cell_at,
+    cell_starts,
+    codepoints_to_column,
+    column_to_codepoints,
+    plain_text,
+    strip_ansi,
+    strip_overstrike,
+    units,
+)
 
 LINE = "x = '😀世界' + ab"  # emoji: 2 UTF-16 units, 4 UTF-8 bytes; CJK: 1 unit, 3 bytes
 
@@ -38,6 +49,41 @@ def test_columns_past_the_end_are_clamped() -> None:
 def test_strip_ansi() -> None:
     assert strip_ansi("\x1b[0;31mZeroDivisionError\x1b[0m: x") == "ZeroDivisionError: x"
     assert strip_ansi("\x1b]8;;http://x\x07link\x1b]8;;\x07") == "link"
+
+
+# What IRkernel 1.3 sends for R's ``?mean`` (Rd2txt): underlined headings, bold names.
+R_HELP = "_\bA_\br_\bi_\bt_\bh_\bm_\be_\bt_\bi_\bc _\bM_\be_\ba_\bn\n\n_\bU_\bs_\ba_\bg_\be:\n\n     mean(x, ...)"
+
+
+def test_overstrike_underline_and_bold_become_the_letters() -> None:
+    assert strip_overstrike(R_HELP) == "Arithmetic Mean\n\nUsage:\n\n     mean(x, ...)"
+    assert strip_overstrike("N\bNA\bAM\bME\bE") == "NAME"  # man-page bold
+    assert strip_overstrike("_\bA\bA") == "A"  # bold and underlined
+
+
+def test_a_backspace_with_nothing_to_strike_is_dropped() -> None:
+    assert strip_overstrike("\bstart, end\b") == "start, end"
+    assert strip_overstrike("line\n\bnext") == "line\nnext"  # a line break is never struck out
+
+
+def test_plain_text_removes_ansi_and_overstrike_together() -> None:
+    assert plain_text("\x1b[1m_\bT_\bi_\bt_\bl_\be\x1b[0m: \x1b[31mred\x1b[0m") == "Title: red"
+
+
+_printable = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x08\x1b"))
+
+
+@given(_printable)
+def test_text_without_backspaces_is_unchanged(text: str) -> None:
+    assert strip_overstrike(text) == text
+
+
+@given(_printable)
+def test_any_text_set_bold_or_underlined_reads_back(text: str) -> None:
+    struck = [c if c == "\n" else c + "\b" + c for c in text]
+    underlined = [c if c == "\n" else "_\b" + c for c in text]
+    assert strip_overstrike("".join(struck)) == text
+    assert strip_overstrike("".join(underlined)) == text
 
 
 DOC = ["import os", "# %% first", "a = 1", "b = 2", "# %%", "c = 3"]

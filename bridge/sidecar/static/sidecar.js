@@ -1,5 +1,6 @@
 "use strict";
-// The kernel-bridge output sidecar: a read-only view of one kernel's outputs.
+// The kernel-bridge output sidecar: a view of one kernel's outputs; the one thing it sends
+// back is the answer to an open input() prompt.
 // Everything the kernel sends is put into the page with textContent or as data: URIs;
 // text/html goes into a sandboxed iframe (no scripts). Nothing is loaded from anywhere.
 (() => {
@@ -392,6 +393,47 @@
     follow(stick);
   }
 
+  // -- input() prompts: the one thing the page sends back (bridge/sidecar/prompts.py) -----
+  let socket = null;
+  const promptViews = new Map(); // prompt id -> form
+  function askInput(event) {
+    if (promptViews.has(event.id)) return;
+    const stick = atBottom();
+    const form = el("form", "input-prompt");
+    form.dataset.promptId = event.id;
+    const label = form.appendChild(el("label"));
+    label.appendChild(el("span", "input-text", event.prompt || "input:"));
+    const field = label.appendChild(el("input"));
+    field.type = event.password ? "password" : "text";
+    field.autocomplete = "off";
+    field.spellcheck = false;
+    const send = form.appendChild(el("button", null, "Send"));
+    send.type = "submit";
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      socket.send(JSON.stringify({ type: "input", id: event.id, value: field.value }));
+      form.dataset.sent = event.password ? "••••" : field.value;
+      field.disabled = send.disabled = true;
+    });
+    const cell = cellFor({ parentId: event.parentId, origin: "editor" });
+    cell.outputs.appendChild(form);
+    cell.lastStream = null;
+    promptViews.set(event.id, form);
+    follow(stick);
+    field.focus();
+  }
+  function closeInput(event) {
+    const form = promptViews.get(event.id);
+    if (!form) return;
+    promptViews.delete(event.id);
+    const prompt = form.querySelector(".input-text").textContent;
+    const done = event.answered
+      ? `${prompt}${form.dataset.sent !== undefined ? form.dataset.sent : "(answered)"}`
+      : `${prompt}(no answer: interrupted)`;
+    form.replaceWith(el("pre", "stream input-done", done));
+  }
+
   // -- page events ----------------------------------------------------------------------
   function notice(text, className) {
     const stick = atBottom();
@@ -411,6 +453,7 @@
     displays = new Map();
     dirtyStreams.clear();
     cellsEl.replaceChildren();
+    promptViews.clear();
   }
 
   function handle(event) {
@@ -435,6 +478,12 @@
       case "output":
         output(event);
         break;
+      case "input":
+        askInput(event);
+        break;
+      case "inputDone":
+        closeInput(event);
+        break;
     }
   }
 
@@ -442,6 +491,7 @@
     const token = new URLSearchParams(location.search).get("token") || "";
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`);
+    socket = ws;
     ws.binaryType = "arraybuffer";
     const deliver = (event) => {
       try { handle(event); } catch (e) { notice(`(an output could not be shown: ${e})`); }

@@ -36,10 +36,18 @@ class TrackingLanguageClient extends LanguageClient {
   }
 }
 
-/** Declares `capabilities.experimental.jupyterInput` so kernels may prompt (docs/protocol.md, "Input"). */
+/**
+ * Declares `capabilities.experimental.jupyterInput` so kernels may prompt (docs/protocol.md, "Input"),
+ * and `jupyterOutput`: this extension shows outputs itself, so the bridge adds no inlay hints,
+ * run hovers or progress of its own.
+ */
 const jupyterInputFeature: StaticFeature = {
   fillClientCapabilities(capabilities) {
-    capabilities.experimental = { ...(capabilities.experimental as object | undefined), jupyterInput: true };
+    capabilities.experimental = {
+      ...(capabilities.experimental as object | undefined),
+      jupyterInput: true,
+      jupyterOutput: true,
+    };
   },
   initialize() {},
   getState(): FeatureState {
