@@ -17,7 +17,6 @@ import trio
 from jupyter_client.manager import KernelManager
 
 from bridge.client import BridgeClient, RpcError
-from bridge.server import app as server_app
 from tests.integration.helpers import HANG_GUARD, run, stdout_text
 from tests.sidecar.browser import chromium, needs_browser, watch_errors
 from tests.sidecar.wsclient import open_sidecar_socket
@@ -34,23 +33,13 @@ display(HTML("<table><tr><th>planet</th><th>moons</th></tr><tr><td>Mars</td><td>
 """
 SECOND_CLIENT_TEXT = "printed by the console next door"
 
-# Until bridge/server/app.py registers the feature, the tests through a bridge skip (the
-# -32601 check in open_sidecar below is the fallback; pytest-trio drops its message).
-needs_registration = pytest.mark.skipif(
-    not hasattr(server_app, "Sidecar"), reason="jupyter/openSidecar is not registered in bridge/server/app.py yet"
-)
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None, reason="matplotlib is not installed (pip install -e '.[test]')"
 )
 
 
 async def open_sidecar(client: BridgeClient, kernel_id: str) -> str:
-    try:
-        result = await client.request("jupyter/openSidecar", {"kernelId": kernel_id})
-    except RpcError as exc:
-        if exc.code == -32601:
-            pytest.skip("jupyter/openSidecar is not registered in bridge/server/app.py yet")
-        raise
+    result = await client.request("jupyter/openSidecar", {"kernelId": kernel_id})
     url = result["url"]
     assert isinstance(url, str)
     return url
@@ -64,14 +53,12 @@ def stream_has(text: str) -> Any:
     return on_events(lambda e: e["msgType"] == "stream" and text in e["content"].get("text", ""))
 
 
-@needs_registration
 async def test_open_sidecar_unknown_kernel_is_32001(bridge: BridgeClient) -> None:
     with pytest.raises(RpcError) as info:
         await bridge.request("jupyter/openSidecar", {"kernelId": "nope"})
     assert info.value.code == -32001
 
 
-@needs_registration
 @needs_browser
 @needs_matplotlib
 async def test_page_shows_a_plot_and_a_table_from_the_editor_and_text_from_another_client(
@@ -141,7 +128,6 @@ async def test_page_shows_a_plot_and_a_table_from_the_editor_and_text_from_anoth
     assert seen["errors"] == []
 
 
-@needs_registration
 async def test_sidecar_reports_a_death_follows_the_restart_and_ends_with_the_kernel(bridge: BridgeClient, kernel: str) -> None:
     url = await open_sidecar(bridge, kernel)
     async with open_sidecar_socket(url) as page:
@@ -164,7 +150,6 @@ async def test_sidecar_reports_a_death_follows_the_restart_and_ends_with_the_ker
         await trio.open_tcp_stream("127.0.0.1", urlsplit(url).port or 0)
 
 
-@needs_registration
 async def test_sidecar_stops_when_the_bridge_exits(bridge: BridgeClient, kernel: str) -> None:
     url = await open_sidecar(bridge, kernel)
     async with open_sidecar_socket(url) as page:
