@@ -75,6 +75,7 @@ class Comm {
     this.target_name = targetName;
     this._onMsg = null;
     this._onClose = null;
+    this._held = null; // messages waiting for the model being made (see hold)
   }
   open() {
     throw new Error("the sidecar page does not open comms in the kernel");
@@ -88,12 +89,25 @@ class Comm {
   }
   on_msg(callback) {
     this._onMsg = callback;
+    if (this._held) {
+      // in order, synchronously: the model chains each update on the one before
+      const held = this._held;
+      this._held = null;
+      for (const msg of held) callback(msg);
+    }
+  }
+  // Keep the messages that arrive until the next on_msg (the model this comm's state is
+  // being made into registers then): a late page's model would otherwise miss the updates
+  // that come while it is being made.
+  hold() {
+    this._held = [];
   }
   on_close(callback) {
     this._onClose = callback;
   }
   handle_msg(msg) {
-    if (this._onMsg) return this._onMsg(msg);
+    if (this._held) this._held.push(msg);
+    else if (this._onMsg) return this._onMsg(msg);
   }
   handle_close(msg) {
     if (this._onClose) this._onClose(msg);
@@ -323,6 +337,7 @@ class Widgets {
           put_buffers(data.state, data.buffer_paths || [], buffers);
           const why = refusal(undefined, data.state);
           if (why) {
+            this.comms.delete(comm.comm_id); // its messages are not kept for a model that will not be
             this.refuse(comm.comm_id, why);
             return undefined;
           }
@@ -332,7 +347,10 @@ class Widgets {
             model_module_version: data.state._model_module_version,
             comm,
           };
-          return this.manager.new_model(options, data.state).catch((error) => this.refuse(comm.comm_id, `the widget could not be created: ${error}`));
+          return this.manager.new_model(options, data.state).catch((error) => {
+            this.comms.delete(comm.comm_id);
+            this.refuse(comm.comm_id, `the widget could not be created: ${error}`);
+          });
         }),
       );
     } catch (error) {
@@ -350,13 +368,19 @@ class Widgets {
     const comm = this.comm(commId, WIDGET_TARGET);
     return new Promise((resolve) => {
       let msgId = "";
+      let settled = false;
       const done = (answer) => {
-        if (!answer && !this.manager.has_model(commId) && this.comms.get(commId) === comm) this.comms.delete(commId);
+        if (settled) return; // the answer came: the idle that follows it changes nothing
+        settled = true;
+        if (!answer && this.comms.get(commId) === comm) this.comms.delete(commId);
         resolve(answer);
       };
       comm.on_msg((msg) => {
         const data = msg.content.data;
-        if (msg.parent_header.msg_id === msgId && data.method === "update") done({ comm, data, buffers: msg.buffers || [] });
+        if (msg.parent_header.msg_id === msgId && data.method === "update") {
+          done({ comm, data, buffers: msg.buffers || [] });
+          comm.hold();
+        }
       });
       comm.on_close(() => done(null));
       // the kernel answers before it goes idle on the request: idle first means no answer
