@@ -18,6 +18,7 @@ gc.disable()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
@@ -42,6 +43,13 @@ def _stdio_streams() -> tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]:
     return trio.lowlevel.FdStream(stdin_fd), trio.lowlevel.FdStream(stdout_fd)
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["sidecar"]:
@@ -57,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"kernel-bridge {__version__}")
     parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
     parser.add_argument("--kernel", default=None, help="default kernelspec name (default: python3)")
-    parser.add_argument("--startup-timeout", type=float, default=60.0, help="seconds a kernel may take to become ready")
+    parser.add_argument("--startup-timeout", type=_seconds, default=60.0, help="seconds a kernel may take to become ready")
     parser.add_argument(
         "--transport", choices=("tcp", "ipc"), default="tcp", help="for kernels the bridge starts (default: tcp on 127.0.0.1)"
     )

@@ -15,7 +15,6 @@ _RUNTIME = Path(tempfile.mkdtemp(prefix="kb-runtime-"))
 os.environ["JUPYTER_RUNTIME_DIR"] = str(_RUNTIME)
 # kernels keep history in IPYTHONDIR: keep the tests' out of the user's, and apart
 os.environ["IPYTHONDIR"] = tempfile.mkdtemp(prefix="kb-ipython-")
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 from bridge.client import BridgeClient, spawn_bridge  # noqa: E402
 

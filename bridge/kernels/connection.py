@@ -1,16 +1,10 @@
-"""Sockets to one kernel, and the driver of its conversation.
+"""The driver of one kernel's conversation.
 
 ``KernelSession`` (kernels/session.py) holds the protocol's rules with no I/O;
-``KernelConnection`` drives it: hands it each message the transport delivers, wakes it at
-its deadlines, and turns its events into what callers wait on (a request's reply, its
-outputs, its prompts) and into callbacks (status, foreign outputs, comms, late replies).
-
-How messages travel is a ``Transport``: ``ZmqTransport`` (below: four sockets, HMAC-signed
-frames, heartbeat on the hb channel) for local kernels and connection files,
-``bridge.remote.transport.WebSocketTransport`` (one WebSocket multiplexing the channels of
-a kernel behind Jupyter Server) for remote ones. One reader task per socket keeps each
-socket drained at all times: a PUB socket cannot be slowed, and a SUB queue that fills up
-silently drops (docs/architecture.md).
+``KernelConnection`` drives it: hands it each message its transport (bridge/transports/:
+ZeroMQ sockets for local kernels, a WebSocket for remote ones) delivers, wakes it at its
+deadlines, and turns its events into what callers wait on (a request's reply, its outputs,
+its prompts) and into callbacks (status, foreign outputs, comms, late replies).
 """
 
 from __future__ import annotations
@@ -18,14 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Any, Protocol
+from typing import Any
 
 import trio
-import zmq
 
 from bridge.errors import KernelDied, KernelRestarting, KernelTimeout, RequestDropped
-from bridge.kernels.connection_info import ConnectionInfo
-from bridge.kernels.encryption import secure_client_socket
 from bridge.kernels.session import (
     Channel,
     Comm,
@@ -44,8 +35,8 @@ from bridge.kernels.session import (
     Started,
     StateChanged,
 )
-from bridge.wire import Message, MessageFactory, ReplayGuard, Signer, WireError, deserialize, serialize
-from bridge.zmqio import AsyncSocket
+from bridge.transports import Transport
+from bridge.wire import Message, MessageFactory
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +47,6 @@ StatusHandler = Callable[[str], None]
 InputHandler = Callable[[Message], Awaitable[str | None]]
 PendingHook = Callable[["Pending"], None]
 
-HEARTBEAT_INTERVAL = 1.0
-HEARTBEAT_DEAD_AFTER = 2.0
 PROBE_REPLY_TIMEOUT = 2.0
 PROBE_IOPUB_WAIT = 0.5
 # start-up: this many unreadable messages and not one readable, and the kernel is not ready
@@ -92,134 +81,6 @@ class Pending:
         self.replied.set()
         self.settled.set()
         self.wake.set()
-
-
-class Transport(Protocol):
-    """How messages reach one kernel and come back from it.
-
-    ``run`` opens the channels, reports started, then hands every valid message it
-    receives to ``connection.deliver(channel, msg)`` until cancelled. ``heartbeat``
-    returns only after it called ``connection.mark_dead`` (or the kernel is dead).
-    """
-
-    async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None]) -> None: ...
-
-    async def send(self, channel: str, msg: Message) -> None: ...
-
-    async def heartbeat(self, connection: KernelConnection) -> None: ...
-
-    async def wait_connected(self) -> None:
-        """Return once the kernel can reach us on every channel it sends on unasked."""
-        ...
-
-
-class ZmqTransport:
-    """The Jupyter wire protocol over ZeroMQ: a local kernel, or one from a connection file.
-
-    When the connection info carries CurveZMQ keys, every socket (shell, control, stdin,
-    the iopub SUB, each heartbeat REQ) is a CURVE client of the kernel before it connects
-    (bridge/kernels/encryption.py)."""
-
-    def __init__(self, info: ConnectionInfo, *, context: zmq.Context[Any] | None = None) -> None:
-        self.info = info
-        self.signer = Signer(info.key, info.signature_scheme)
-        self.replay_guard = ReplayGuard()
-        self._context = context or zmq.Context.instance()
-        self._sockets: dict[str, AsyncSocket] = {}
-        self._stdin_connected = trio.Event()
-
-    async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        identity = connection.factory.session.encode("ascii")
-        try:
-            for channel in ("shell", "control", "stdin"):
-                sock = self._context.socket(zmq.DEALER)
-                # stdin shares the shell identity: the kernel routes input_request to the
-                # client whose shell request asked for it, by that identity.
-                sock.setsockopt(zmq.ROUTING_ID, identity)
-                sock.setsockopt(zmq.LINGER, 0)
-                secure_client_socket(sock, self.info)
-                if channel == "stdin":
-                    stdin_monitor = AsyncSocket(sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED))
-                sock.connect(self.info.address(channel))
-                self._sockets[channel] = AsyncSocket(sock)
-            iopub = self._context.socket(zmq.SUB)
-            iopub.setsockopt(zmq.LINGER, 0)
-            iopub.setsockopt(zmq.RCVHWM, 0)  # never drop on our side; we drain promptly
-            iopub.setsockopt(zmq.SUBSCRIBE, b"")
-            secure_client_socket(iopub, self.info)
-            iopub.connect(self.info.address("iopub"))
-            self._sockets["iopub"] = AsyncSocket(iopub)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._watch_stdin, stdin_monitor)
-                for channel in ("shell", "control", "iopub", "stdin"):
-                    nursery.start_soon(self._read, channel, connection)
-                task_status.started()
-                await trio.sleep_forever()
-        finally:
-            for sock in self._sockets.values():
-                sock.close()
-            self._sockets.clear()
-
-    async def _watch_stdin(self, monitor: AsyncSocket) -> None:
-        """The kernel sends input_request on its stdin ROUTER to our routing id, and a
-        ROUTER silently drops what it cannot route yet: until stdin's handshake is done
-        (slower with CurveZMQ), an input() would wait forever for a prompt nobody saw."""
-        try:
-            await monitor.recv_multipart()  # the only event it reports: handshake succeeded
-            self._stdin_connected.set()
-        finally:
-            self._sockets["stdin"].sock.disable_monitor()
-            monitor.close()
-
-    async def wait_connected(self) -> None:
-        await self._stdin_connected.wait()
-
-    async def _read(self, channel: str, connection: KernelConnection) -> None:
-        sock = self._sockets[channel]
-        while True:
-            parts = await sock.recv_multipart()
-            try:
-                msg = deserialize(parts, self.signer, self.replay_guard, consume=True)
-            except WireError as exc:
-                connection.reject(channel, exc)
-                continue
-            connection.deliver(channel, msg)
-
-    async def send(self, channel: str, msg: Message) -> None:
-        await self._sockets[channel].send_multipart(serialize(msg, self.signer))
-
-    async def heartbeat(
-        self, connection: KernelConnection, interval: float = HEARTBEAT_INTERVAL, dead_after: float = HEARTBEAT_DEAD_AFTER
-    ) -> None:
-        """Ping the hb channel; a kernel silent for ``dead_after`` seconds is dead.
-
-        REQ sockets are lock-step, so a ping without a pong means a new socket.
-        """
-        last_pong = trio.current_time()
-        while connection.alive:
-            sock = self._context.socket(zmq.REQ)
-            sock.setsockopt(zmq.LINGER, 0)
-            secure_client_socket(sock, self.info)
-            sock.connect(self.info.address("hb"))
-            hb = AsyncSocket(sock)
-            try:
-                while connection.alive:
-                    await hb.send_multipart([b"ping"])
-                    got = False
-                    with trio.move_on_after(interval):
-                        await hb.recv_multipart()
-                        got = True
-                    # if our own loop was busy, the pong may be queued already
-                    got = got or hb.recv_multipart_nowait() is not None
-                    if not got:
-                        break
-                    last_pong = trio.current_time()
-                    await trio.sleep(interval)
-            finally:
-                hb.close()
-            if trio.current_time() - last_pong >= dead_after:
-                connection.mark_dead(f"kernel stopped answering heartbeats for {dead_after:g} s")
-                return
 
 
 class KernelConnection:

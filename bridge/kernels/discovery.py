@@ -1,10 +1,18 @@
 """Finding kernels that are already running, the way ``jupyter console --existing`` does:
 connection files in the Jupyter runtime directory, named in full, by a fragment, or the
-most recent one; and whether each still answers its heartbeat."""
+most recent one; and whether each still answers its heartbeat.
+
+A connection file outlives its kernel whenever the kernel's owner could not remove it (a
+bridge or a ``jupyter console`` that was SIGKILLed, a crash). Such a file is *stale*: nothing
+listens on any of its ports any more, which a plain connect tells at once (refused), where a
+heartbeat ping can only time out. Stale files are marked so in the list and never picked as
+"the newest"; they are not deleted (they are not ours to delete, and a kernel that is still
+starting has not bound its ports yet either).
+"""
 
 from __future__ import annotations
 
-import os
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,11 +21,12 @@ import trio
 import zmq
 
 from bridge.errors import BridgeError, ConnectionFileError
-from bridge.kernels.connection_info import ConnectionInfo
+from bridge.kernels.connection_info import CHANNELS, ConnectionInfo
 from bridge.kernels.encryption import curve_available, secure_client_socket
 from bridge.zmqio import AsyncSocket
 
 PING_TIMEOUT = 1.0
+PROBES_AT_ONCE = 64  # plain connects in flight while checking many files (file descriptors)
 
 
 def runtime_dir() -> Path:
@@ -27,19 +36,31 @@ def runtime_dir() -> Path:
 
 
 def _candidates(exclude: set[Path]) -> list[Path]:
-    files = [p for p in runtime_dir().glob("kernel-*.json") if p.resolve() not in exclude]
-    return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+    """The runtime dir's connection files, newest first (a file removed meanwhile is skipped)."""
+    dated = []
+    for path in runtime_dir().glob("kernel-*.json"):
+        try:
+            if path.resolve() not in exclude:
+                dated.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    return [path for _, path in sorted(dated, key=lambda item: item[0], reverse=True)]
 
 
-def resolve_connection_file(name: str | None, exclude: set[Path] | None = None) -> Path:
+def _load(path: Path) -> ConnectionInfo | None:
+    try:
+        return ConnectionInfo.load(path)
+    except BridgeError:
+        return None
+
+
+async def resolve_connection_file(name: str | None, exclude: set[Path] | None = None) -> Path:
     """A path, a bare file name, a fragment of one (``5979``), or None for the newest
-    kernel in the runtime dir (skipping ``exclude``: kernels this bridge started)."""
+    kernel in the runtime dir that is not gone (skipping ``exclude``: kernels this bridge
+    started)."""
     exclude = exclude or set()
     if name is None:
-        files = _candidates(exclude)
-        if not files:
-            raise ConnectionFileError(f"no running kernel found: no connection files in {runtime_dir()}")
-        return files[0]
+        return await _newest_running(exclude)
     path = Path(name).expanduser()
     if path.is_file():
         return path
@@ -51,6 +72,63 @@ def resolve_connection_file(name: str | None, exclude: set[Path] | None = None) 
         raise ConnectionFileError(
             f"no connection file matches {name!r} (looked for a path, then *{name}* in {runtime_dir()})"
         ) from None
+
+
+async def _newest_running(exclude: set[Path]) -> Path:
+    """Newest first, one at a time: a stale file is refused at once, and the first file
+    that is not stale is the answer."""
+    files = _candidates(exclude)
+    if not files:
+        raise ConnectionFileError(f"no running kernel found: no connection files in {runtime_dir()}")
+    limiter = trio.CapacityLimiter(PROBES_AT_ONCE)
+    for path in files:
+        info = _load(path)
+        if info is not None and not await kernel_gone(info, limiter):
+            return path
+    raise ConnectionFileError(
+        f"no running kernel found: the {len(files)} connection file(s) in {runtime_dir()} are unreadable or "
+        "of kernels that are gone (nothing listens on their ports)"
+    )
+
+
+async def kernel_gone(info: ConnectionInfo, limiter: trio.CapacityLimiter, timeout: float = PING_TIMEOUT) -> bool:
+    """Whether every one of the kernel's ports refuses a connection: its process is gone.
+    Only a refusal counts; a connect that hangs (another machine) or succeeds does not."""
+    refused: list[str] = []
+
+    async def probe(channel: str) -> None:
+        async with limiter:
+            if await _refused(info, info.ports[channel]):
+                refused.append(channel)
+
+    with trio.move_on_after(timeout):
+        async with trio.open_nursery() as nursery:
+            for channel in CHANNELS:
+                nursery.start_soon(probe, channel)
+    return len(refused) == len(CHANNELS)
+
+
+async def _refused(info: ConnectionInfo, port: int) -> bool:
+    if info.transport == "ipc":
+        family, address = socket.AF_UNIX, f"{info.ip}-{port}"
+        if not Path(address).exists():
+            return True
+        target: Any = address
+    else:
+        # the family zmq uses: IPv4 unless the address is an IPv6 one ("localhost" is 127.0.0.1)
+        family = socket.AF_INET6 if ":" in info.ip else socket.AF_INET
+        try:
+            (family, _, _, _, target), *_ = await trio.socket.getaddrinfo(info.ip, port, family, socket.SOCK_STREAM)
+        except OSError:
+            return False
+    with trio.socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            await sock.connect(target)
+        except (ConnectionRefusedError, FileNotFoundError):
+            return True
+        except OSError:
+            return False
+    return False
 
 
 async def heartbeat_alive(info: ConnectionInfo, timeout: float = PING_TIMEOUT) -> bool:
@@ -76,28 +154,44 @@ async def heartbeat_alive(info: ConnectionInfo, timeout: float = PING_TIMEOUT) -
 
 
 async def list_running(exclude: set[Path] | None = None) -> list[dict[str, Any]]:
-    """Every connection file in the runtime dir, newest first, pinged in parallel."""
+    """Every connection file in the runtime dir, newest first; each pinged and checked
+    for staleness, all in parallel."""
     entries: list[dict[str, Any]] = []
+    limiter = trio.CapacityLimiter(PROBES_AT_ONCE)
+
+    async def check(entry: dict[str, Any], info: ConnectionInfo) -> None:
+        async with trio.open_nursery() as both:
+
+            async def ping() -> None:
+                entry["alive"] = await heartbeat_alive(info)
+                if entry["alive"]:
+                    both.cancel_scope.cancel()
+
+            async def probe() -> None:
+                if await kernel_gone(info, limiter):
+                    entry["stale"] = True  # no need to wait for the ping to time out
+                    both.cancel_scope.cancel()
+
+            both.start_soon(ping)
+            both.start_soon(probe)
+
     async with trio.open_nursery() as nursery:
         for path in _candidates(exclude or set()):
+            info = _load(path)
             try:
-                info = ConnectionInfo.load(path)
-            except BridgeError:
+                started = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+            except OSError:
+                continue
+            if info is None:
                 continue
             entry = {
                 "connectionFile": str(path),
                 "kernelName": info.kernel_name or None,
-                "startTime": datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat().replace("+00:00", "Z"),
+                "startTime": started.isoformat().replace("+00:00", "Z"),
                 "alive": False,
+                "stale": False,
                 "encrypted": info.encrypted,
-                "owner": os.stat(path).st_uid == os.getuid(),
             }
+            nursery.start_soon(check, entry, info)
             entries.append(entry)
-
-            async def ping(entry: dict[str, Any] = entry, info: ConnectionInfo = info) -> None:
-                entry["alive"] = await heartbeat_alive(info)
-
-            nursery.start_soon(ping)
-    for entry in entries:
-        del entry["owner"]
     return entries

@@ -16,12 +16,15 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 
 from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, RequestDropped, unwrap_group
-from bridge.kernels.connection import KernelConnection, Transport, ZmqTransport
+from bridge.kernels.connection import KernelConnection
+from bridge.transports import Transport
+from bridge.transports.zmq import ZmqTransport
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
 from bridge.wire import Message
@@ -54,6 +57,21 @@ class LaunchOptions:
     env: dict[str, str] | None = None
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
     encryption: str = "auto"  # the policy it was started under; a restart keeps it
+
+
+def remove_files(info: ConnectionInfo) -> None:
+    """What a kernel the bridge started leaves on disk: its connection file and, with the
+    ipc transport, its five unix sockets (``<ip>-<port>``), which kernels do not reliably
+    remove (ipykernel leaves them after a normal shutdown, and nothing can after SIGKILL).
+    Only for kernels we started: the files of a kernel we attached to are its own."""
+    paths = [info.path] if info.path is not None else []
+    if info.transport == "ipc":
+        paths += [Path(f"{info.ip}-{port}") for port in info.ports.values()]
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot remove %s: %s", path, exc)
 
 
 class Kernel:
@@ -228,11 +246,12 @@ class Kernel:
         self.connection.mark_dead(reason)
 
     def _kill_now(self) -> None:
-        """Last resort, synchronous: no owned kernel process survives this object."""
+        """Last resort, synchronous: no owned kernel process survives this object, nor
+        its files."""
         if self.process is not None:
             self.process.signal_group(signal.SIGKILL, leftovers=True)
-        if self.owned and self.info is not None and self.info.path is not None:
-            self.info.path.unlink(missing_ok=True)
+        if self.owned and self.info is not None:
+            remove_files(self.info)
 
     async def shutdown(self, *, detach: bool = False) -> None:
         """Owned: shutdown_request on control, then SIGTERM, then SIGKILL, each bounded.

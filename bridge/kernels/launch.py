@@ -205,10 +205,24 @@ def _fd_stream(pipe: Any) -> trio.lowlevel.FdStream:
     return stream
 
 
-async def start_process(argv: list[str], *, cwd: str | None, env: dict[str, str]) -> KernelProcess:
+def kernel_environment(env: dict[str, str]) -> dict[str, str]:
+    """The bridge's environment, plus the kernelspec's and the editor's ``env``.
+
+    Plus ``PYDEVD_DISABLE_FILE_VALIDATION=1`` unless one of those set it: ipykernel imports
+    debugpy at start-up, and on a Python with frozen modules (3.11+) debugpy prints a
+    four-line "Debugger warning: It seems that frozen modules are being used" to stderr,
+    which the kernel forwards to every client as output nobody asked for. It is about
+    breakpoints in frozen standard-library modules; the variable only turns that check off.
+    """
     full_env = dict(os.environ)
     full_env.update(env)
+    full_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     full_env["JPY_PARENT_PID"] = str(os.getpid())
+    return full_env
+
+
+async def start_process(argv: list[str], *, cwd: str | None, env: dict[str, str]) -> KernelProcess:
+    full_env = kernel_environment(env)
     popen = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,

@@ -13,7 +13,7 @@ import trio
 from bridge.errors import InvalidParams, KernelNotFound, KernelRestarting
 from bridge.kernels.connection_info import ConnectionInfo, new_connection_file
 from bridge.kernels.encryption import DEFAULT_POLICY, check_connect, curve_for_start
-from bridge.kernels.kernel import DEFAULT_STARTUP_TIMEOUT, Kernel, KernelEvents, LaunchOptions
+from bridge.kernels.kernel import DEFAULT_STARTUP_TIMEOUT, Kernel, KernelEvents, LaunchOptions, remove_files
 from bridge.kernels.launch import find_kernelspec
 from bridge.remote import kernel as remote_kernels
 from bridge.remote.config import ServerConfig
@@ -75,9 +75,13 @@ class KernelRegistry:
         spec = find_kernelspec(kernel_name)
         curve = curve_for_start(policy, spec)
         info = new_connection_file(kernel_name, transport=self.transport, curve=curve)
-        launch = LaunchOptions(cwd=cwd, env=env, startup_timeout=startup_timeout, encryption=policy)
-        kernel = Kernel(kernel_id or _new_id(), info, spec=spec, owned=True, events=self.events, launch=launch)
-        return await self._run(kernel)
+        try:
+            launch = LaunchOptions(cwd=cwd, env=env, startup_timeout=startup_timeout, encryption=policy)
+            kernel = Kernel(kernel_id or _new_id(), info, spec=spec, owned=True, events=self.events, launch=launch)
+            return await self._run(kernel)
+        except BaseException:
+            remove_files(info)  # Kernel.run removes them once it runs; it may never have
+            raise
 
     async def connect(
         self, connection_file: str, *, startup_timeout: float = DEFAULT_STARTUP_TIMEOUT, encryption: str | None = None

@@ -31,7 +31,7 @@ class RemoteKernel:
         return {"server": self.server.describe(), "remoteKernelId": self.remote_id}
 
     def transport(self) -> Any:
-        from bridge.remote.transport import WebSocketTransport
+        from bridge.transports.websocket import WebSocketTransport
 
         return WebSocketTransport(self)
 
@@ -67,9 +67,9 @@ class RemoteKernel:
             with trio.fail_after(DELETE_WAIT):
                 await self.client.delete(self.remote_id)
             log.info("deleted kernel %s on %s", self.remote_id, self.server.display)
-            REAPER.forget(self)
+            REAPER.forget(self.server, self.remote_id)
         except RemoteNotFound:
-            REAPER.forget(self)  # already gone: what we wanted
+            REAPER.forget(self.server, self.remote_id)  # already gone: what we wanted
         except (RemoteServerError, trio.TooSlowError) as exc:  # the helper tries again when we end
             if not quiet:
                 raise
@@ -103,5 +103,5 @@ async def start(server: ServerConfig, kernel_name: str, *, env: dict[str, str] |
     log.info("started kernel %s (%s) on %s", model["id"], kernel_name, server.display)
     kernel = RemoteKernel(server, model["id"], str(model.get("name") or kernel_name))
     if not server.keep_kernels:
-        REAPER.watch(kernel)
+        REAPER.watch(kernel.server, kernel.remote_id)
     return kernel

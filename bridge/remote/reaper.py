@@ -11,6 +11,10 @@ helper deletes what is left (each DELETE bounded) and exits. After a normal end 
 left and it exits at once.
 
 The token travels on the pipe only: never in the helper's argv or environment, never logged.
+The helper does not inherit the bridge's environment, where a server's ``tokenEnv`` names a
+variable holding a token: it gets only what it needs to run Python and to reach the servers
+the way the bridge does (``HELPER_ENVIRONMENT``: path, locale, Python's own variables,
+proxies, CA certificates).
 Kernels of a server with ``keepKernels`` and attached kernels are never handed to it. It cannot
 help when the machine, the network or the server goes away, or when something kills the
 helper too (it ignores SIGINT and SIGHUP and is in its own session, so a terminal's Ctrl-C or
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import ssl
 import subprocess
@@ -28,14 +33,27 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bridge.remote.kernel import RemoteKernel
+    from bridge.remote.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
 DELETE_TIMEOUT = 10.0  # each DELETE the helper makes, all in parallel
+# the variables of the bridge's environment the helper gets (proxies in either case)
+HELPER_ENVIRONMENT = frozenset({
+    "PATH", "HOME", "TMPDIR", "TZ", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
+    "PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "VIRTUAL_ENV",
+    "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+})  # fmt: skip
+
+
+def helper_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """Of ``environ``, only what the helper needs: tokens stay out (``tokenEnv``)."""
+    return {name: value for name, value in environ.items() if name.upper() in HELPER_ENVIRONMENT}
 
 
 class Reaper:
@@ -45,24 +63,23 @@ class Reaper:
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False
 
-    def watch(self, kernel: RemoteKernel) -> None:
-        """``kernel`` was started for the bridge: delete it if the bridge dies first."""
-        server = kernel.server
+    def watch(self, server: ServerConfig, remote_id: str) -> None:
+        """Kernel ``remote_id`` was started for the bridge: delete it if the bridge dies first."""
         self._send(
             {
                 "op": "add",
                 "url": server.url,
-                "id": kernel.remote_id,
+                "id": remote_id,
                 "token": server.token,
                 "caFile": server.ca_file,
                 "verifyTls": server.verify_tls,
             }
         )
 
-    def forget(self, kernel: RemoteKernel) -> None:
-        """``kernel`` is deleted (or no longer ours to delete)."""
+    def forget(self, server: ServerConfig, remote_id: str) -> None:
+        """Kernel ``remote_id`` is deleted (or no longer ours to delete)."""
         if self._process is not None:
-            self._send({"op": "remove", "url": kernel.server.url, "id": kernel.remote_id})
+            self._send({"op": "remove", "url": server.url, "id": remote_id})
 
     def _send(self, message: dict[str, Any]) -> None:
         """Never raises: the helper is a safety net, the bridge works without it."""
@@ -77,6 +94,7 @@ class Reaper:
                     stderr=subprocess.DEVNULL,  # an editor reading our stderr must see its EOF when we go
                     start_new_session=True,
                     cwd="/",
+                    env=helper_environment(os.environ),
                 )
             stdin = self._process.stdin
             assert stdin is not None

@@ -188,4 +188,4 @@ async def _read_loop(stdin: trio.abc.ReceiveStream, dispatcher: Dispatcher) -> N
             if isinstance(event, Body):
                 dispatcher.handle_body(event.data)
             else:
-                dispatcher.error(None, -32700, f"Parse error: {event.message}")
+                dispatcher.framing_error(event)

@@ -26,7 +26,7 @@ from lsprotocol.converters import get_converter
 
 from bridge.errors import InvalidParams, KernelNotFound
 from bridge.kernels.kernel import Kernel
-from bridge.server import features as names
+from bridge.server import commands as names
 from bridge.server.context import Bridge
 from bridge.server.runs import DocumentRuns
 from bridge.text import cell_at, column_to_codepoints

@@ -4,6 +4,7 @@ the settings, and where output that did not fit is kept."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,10 @@ class Settings:
         ):
             value = options.get(key)
             if isinstance(value, kind) and not isinstance(value, bool):
+                if isinstance(value, (int, float)) and not (math.isfinite(value) and value > 0):
+                    # a zero, negative or infinite timeout or limit would fail (or hang) every request later
+                    log.warning("initializationOptions.%s %r must be a positive number: keeping %r", key, value, getattr(self, attr))
+                    continue
                 setattr(self, attr, value)
         if isinstance(options.get("defaultKernel"), str):
             self.default_kernel_configured = True

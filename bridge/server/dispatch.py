@@ -4,12 +4,20 @@ pygls logs and drops bodies it cannot parse; JSON-RPC 2.0 wants an answer: -3270
 bytes that are not JSON, -32600 for JSON that is not a request, -32602 when the params
 do not fit the method's type. Requests before ``initialize`` get -32002 (LSP), except
 the ``jupyter/`` methods, so that a plain JSON-RPC client can drive kernels directly.
+
+Params nested deeper than ``MAX_PARAMS_DEPTH`` are refused here (-32602), before anything
+walks them: every later step that recurses (cattrs, ``json.dumps`` of a kernel message)
+would hit Python's recursion limit somewhere, as an internal error. (Deeper than the parser
+itself goes, it is -32700.) A body too big to read (``FramingError.oversized``) gets its
+answer with the request's ``id`` when that can be found in its first or last bytes
+(``request_id_in``), so that the editor's request does not wait forever.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +27,59 @@ from pygls.exceptions import JsonRpcException
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
 from bridge import errors
+from bridge.server.framing import FramingError
 from bridge.server.protocol import TrioLanguageServerProtocol
 
 log = logging.getLogger(__name__)
+
+MAX_PARAMS_DEPTH = 100  # objects and arrays, params itself counting as one
+
+_STRING = rb'"(?:[^"\\]|\\.)*"'
+_ID = rb"(-?[0-9]+|" + _STRING + rb")"
+# the id first, or after "jsonrpc"/"method" only: how editors' encoders write requests
+_HEAD_ID = re.compile(rb'\A\s*\{\s*(?:"(?:jsonrpc|method)"\s*:\s*' + _STRING + rb"\s*,\s*)*" + rb'"id"\s*:\s*' + _ID + rb"\s*[,}]", re.S)
+# or the last member: nothing but the object's closing brace after it
+_TAIL_ID = re.compile(rb',\s*"id"\s*:\s*' + _ID + rb"\s*\}\s*\Z", re.S)
+
+
+def request_id_in(head: bytes, tail: bytes) -> int | str | None:
+    """The ``id`` of a request body that cannot be parsed, from its first and last bytes:
+    found only where it is certainly the top-level member, else None."""
+    for pattern, text in ((_HEAD_ID, head), (_TAIL_ID, tail)):
+        found = pattern.search(text)
+        if found is None:
+            continue
+        try:
+            value = json.loads(found.group(1))
+        except ValueError:
+            continue
+        if _valid_id(value):
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels in ``value``; a loop,
+    not a recursion, since the point is to survive any depth."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _deep_field(params: Any) -> str | None:
+    """The params field nested more than ``MAX_PARAMS_DEPTH`` levels (or ``params``)."""
+    if not isinstance(params, (dict, list)) or not _too_deep(params, MAX_PARAMS_DEPTH):
+        return None
+    if isinstance(params, dict):
+        for name, value in params.items():
+            if isinstance(value, (dict, list)) and _too_deep(value, MAX_PARAMS_DEPTH - 1):
+                return str(name)
+    return "params"
 
 
 def _is_notification_method(method: str) -> bool:
@@ -48,6 +106,16 @@ class Dispatcher:
     def error(self, msg_id: Any, code: int, message: str) -> None:
         payload = {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
         self.protocol._send_data(payload)
+
+    def framing_error(self, event: FramingError) -> None:
+        """A header block refused (-32700), or a body too big to read (-32600, answered
+        with its request's id when that can be found in the bytes that went by)."""
+        if event.oversized is None:
+            self.error(None, errors.PARSE_ERROR, f"Parse error: {event.message}")
+            return
+        msg_id = request_id_in(event.head, event.tail)
+        log.warning("refused a message of %d bytes (id %r): over the limit", event.oversized, msg_id)
+        self.error(msg_id, errors.INVALID_REQUEST, f"Invalid Request: {event.message}")
 
     def handle_body(self, body: bytes) -> None:
         try:
@@ -88,6 +156,15 @@ class Dispatcher:
         if obj.get("params") is not None and not isinstance(obj["params"], (dict, list)):
             if has_id:
                 self.error(msg_id, errors.INVALID_PARAMS, "Invalid params: params must be an object or an array")
+            return
+        deep = _deep_field(obj.get("params"))
+        if deep is not None:
+            if has_id:
+                self.error(
+                    msg_id, errors.INVALID_PARAMS, f"invalid params: {deep}: nested more than {MAX_PARAMS_DEPTH} levels deep"
+                )
+            else:
+                log.warning("dropped a %s notification whose params nest more than %d levels", method, MAX_PARAMS_DEPTH)
             return
         if has_id and _is_notification_method(method):
             self.error(msg_id, errors.INVALID_REQUEST, f"Invalid Request: {method} is a notification; send it without an id")

@@ -20,7 +20,7 @@ from bridge.errors import BridgeError, RequestDropped
 from bridge.kernels.connection import Pending
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
-from bridge.server.params import parse_params
+from bridge.server.params import Line, parse_params
 from bridge.text import strip_ansi
 from bridge.wire import Message
 
@@ -45,7 +45,7 @@ class ExecuteParams:
     stop_on_error: bool = True
     user_expressions: dict[str, Any] | None = None
     allow_stdin: bool | None = None
-    first_line: int = 0
+    first_line: Line = Line(0)
 
 
 class RunHooks(Protocol):

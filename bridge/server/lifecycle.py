@@ -17,23 +17,23 @@ from bridge.kernels.launch import list_kernelspecs
 from bridge.server.context import Bridge, register_methods
 from bridge.remote.config import ServerConfig, resolve_server
 from bridge.remote.rest import ServerClient
-from bridge.server.params import parse_params
+from bridge.server.params import Environment, PathText, Seconds, parse_params
 
 
 @attrs.define
 class StartKernelParams:
     kernel_name: str | None = None
-    cwd: str | None = None
-    env: dict[str, str] | None = None
-    startup_timeout: float | None = None
+    cwd: PathText | None = None
+    env: Environment | None = None
+    startup_timeout: Seconds | None = None
     uri: str | None = None
     server: Any = None
 
 
 @attrs.define
 class ConnectKernelParams:
-    connection_file: str | None = None
-    startup_timeout: float | None = None
+    connection_file: PathText | None = None
+    startup_timeout: Seconds | None = None
     uri: str | None = None
     server: Any = None
     kernel_id: str | None = None  # with ``server``: the kernel's id on that server
@@ -99,7 +99,7 @@ class Lifecycle:
                 raise InvalidParams("invalid params: kernelId: required with server (the kernel's id on that server)")
             kernel = await self.bridge.registry.connect_remote(server, p.kernel_id, startup_timeout=startup_timeout)
         else:
-            path = resolve_connection_file(p.connection_file, exclude=self._owned_files())
+            path = await resolve_connection_file(p.connection_file, exclude=self._owned_files())
             kernel = await self.bridge.registry.connect(
                 str(path), startup_timeout=startup_timeout, encryption=self.bridge.settings.encryption
             )

@@ -24,7 +24,7 @@ from bridge.server import client_caps
 from bridge.server.code_actions import CodeActions
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute
-from bridge.server.features import RUN_CELL
+from bridge.server.commands import RUN_CELL
 from bridge.server.runs import DocumentRuns
 from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, plain_text
 

@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     from bridge.kernels.discovery import resolve_connection_file
 
     try:
-        info = ConnectionInfo.load(resolve_connection_file(args.existing or None))
+        info = ConnectionInfo.load(trio.run(resolve_connection_file, args.existing or None))
     except BridgeError as exc:
         print(f"kernel-bridge sidecar: {exc.message}", file=sys.stderr)
         return 2

@@ -108,7 +108,6 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "KB_PYTHON": sys.executable,
         "KB_VSIX": str(EXT / "kernel-bridge.vsix"),
         "KB_E2E_ARTIFACTS": os.environ.get("KB_E2E_ARTIFACTS") or str(out / "screenshots"),
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         tag.split("=", 1)[0]: tag.split("=", 1)[1],
     }
     command = [

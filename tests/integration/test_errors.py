@@ -4,15 +4,16 @@ keeps serving afterwards."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import trio
 
-from bridge.client import BridgeClient, RpcError, spawn_bridge
-from bridge.server.framing import frame
-from tests.integration.helpers import HANG_GUARD, run
+from bridge.client import BridgeClient, RpcError, bridge_command, spawn_bridge
+from bridge.server.framing import MAX_BODY_BYTES, frame
+from tests.integration.helpers import HANG_GUARD, run, stdout_text
 
 
 async def raw_reply(client: BridgeClient, body: bytes) -> dict[str, object]:
@@ -81,6 +82,99 @@ async def test_bad_params_name_the_field(bridge: BridgeClient) -> None:
     await still_serving(bridge)
 
 
+async def test_a_first_line_out_of_range_is_refused_before_the_code_runs(bridge: BridgeClient, kernel: str) -> None:
+    """An LSP line is a uinteger: a bad firstLine must not fail after the run, losing its reply."""
+    for line in (-1, 2**31):
+        with pytest.raises(RpcError) as info:
+            await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "ran = True", "uri": "file:///x.py", "firstLine": line})
+        assert info.value.code == -32602 and "firstLine" in info.value.message
+    reply, outputs = await run(bridge, kernel, "print('ran' in dir())")
+    assert reply["status"] == "ok" and stdout_text(outputs) == "False\n"
+
+
+async def replies_to(client: BridgeClient, data: bytes, ids: set[object]) -> dict[object, dict[str, object]]:
+    """Send raw bytes and return the responses to ``ids``, by id."""
+    replies: dict[object, dict[str, object]] = {}
+    original = client._on_message
+
+    def capture(msg: dict[str, object], nursery: trio.Nursery) -> None:
+        if "method" not in msg and msg.get("id") in ids:
+            replies[msg["id"]] = msg
+        else:
+            original(msg, nursery)
+
+    client._on_message = capture  # type: ignore[method-assign]
+    try:
+        await client.send_raw(data)
+        with trio.fail_after(HANG_GUARD):
+            while len(replies) < len(ids):
+                await trio.sleep(0.01)
+    finally:
+        client._on_message = original  # type: ignore[method-assign]
+    return replies
+
+
+async def test_start_params_the_os_would_refuse_name_the_field(bridge: BridgeClient) -> None:
+    """Values execve, the file system or a deadline cannot take: -32602 before anything
+    runs, not an internal error from deep inside."""
+    for params, field in [
+        ({"env": {"A=B": "x"}}, "env"),
+        ({"env": {"": "x"}}, "env"),
+        ({"env": {"A": "x\0y"}}, "env"),
+        ({"env": {"A\0": "x"}}, "env"),
+        ({"cwd": "/tmp/\0"}, "cwd"),
+        ({"startupTimeout": -1}, "startupTimeout"),
+        ({"startupTimeout": 0}, "startupTimeout"),
+    ]:
+        with pytest.raises(RpcError) as info:
+            await bridge.request("jupyter/startKernel", params)
+        assert info.value.code == -32602 and info.value.message.startswith(f"invalid params: {field}: "), params
+        assert info.value.data is None  # no traceback: nothing failed inside
+    for method in ("jupyter/startKernel", "jupyter/connectKernel"):  # 1e999: valid JSON, parsed as infinity
+        body = b'{"jsonrpc":"2.0","id":"inf","method":"%s","params":{"startupTimeout":1e999}}' % method.encode()
+        reply = await raw_reply(bridge, frame(body))
+        assert reply["id"] == "inf" and reply["error"]["code"] == -32602  # type: ignore[index]
+        assert reply["error"]["message"].startswith("invalid params: startupTimeout: ")  # type: ignore[index]
+    assert await bridge.request("jupyter/listKernels") == []
+
+
+def test_a_startup_timeout_that_is_not_positive_is_refused_on_the_command_line() -> None:
+    for value in ("0", "-5", "nan", "inf"):
+        done = subprocess.run([*bridge_command(), "--startup-timeout", value], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=HANG_GUARD)
+        assert done.returncode == 2 and "expected a positive number of seconds" in done.stderr, done.stderr
+
+
+async def test_params_nested_too_deep_name_the_field(bridge: BridgeClient) -> None:
+    """Deep enough to parse, and to overflow the recursion limit later when the params go
+    to the kernel: refused up front, the field named."""
+    deep = b"[" * 950 + b"]" * 950
+    body = b'{"jsonrpc":"2.0","id":"deep","method":"jupyter/execute","params":{"kernelId":"k","code":"1","userExpressions":{"a":' + deep + b"}}}"
+    reply = await raw_reply(bridge, frame(body))
+    assert reply["id"] == "deep" and reply["error"]["code"] == -32602  # type: ignore[index]
+    assert reply["error"]["message"] == "invalid params: userExpressions: nested more than 100 levels deep"  # type: ignore[index]
+    ok = b'{"jsonrpc":"2.0","id":"ok","method":"jupyter/listKernels","params":{"x":' + b"[" * 99 + b"]" * 99 + b"}}"
+    assert (await raw_reply(bridge, frame(ok)))["result"] == []
+    await still_serving(bridge)
+
+
+async def test_a_message_over_the_size_limit_is_answered_by_its_id(bridge: BridgeClient) -> None:
+    code = b"x" * MAX_BODY_BYTES
+    body = b'{"jsonrpc":"2.0","id":"big","method":"jupyter/execute","params":{"kernelId":"k","code":"' + code + b'"}}'
+    after = frame(b'{"jsonrpc":"2.0","id":"after","method":"jupyter/listKernels"}')
+    replies = await replies_to(bridge, frame(body) + after, {"big", "after"})
+    assert replies["big"]["error"]["code"] == -32600  # type: ignore[index]
+    assert f"more than the limit of {MAX_BODY_BYTES} bytes" in replies["big"]["error"]["message"]  # type: ignore[index]
+    assert replies["after"]["result"] == []
+
+
+async def test_a_lying_content_length_does_not_swallow_what_follows(bridge: BridgeClient) -> None:
+    lie = b"Content-Length: 999999999999\r\n\r\n" + b'{"jsonrpc":"2.0","id":"lie","method":"jupyter/listKernels"}'
+    after = frame(b'{"jsonrpc":"2.0","id":"after","method":"jupyter/listKernels"}')
+    replies = await replies_to(bridge, lie + after, {"lie", "after"})
+    assert replies["lie"]["error"]["code"] == -32600  # type: ignore[index]
+    assert replies["after"]["result"] == []
+
+
 async def test_lsp_request_before_initialize_is_refused() -> None:
     async with spawn_bridge() as client:
         with pytest.raises(RpcError) as info:
@@ -130,21 +224,25 @@ async def broken_kernels(tmp_path: Path) -> AsyncIterator[BridgeClient]:
         yield client
 
 
-async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernels: BridgeClient) -> None:
+async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernels: BridgeClient, runtime_dir: Path) -> None:
+    before = set(runtime_dir.glob("kernel-bridge-*.json"))
     with pytest.raises(RpcError) as info:
         await broken_kernels.request("jupyter/startKernel", {"kernelName": "crashes"})
     assert info.value.code == -32010
     assert "exit code 3" in info.value.message
     assert "no module named imaginary" in info.value.message
     assert await broken_kernels.request("jupyter/listKernels") == []
+    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, "the failed kernel's connection file was left behind"
 
 
-async def test_kernel_that_never_answers_times_out_and_is_stopped(broken_kernels: BridgeClient) -> None:
+async def test_kernel_that_never_answers_times_out_and_is_stopped(broken_kernels: BridgeClient, runtime_dir: Path) -> None:
+    before = set(runtime_dir.glob("kernel-bridge-*.json"))
     with pytest.raises(RpcError) as info:
         await broken_kernels.request("jupyter/startKernel", {"kernelName": "silent", "startupTimeout": 2})
     assert info.value.code == -32010
     assert "did not become ready within 2 s" in info.value.message
     assert await broken_kernels.request("jupyter/listKernels") == []
+    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, "the failed kernel's connection file was left behind"
     await still_serving(broken_kernels)
 
 

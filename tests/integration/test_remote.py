@@ -288,10 +288,34 @@ async def test_wrong_token_and_server_down_are_clear_errors(server: Server) -> N
         assert await client.request("jupyter/listKernels") == []
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 async def test_token_from_the_environment(server: Server) -> None:
+    """The token is read from the bridge's environment, and stays there: the cleanup
+    helper the first started kernel brings (bridge/remote/reaper.py) does not inherit it."""
     async with spawn_bridge(env={"KB_TEST_TOKEN": server.token}) as client:
-        specs = await client.request("jupyter/listKernelspecs", {"server": {"url": server.url, "tokenEnv": "KB_TEST_TOKEN"}})
+        remote = {"url": server.url, "tokenEnv": "KB_TEST_TOKEN"}
+        specs = await client.request("jupyter/listKernelspecs", {"server": remote})
         assert "python3" in {s["name"] for s in specs}
+        ref = await client.request("jupyter/startKernel", {"server": remote})
+        (helper,) = [
+            pid for pid in children(client.process.pid) if b"bridge.remote.reaper" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        environ = Path(f"/proc/{helper}/environ").read_bytes()
+        assert b"PATH=" in environ  # it is the helper's environment, readable
+        assert b"KB_TEST_TOKEN" not in environ and server.token.encode() not in environ
+        await quit_bridge(client)
+    assert ref["remoteKernelId"] not in await server.kernel_ids()
 
 
 async def test_servers_without_the_v1_subprotocol_get_json(tmp_path: Path) -> None:

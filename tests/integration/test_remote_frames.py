@@ -10,7 +10,7 @@ import pytest
 
 from bridge.errors import InvalidParams
 from bridge.remote.config import _RedactTokens, resolve_server
-from bridge.remote.frames import V1_SUBPROTOCOL, decode, decode_json, decode_v1, encode, encode_json, encode_v1
+from bridge.wire.websocket import V1_SUBPROTOCOL, decode, decode_json, decode_v1, encode, encode_json, encode_v1
 from bridge.wire import MalformedMessage, MessageFactory
 
 

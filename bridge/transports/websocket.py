@@ -1,7 +1,7 @@
 """One WebSocket (``/api/kernels/{id}/channels``) carrying a remote kernel's channels.
 
 It plays the part the four ZeroMQ sockets play for a local kernel (see
-``bridge.kernels.connection.Transport``): the routing above it is the same. It asks for the
+``bridge.transports.Transport``): the conversation above it is the same. It asks for the
 ``v1.kernel.websocket.jupyter.org`` binary subprotocol and falls back to JSON when the
 server does not offer it.
 
@@ -27,19 +27,17 @@ from __future__ import annotations
 
 import logging
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import trio
 
 from bridge.errors import KernelDied
 from bridge.remote.errors import RemoteServerError, missing_dependency
-from bridge.remote.frames import V1_SUBPROTOCOL, decode, encode
+from bridge.remote.config import ServerConfig
 from bridge.remote.rest import connection_problem, token_problem
+from bridge.transports import Receiver
 from bridge.wire import Message, WireError
-
-if TYPE_CHECKING:
-    from bridge.kernels.connection import KernelConnection
-    from bridge.remote.kernel import RemoteKernel
+from bridge.wire.websocket import V1_SUBPROTOCOL, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +54,30 @@ GONE_CHECK_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
 QUIET_CHECK_AFTER = 5.0
 
 
+class RemoteKernelHandle(Protocol):
+    """What the transport needs of the kernel on its server (``remote.kernel.RemoteKernel``)."""
+
+    server: ServerConfig
+    remote_id: str
+
+    def gone(self) -> KernelDied: ...
+
+    async def model(self) -> dict[str, Any]: ...
+
+
 class _Gone(Exception):
     """The kernel cannot be reached any more (the reason is the message)."""
 
 
 class WebSocketTransport:
-    def __init__(self, remote: RemoteKernel) -> None:
+    def __init__(self, remote: RemoteKernelHandle) -> None:
         self.remote = remote
         self._ws: Any = None
         self._changed = trio.Event()
         self._gone: str | None = None
         self._link_scope: trio.CancelScope | None = None
         self._link: trio.Nursery | None = None  # the current WebSocket's tasks
-        self._connection: KernelConnection | None = None
+        self._connection: Receiver | None = None
         self._drop_reason: str | None = None
         self.reconnects = 0
         self._last_heard = 0.0  # trio.current_time() of the last message from the kernel
@@ -85,7 +94,7 @@ class WebSocketTransport:
 
     # -- lifetime -----------------------------------------------------------------
 
-    async def run(self, connection: KernelConnection, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(self, connection: Receiver, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         server = self.remote.server
         self._connection = connection
         self._last_heard = trio.current_time()
@@ -159,7 +168,7 @@ class WebSocketTransport:
         except (trio_websocket.HandshakeError, trio_websocket.ConnectionClosed, ssl.SSLError, OSError, trio.BrokenResourceError) as exc:
             raise connection_problem(server, exc) from None
 
-    async def _reconnect(self, link: trio.Nursery, connection: KernelConnection, lost_at: float) -> tuple[Any, str | None]:
+    async def _reconnect(self, link: trio.Nursery, connection: Receiver, lost_at: float) -> tuple[Any, str | None]:
         """Retry until the WebSocket is back; raise _Gone if the kernel is not coming back."""
         attempt = 0
         while True:
@@ -178,7 +187,7 @@ class WebSocketTransport:
                     raise _Gone(f"lost Jupyter server {self.remote.server.display} for {waited:.0f} s: {exc.message}") from None
                 log.info("kernel %s: reconnect attempt %d failed: %s", connection.label, attempt, exc.message)
 
-    async def _read(self, ws: Any, connection: KernelConnection) -> str:
+    async def _read(self, ws: Any, connection: Receiver) -> str:
         """Deliver messages until the socket closes; why it closed."""
         from trio_websocket import ConnectionClosed
 
@@ -210,7 +219,7 @@ class WebSocketTransport:
             self._checking = True
             link.start_soon(self._confirm_gone, connection, quiet_for, delays)
 
-    async def _confirm_gone(self, connection: KernelConnection, quiet_for: float, delays: tuple[float, ...]) -> None:
+    async def _confirm_gone(self, connection: Receiver, quiet_for: float, delays: tuple[float, ...]) -> None:
         """Ask the server for the kernel (after each of ``delays``) until it says 404 (then
         the kernel is dead); still there after the last: someone restarted it by hand, or
         it was only quiet."""
@@ -263,7 +272,7 @@ class WebSocketTransport:
     async def wait_connected(self) -> None:
         """One WebSocket carries every channel: connected once ``run`` has started."""
 
-    async def heartbeat(self, connection: KernelConnection) -> None:
+    async def heartbeat(self, connection: Receiver) -> None:
         """WebSocket pings: a link that stops answering is dropped (then reconnected). A
         kernel that dies is reported by its server (``status: dead``) or by a 404."""
         from trio_websocket import ConnectionClosed
