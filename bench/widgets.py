@@ -114,7 +114,16 @@ def _drain(raw: RawClient) -> None:
 def _update_latencies_page(page: PageClient, raw: RawClient, comm_id: str, n: int) -> list[float]:
     # the loop is started on the raw client's shell (it does not wait for it); the page also
     # has the updates of the raw client's blocks queued: only this loop's count
-    loop_id = raw.send("execute_request", {"code": LOOP.format(n=n), "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False})
+    loop_id = raw.send(
+        "execute_request",
+        {
+            "code": LOOP.format(n=n),
+            "silent": True,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+        },
+    )
     out: list[float] = []
     deadline = time.monotonic() + TIMEOUT
     for event in page.events(deadline):
@@ -133,7 +142,16 @@ def _update_latencies_page(page: PageClient, raw: RawClient, comm_id: str, n: in
 
 
 def _update_latencies_raw(raw: RawClient, comm_id: str, n: int) -> list[float]:
-    raw.send("execute_request", {"code": LOOP.format(n=n), "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False})
+    raw.send(
+        "execute_request",
+        {
+            "code": LOOP.format(n=n),
+            "silent": True,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+        },
+    )
     out: list[float] = []
     for msg, now in _raw_comm_msgs(raw, time.monotonic() + TIMEOUT):
         data = msg["content"].get("data", {})
@@ -148,14 +166,26 @@ def _round_trips_page(page: PageClient, comm_id: str, n: int, start: int) -> lis
     out = []
     for i in range(start, start + n):
         t0 = time.perf_counter()
-        page.send({"type": "comm_msg", "ref": f"b{i}", "commId": comm_id, "data": {"method": "update", "state": {"value": i}, "buffer_paths": []}})
+        page.send(
+            {
+                "type": "comm_msg",
+                "ref": f"b{i}",
+                "commId": comm_id,
+                "data": {"method": "update", "state": {"value": i}, "buffer_paths": []},
+            }
+        )
         msg_id = None
         for event in page.events(time.monotonic() + TIMEOUT):
             if event.get("type") == "sent" and event.get("ref") == f"b{i}":
                 msg_id = event.get("msgId")
                 if msg_id is None:
                     raise RuntimeError(f"the sidecar refused the page's message: {event}")
-            elif event.get("type") == "comm" and msg_id and event.get("parentId") == msg_id and event["data"].get("method") == "echo_update":
+            elif (
+                event.get("type") == "comm"
+                and msg_id
+                and event.get("parentId") == msg_id
+                and event["data"].get("method") == "echo_update"
+            ):
                 out.append(time.perf_counter() - t0)
                 break
     return out
@@ -165,7 +195,9 @@ def _round_trips_raw(raw: RawClient, comm_id: str, n: int, start: int) -> list[f
     out = []
     for i in range(start, start + n):
         t0 = time.perf_counter()
-        msg_id = raw.send("comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": {"value": i}, "buffer_paths": []}})
+        msg_id = raw.send(
+            "comm_msg", {"comm_id": comm_id, "data": {"method": "update", "state": {"value": i}, "buffer_paths": []}}
+        )
         for msg, _ in _raw_comm_msgs(raw, time.monotonic() + TIMEOUT):
             if msg["parent_header"].get("msg_id") == msg_id and msg["content"]["data"].get("method") == "echo_update":
                 out.append(time.perf_counter() - t0)
@@ -213,7 +245,9 @@ def slider(report: Report, connection_file: str, editor: Editor, *, rounds: int,
     scenario = "slider update, kernel → client"
     base = report.add(Row.of(scenario, "raw pyzmq SUB", one_way["raw"]))
     row = report.add(Row.of(scenario, "sidecar page (WebSocket)", one_way["page"]).against(base))
-    row.note = f"{rounds * n - len(one_way['page'])} of {rounds * n} merged away" if len(one_way["page"]) < rounds * n else ""
+    row.note = (
+        f"{rounds * n - len(one_way['page'])} of {rounds * n} merged away" if len(one_way["page"]) < rounds * n else ""
+    )
     scenario = "slider moved, echo_update back"
     base = report.add(Row.of(scenario, "raw pyzmq comm round trip", trips["raw"]))
     report.add(Row.of(scenario, "sidecar page (WebSocket)", trips["page"]).against(base))

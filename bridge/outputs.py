@@ -83,7 +83,12 @@ class OutputSink:
             self._stream(msg)
             return
         self.flush()
-        params = {**self._base, "msgId": msg.msg_id, "msgType": msg.msg_type, "content": widget_placeholder(msg.content)}
+        params = {
+            **self._base,
+            "msgId": msg.msg_id,
+            "msgType": msg.msg_type,
+            "content": widget_placeholder(msg.content),
+        }
         if self._emit_checked(params) is None:
             self._omit(_rough_size(msg.content))
 

@@ -23,7 +23,9 @@ class FrameError(ValueError):
 
 
 def encode_frame(header: dict[str, Any], buffers: list[bytes]) -> bytes:
-    head = json.dumps({**header, "buffers": [len(b) for b in buffers]}, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    head = json.dumps(
+        {**header, "buffers": [len(b) for b in buffers]}, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")
     return b"".join((_LENGTH.pack(len(head)), head, *buffers))
 
 

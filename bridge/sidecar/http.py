@@ -22,8 +22,8 @@ import hmac
 import json
 import logging
 import secrets
-from functools import partial
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 from urllib.parse import parse_qs
 

@@ -25,7 +25,15 @@ from typing import Any
 import trio
 
 from bridge.sidecar.prompts import Prompts
-from bridge.sidecar.widgets import COMM_TYPES, KernelLink, StateUpdate, WidgetComms, comm_event, encode_comm, is_state_update
+from bridge.sidecar.widgets import (
+    COMM_TYPES,
+    KernelLink,
+    StateUpdate,
+    WidgetComms,
+    comm_event,
+    encode_comm,
+    is_state_update,
+)
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,9 @@ class KernelLink(Protocol):
     """The kernel, as the pages of a sidecar can reach it (a bridge's sidecar has one; the
     standalone one, which sends nothing to the kernel, has none)."""
 
-    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+    async def send_comm_msg(
+        self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]
+    ) -> str:
         """Send a comm_msg on shell; its msg_id."""
         ...
 
@@ -156,7 +158,7 @@ class StateUpdate:
         replaced = set(later_data["state"]) | {p[0] for p in later_paths}
         state = {k: v for k, v in data["state"].items() if k not in replaced}
         state.update(later_data["state"])
-        kept = [(p, b) for p, b in zip(paths, self.buffers) if p[0] not in replaced]
+        kept = [(p, b) for p, b in zip(paths, self.buffers, strict=False) if p[0] not in replaced]
         buffer_paths = [p for p, _ in kept] + list(later_paths)
         buffers = [b for _, b in kept] + list(later.buffers)
         new_data = {**later_data, "state": state}
@@ -233,4 +235,6 @@ def parse_page_message(text: str | None, data: bytes | None) -> PageMessage:
 
 def sent(ref: str, msg_id: str | None = None, error: str | None = None) -> dict[str, Any]:
     """The answer to a page's comm_msg: the msg_id it was sent with, or why it was not."""
-    return {"type": "sent", "ref": ref, "msgId": msg_id} if error is None else {"type": "sent", "ref": ref, "error": error}
+    return (
+        {"type": "sent", "ref": ref, "msgId": msg_id} if error is None else {"type": "sent", "ref": ref, "error": error}
+    )

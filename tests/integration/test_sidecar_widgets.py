@@ -161,7 +161,9 @@ COUNT_FRAMES = "window.kbFrames = 0; (function tick() { window.kbFrames++; reque
 
 
 @needs_browser
-async def test_a_tqdm_loop_of_1000_steps_ends_at_100_percent_and_the_page_stays_responsive(bridge: BridgeClient, kernel: str) -> None:
+async def test_a_tqdm_loop_of_1000_steps_ends_at_100_percent_and_the_page_stays_responsive(
+    bridge: BridgeClient, kernel: str
+) -> None:
     url = (await bridge.request("jupyter/openSidecar", {"kernelId": kernel}))["url"]
     await run(bridge, kernel, "import tqdm.auto, ipywidgets")  # imports out of the timed part
 
@@ -252,8 +254,16 @@ async def test_binary_buffers_and_custom_messages_cross_both_ways(bridge: Bridge
         # page -> kernel: a file's bytes in the FileUpload's value, a click as a custom message
         with page.expect_file_chooser() as chooser:
             page.get_by_role("button", name="send").click()
-        chooser.value.set_files(files=[{"name": "note.bin", "mimeType": "application/octet-stream", "buffer": bytes(range(256)) * 4}])
-        seen["uploaded"] = call(kernel_value, bridge, kernel, "up.value[0].content.tobytes() == bytes(range(256)) * 4 if up.value else None", "True")
+        chooser.value.set_files(
+            files=[{"name": "note.bin", "mimeType": "application/octet-stream", "buffer": bytes(range(256)) * 4}]
+        )
+        seen["uploaded"] = call(
+            kernel_value,
+            bridge,
+            kernel,
+            "up.value[0].content.tobytes() == bytes(range(256)) * 4 if up.value else None",
+            "True",
+        )
         page.get_by_role("button", name="press").click()
         page.get_by_role("button", name="press").click()
         seen["clicks"] = call(kernel_value, bridge, kernel, "len(clicks)", "2")

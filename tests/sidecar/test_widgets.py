@@ -19,14 +19,24 @@ from bridge.wire import Message
 class NoLink:
     """A hub needs a link to the kernel to forward widget messages; these tests send nothing."""
 
-    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+    async def send_comm_msg(
+        self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]
+    ) -> str:
         raise AssertionError("not used")
 
     async def widget_comms(self) -> dict[str, Any]:
         raise AssertionError("not used")
 
 
-def comm(msg_type: str, comm_id: str, data: dict[str, Any], *, target: str | None = None, buffers: list[bytes] | None = None, parent: str = "p1") -> Message:
+def comm(
+    msg_type: str,
+    comm_id: str,
+    data: dict[str, Any],
+    *,
+    target: str | None = None,
+    buffers: list[bytes] | None = None,
+    parent: str = "p1",
+) -> Message:
     content: dict[str, Any] = {"comm_id": comm_id, "data": data}
     if target is not None:
         content["target_name"] = target
@@ -44,7 +54,11 @@ def update(comm_id: str, parent: str = "p1", **state: Any) -> Message:
 
 
 def stream(text: str) -> Message:
-    return Message(header={"msg_type": "stream", "msg_id": "s"}, parent_header={"msg_id": "p1", "session": "s"}, content={"name": "stdout", "text": text})
+    return Message(
+        header={"msg_type": "stream", "msg_id": "s"},
+        parent_header={"msg_id": "p1", "session": "s"},
+        content={"name": "stdout", "text": text},
+    )
 
 
 def hub_with_page(**queue: Any) -> tuple[SidecarHub, Subscriber]:
@@ -80,7 +94,11 @@ def test_widget_comm_messages_reach_pages_and_other_comms_do_not() -> None:
     hub.publish_iopub(comm("comm_close", "w1", {}))
     hub.publish_iopub(update("w1", value=3))  # closed: no longer a widget
     seen = events(page)
-    assert [(e["msgType"], e["commId"]) for e in seen] == [("comm_open", "w1"), ("comm_msg", "w1"), ("comm_close", "w1")]
+    assert [(e["msgType"], e["commId"]) for e in seen] == [
+        ("comm_open", "w1"),
+        ("comm_msg", "w1"),
+        ("comm_close", "w1"),
+    ]
     assert seen[0]["targetName"] == "jupyter.widget" and seen[0]["metadata"] == {"version": "2.1.0"}
     assert seen[1]["data"]["state"] == {"value": 2} and seen[1]["parentId"] == "p1"
 
@@ -108,7 +126,12 @@ def test_a_slow_pages_updates_merge_per_model_latest_value_wins() -> None:
         hub.publish_iopub(update("bar", value=i))
         hub.publish_iopub(update("label", value=f"{i}/1000", description="steps"))
     seen = events(page)
-    assert [(e["msgType"], e["commId"]) for e in seen] == [("comm_open", "bar"), ("comm_open", "label"), ("comm_msg", "bar"), ("comm_msg", "label")]
+    assert [(e["msgType"], e["commId"]) for e in seen] == [
+        ("comm_open", "bar"),
+        ("comm_open", "label"),
+        ("comm_msg", "bar"),
+        ("comm_msg", "label"),
+    ]
     assert seen[2]["data"]["state"] == {"value": 1000}
     assert seen[3]["data"]["state"] == {"value": "1000/1000", "description": "steps"}
     assert page.merged == 1998
@@ -167,9 +190,25 @@ def test_an_update_taken_by_the_page_merges_no_more() -> None:
 def test_a_merge_keeps_the_buffers_of_keys_it_does_not_replace() -> None:
     hub, page = hub_with_page()
     open_widget(hub, "img", value=b"")
-    hub.publish_iopub(comm("comm_msg", "img", {"method": "update", "state": {"width": "10"}, "buffer_paths": [["value"]]}, buffers=[b"first"]))
-    hub.publish_iopub(comm("comm_msg", "img", {"method": "update", "state": {"width": "20"}, "buffer_paths": [["other"]]}, buffers=[b"second"]))
-    hub.publish_iopub(comm("comm_msg", "img", {"method": "update", "state": {}, "buffer_paths": [["value"]]}, buffers=[b"third"]))
+    hub.publish_iopub(
+        comm(
+            "comm_msg",
+            "img",
+            {"method": "update", "state": {"width": "10"}, "buffer_paths": [["value"]]},
+            buffers=[b"first"],
+        )
+    )
+    hub.publish_iopub(
+        comm(
+            "comm_msg",
+            "img",
+            {"method": "update", "state": {"width": "20"}, "buffer_paths": [["other"]]},
+            buffers=[b"second"],
+        )
+    )
+    hub.publish_iopub(
+        comm("comm_msg", "img", {"method": "update", "state": {}, "buffer_paths": [["value"]]}, buffers=[b"third"])
+    )
     (*_, merged) = events(page)
     assert merged["data"]["state"] == {"width": "20"}
     assert merged["data"]["buffer_paths"] == [["other"], ["value"]]
@@ -217,7 +256,14 @@ def test_frames_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "frame",
-    [b"", b"\x00\x00", b"\x00\x00\x00\x09{}", b"\x00\x00\x00\x02{}", b"\x00\x00\x00\x0e{\"buffers\":[3]}ab", b"\x00\x00\x00\x01x"],
+    [
+        b"",
+        b"\x00\x00",
+        b"\x00\x00\x00\x09{}",
+        b"\x00\x00\x00\x02{}",
+        b'\x00\x00\x00\x0e{"buffers":[3]}ab',
+        b"\x00\x00\x00\x01x",
+    ],
 )
 def test_malformed_frames_are_refused(frame: bytes) -> None:
     with pytest.raises(FrameError):
