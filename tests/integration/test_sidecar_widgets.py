@@ -8,14 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import trio
 
 from bridge.client import BridgeClient
 from tests.integration.helpers import HANG_GUARD, run, stdout_text
 from tests.sidecar.browser import chromium, needs_browser, watch_errors
-
-pytest.importorskip("ipywidgets", reason="the widget tests need ipywidgets 8 (pip install -e '.[test]')")
 
 SLIDER = "import ipywidgets as w\ns = w.IntSlider(value=3, min=0, max=10, description='level')\ns"
 # the slider's handle (noUiSlider) and its readout
