@@ -20,7 +20,10 @@ from pathlib import Path
 
 from bench.kernels import private_jupyter_dirs
 
-SCENARIOS = ("roundtrip", "introspection", "queued", "flood", "memory", "busy", "coldstart", "stuck", "multikernel", "faults", "bridge-end")
+SCENARIOS = (
+    "roundtrip", "introspection", "queued", "flood", "memory", "busy", "widgets", "coldstart", "stuck", "multikernel", "faults",
+    "bridge-end",
+)
 # run only when named in --only (they need more than the test venv)
 OPT_IN = ("gateway",)
 
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     private_jupyter_dirs()
 
     # imported after the environment is set: jupyter paths are read at import time
-    from bench import faults, floods, latency, multikernel, pipeline, startup
+    from bench import faults, floods, latency, multikernel, pipeline, startup, widgets
     from bench.editor import Editor
     from bench.kernels import kernels
     from bench.stats import Report, table
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     host = machine()
     log(host)
-    needs_kernel = only & {"roundtrip", "introspection", "queued", "flood", "memory", "busy"}
+    needs_kernel = only & {"roundtrip", "introspection", "queued", "flood", "memory", "busy", "widgets"}
     if needs_kernel:
         with kernels(1) as (km,), Editor(stderr=subprocess.DEVNULL) as editor:
             # completions may take the kernel (jedi) longer than the 1 s an editor allows
@@ -91,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                 floods.big_output(report, cf, editor, reps=1 if q else 3, log=log)
             if "busy" in only:
                 floods.busy(report, cf, editor, lines=300_000 if q else 600_000, log=log)
+            if "widgets" in only:
+                widgets.slider(report, cf, editor, rounds=2 if q else 4, n=50 if q else 100, log=log)
     if "coldstart" in only:
         startup.cold_start(report, reps=4 if q else 12, log=log)
     if "stuck" in only:

@@ -13,12 +13,19 @@ caps, not by the output:
 * Past ``limit`` bytes sent for one execution, outputs are left out; stream text goes to a
   spill file (the whole stream output of the execution, itself capped at ``file_limit``),
   and ``finish()`` reports what was left out.
+* A Jupyter widget's output (``application/vnd.jupyter.widget-view+json``) gets a one-line
+  ``text/plain`` saying where it is live (the output sidecar) in place of the model's repr,
+  which an editor that renders text would show as ``IntSlider(value=3)`` or a screenful of
+  ``HBox(children=(...))``. Widget comm traffic itself never comes here: the kernel
+  connection routes comm messages to ``jupyter/comm``, so a progress bar's thousand updates
+  cost the execution's cap nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +33,10 @@ from typing import IO, Any
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_HINT = "open the output page to use it (Vim: :JupyterSidecar; any editor: jupyter/openSidecar)"
+_REPR_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\(")
 
 DEFAULT_LIMIT = 4 * 1024 * 1024
 DEFAULT_FILE_LIMIT = 256 * 1024 * 1024
@@ -72,7 +83,12 @@ class OutputSink:
             self._stream(msg)
             return
         self.flush()
-        params = {**self._base, "msgId": msg.msg_id, "msgType": msg.msg_type, "content": msg.content}
+        params = {
+            **self._base,
+            "msgId": msg.msg_id,
+            "msgType": msg.msg_type,
+            "content": widget_placeholder(msg.content),
+        }
         if self._emit_checked(params) is None:
             self._omit(_rough_size(msg.content))
 
@@ -197,6 +213,21 @@ class OutputSink:
             "omittedMessages": self.omitted_messages,
             "file": str(self._file_path) if self._file_path else None,
         }
+
+
+def widget_placeholder(content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` with a widget view's ``text/plain`` replaced by one line naming the widget
+    and the output page (docs/protocol.md, ``jupyter/output``); other contents as they are.
+    The widget-view entry stays, for an editor that renders widgets."""
+    data = content.get("data")
+    if not isinstance(data, dict) or WIDGET_VIEW not in data:
+        return content
+    repr_text = data.get("text/plain")
+    if isinstance(repr_text, list):
+        repr_text = "".join(str(part) for part in repr_text)
+    match = _REPR_NAME.match(repr_text) if isinstance(repr_text, str) else None
+    name = ("interact" if match.group(1) == "interactive" else match.group(1)) + " widget" if match else "widget"
+    return {**content, "data": {**data, "text/plain": f"[{name}: {WIDGET_HINT}]"}}
 
 
 def utf8_size(text: str) -> int:

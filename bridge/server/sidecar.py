@@ -5,7 +5,8 @@ in the handlers nursery until the kernel leaves the registry (``shutdownKernel``
 bridge ends. It listens to every iopub message of the kernel
 (``KernelConnection.iopub_listeners``), whoever caused it. A restart replaces the
 registry's Kernel object (same kernelId, new connection): the sidecar follows it to the
-new connection and the page shows a divider. See docs/sidecar.md.
+new connection and the page shows a divider. Pages reach the kernel for widgets through
+``KernelLink`` (comm_msg on widget comms, comm_info_request). See docs/sidecar.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
 from bridge.sidecar.hub import SidecarHub
+from bridge.sidecar.widgets import WIDGET_TARGET
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,35 @@ REPLACED_CHECK_SECONDS = 0.1
 class OpenSidecarParams:
     kernel_id: str | None = None
     uri: str | None = None
+
+
+class KernelLink:
+    """What the pages of a kernel's sidecar may send it: comm messages on its widgets, and
+    the question which widgets exist. It follows the kernel across restarts (``_follow``
+    points it at the registry's current Kernel object)."""
+
+    def __init__(self) -> None:
+        self.kernel: Kernel | None = None
+
+    def _kernel(self) -> Kernel:
+        if self.kernel is None:
+            raise BridgeError("the sidecar's kernel is gone")
+        return self.kernel
+
+    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+        msg = await self._kernel().connection.send("shell", "comm_msg", {"comm_id": comm_id, "data": data}, metadata=metadata, buffers=buffers)
+        return msg.msg_id
+
+    async def widget_comms(self) -> dict[str, Any]:
+        reply = await self._kernel().connection.request("shell", "comm_info_request", {"target_name": WIDGET_TARGET})
+        comms = reply.content.get("comms")
+        if reply.content.get("status", "ok") != "ok" or not isinstance(comms, dict):
+            raise BridgeError(f"the kernel did not list its comms: {reply.content.get('evalue') or reply.content.get('status')}")
+        return {
+            comm_id: info
+            for comm_id, info in comms.items()
+            if isinstance(info, dict) and info.get("target_name", WIDGET_TARGET) == WIDGET_TARGET
+        }
 
 
 class _Running:
@@ -90,7 +121,8 @@ class Sidecar:
     async def _serve(self, kernel: Kernel, running: _Running, *, task_status: trio.TaskStatus[str]) -> None:
         from bridge.sidecar.http import SidecarServer
 
-        hub = SidecarHub(f"{kernel.kernel_name} · {kernel.kernel_id}", kernel_id=kernel.kernel_id)
+        link = KernelLink()
+        hub = SidecarHub(f"{kernel.kernel_name} · {kernel.kernel_id}", kernel_id=kernel.kernel_id, link=link)
         hub.execution_state = kernel.connection.execution_state
         running.hub = hub
         server = SidecarServer(hub)
@@ -98,7 +130,7 @@ class Sidecar:
             async with trio.open_nursery() as nursery:
                 url = await nursery.start(server.run)
                 # the sidecar ends when its kernel is gone: _follow then cancels it all
-                await nursery.start(self._follow, kernel.kernel_id, hub, nursery.cancel_scope)
+                await nursery.start(self._follow, kernel.kernel_id, hub, link, nursery.cancel_scope)
                 log.info("sidecar for kernel %s on 127.0.0.1:%s", kernel.kernel_id, server.app.port)
                 task_status.started(url)
         finally:
@@ -113,7 +145,7 @@ class Sidecar:
             return None
 
     async def _follow(
-        self, kernel_id: str, hub: SidecarHub, done: trio.CancelScope, *, task_status: trio.TaskStatus[None]
+        self, kernel_id: str, hub: SidecarHub, link: KernelLink, done: trio.CancelScope, *, task_status: trio.TaskStatus[None]
     ) -> None:
         """Keep ``hub`` listening to whichever Kernel object has ``kernel_id``; cancel
         ``done`` once there is none (the kernel was shut down)."""
@@ -131,7 +163,7 @@ class Sidecar:
 
             listener = on_iopub
             connection.iopub_listeners.add(listener)
-            current = kernel
+            current = link.kernel = kernel
 
         def detach() -> None:
             if current is not None and listener is not None:
@@ -159,6 +191,7 @@ class Sidecar:
                         await kernel.stopped.wait()
         finally:
             detach()
+            link.kernel = None
             done.cancel()
 
     def register(self, server: Any) -> None:

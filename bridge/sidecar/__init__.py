@@ -5,7 +5,10 @@ and from any other client — where a terminal editor cannot (plots, HTML, Markd
 
 - ``hub``         pure: iopub messages → page events, bounded history, bounded per-page queues
 - ``prompts``     pure: open input() prompts the page may answer
-- ``page``        the page (HTML, CSS and script in ``static/``) and its Content-Security-Policy
+- ``widgets``     pure: widget comms → page events, updates merged per model, what pages may send
+- ``frames``      pure: binary WebSocket frames (widget messages with buffers)
+- ``page``        the page (HTML, CSS and scripts in ``static/``, the widget bundle built from
+                  sidecar-widgets/) and its Content-Security-Policy
 - ``http``        hypercorn (trio worker) + a small ASGI app: token, Host and Origin checks
 - ``standalone``  ``kernel-bridge sidecar --existing FILE``: its own SUB socket, sends nothing
 

@@ -1,8 +1,10 @@
 """The sidecar's HTTP/WebSocket server: hypercorn's trio worker and a small ASGI app.
 
 ``GET /?token=T`` serves the page; ``/ws?token=T`` is a WebSocket that streams the hub's
-events (JSON arrays of them), one task per page reading the page's bounded queue. What a
-page sends back is read only for answers to open input() prompts (bridge/sidecar/prompts.py).
+events (JSON arrays of them; binary frames for widget messages with buffers), one task per
+page reading the page's bounded queue. What a page sends back is checked here: answers to
+open input() prompts (bridge/sidecar/prompts.py), and widget comm messages when the hub has
+a link to the kernel (bridge/sidecar/widgets.py), which are answered.
 
 Refused, with 403 and nothing else:
 - a request whose ``token`` query parameter is missing or wrong (compared in constant time);
@@ -20,15 +22,17 @@ import hmac
 import json
 import logging
 import secrets
-from functools import partial
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 from urllib.parse import parse_qs
 
 import trio
 
-from bridge.sidecar.hub import SidecarHub
+from bridge.errors import BridgeError
+from bridge.sidecar.hub import SidecarHub, Subscriber
 from bridge.sidecar.page import page
+from bridge.sidecar.widgets import PageCommInfo, PageCommMsg, PageMessageError, parse_page_message, sent
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ class SidecarApp:
         self.hub = hub
         self.token = token
         self.port: int | None = None
+        self._asking: set[Subscriber] = set()  # pages waiting for a comm_info answer (one each)
 
     # -- checks ---------------------------------------------------------------------
 
@@ -142,7 +147,8 @@ class SidecarApp:
 
                 async def until_closed() -> None:
                     while (message := await receive())["type"] != "websocket.disconnect":
-                        self._from_page(message)
+                        if message["type"] == "websocket.receive":
+                            await self._from_page(subscriber, message.get("text"), message.get("bytes"), nursery)
                     nursery.cancel_scope.cancel()
 
                 nursery.start_soon(until_closed)
@@ -151,26 +157,94 @@ class SidecarApp:
                     if not batch:
                         break
                     # a slow page blocks here, in its own task; its queue drops the oldest
-                    await send({"type": "websocket.send", "text": "[" + ",".join(batch) + "]"})
+                    for frame in _frames(batch):
+                        await send({"type": "websocket.send", "bytes": frame} if isinstance(frame, bytes) else {"type": "websocket.send", "text": frame})
                 await send({"type": "websocket.close", "code": 1001})
                 nursery.cancel_scope.cancel()
         finally:
             self.hub.unsubscribe(subscriber)
 
-
-    def _from_page(self, message: dict[str, Any]) -> None:
-        """The one thing a page sends: the answer to an open input prompt
-        (``{"type": "input", "id", "value"}``). Anything else is ignored."""
-        text = message.get("text")
-        if not isinstance(text, str) or len(text) > MAX_PAGE_MESSAGE:
-            return
+    def _input_answer(self, text: str | None) -> bool:
+        """The answer to an open input prompt (``{"type": "input", "id", "value"}``)? Then
+        it is handed over (if that prompt is open) and True."""
+        if text is None:
+            return False
         try:
             event = json.loads(text)
         except ValueError:
+            return False
+        if not (isinstance(event, dict) and event.get("type") == "input"):
+            return False
+        if len(text) > MAX_PAGE_MESSAGE:
+            log.info("sidecar: an input answer over %d characters was ignored", MAX_PAGE_MESSAGE)
+        elif not self.hub.prompts.answer(event.get("id"), event.get("value")):
+            log.info("sidecar: an answer to a prompt that is not open was ignored")
+        return True
+
+    async def _from_page(self, subscriber: Subscriber, text: str | None, data: bytes | None, nursery: trio.Nursery) -> None:
+        """A page's message: an input() answer; a widget comm_msg, sent now (in the page's
+        order) and answered with its msg_id; or a comm_info question, answered when the
+        kernel replies (it may be busy running code: that does not hold up the page's other
+        messages)."""
+        if self._input_answer(text):
             return
-        if isinstance(event, dict) and event.get("type") == "input":
-            if not self.hub.prompts.answer(event.get("id"), event.get("value")):
-                log.info("sidecar: an answer to a prompt that is not open was ignored")
+        link = self.hub.link
+        try:
+            message = parse_page_message(text, data)
+            if link is None:
+                raise PageMessageError("this sidecar sends nothing to the kernel (kernel-bridge sidecar --existing)", message.ref)
+        except PageMessageError as exc:
+            log.info("sidecar: a page message was refused: %s", exc)
+            if exc.ref is not None:
+                self.hub.answer(subscriber, sent(exc.ref, error=str(exc)))
+            return
+        if isinstance(message, PageCommInfo):
+            if subscriber in self._asking:
+                self.hub.answer(subscriber, {"type": "comm_info", "ref": message.ref, "error": "this page's previous comm_info is not answered yet"})
+            else:
+                self._asking.add(subscriber)
+                nursery.start_soon(self._comm_info, subscriber, message.ref)
+            return
+        assert isinstance(message, PageCommMsg)
+        if message.comm_id not in self.hub.widget_comms:
+            self.hub.answer(subscriber, sent(message.ref, error=f"commId: {message.comm_id!r} is not a widget of this kernel"))
+            return
+        try:
+            msg_id = await link.send_comm_msg(message.comm_id, message.data, message.metadata, message.buffers)
+        except BridgeError as exc:  # the kernel is dead or restarting
+            self.hub.answer(subscriber, sent(message.ref, error=exc.message))
+            return
+        self.hub.answer(subscriber, sent(message.ref, msg_id))
+
+    async def _comm_info(self, subscriber: Subscriber, ref: str) -> None:
+        link = self.hub.link
+        assert link is not None
+        try:
+            comms = await link.widget_comms()
+        except BridgeError as exc:
+            self.hub.answer(subscriber, {"type": "comm_info", "ref": ref, "error": exc.message})
+            return
+        finally:
+            self._asking.discard(subscriber)
+        self.hub.widget_comms.add(comms)
+        self.hub.answer(subscriber, {"type": "comm_info", "ref": ref, "comms": comms})
+
+
+def _frames(batch: list[str | bytes]) -> list[str | bytes]:
+    """A batch as WebSocket frames: consecutive JSON events as one array, binary ones alone."""
+    frames: list[str | bytes] = []
+    texts: list[str] = []
+    for item in batch:
+        if isinstance(item, bytes):
+            if texts:
+                frames.append("[" + ",".join(texts) + "]")
+                texts = []
+            frames.append(item)
+        else:
+            texts.append(item)
+    if texts:
+        frames.append("[" + ",".join(texts) + "]")
+    return frames
 
 
 class SidecarServer:

@@ -9,7 +9,9 @@ is told how many), it never makes the bridge grow. Everything here is bounded by
 by characters (events are JSON text, ASCII for the big ones: base64 images).
 
 Events (docs/sidecar.md, "Page protocol"): ``hello``, ``status``, ``output``, ``kernel``,
-``dropped``. One WebSocket frame carries a JSON array of them.
+``dropped``, and for widgets ``comm`` (bridge/sidecar/widgets.py). A text WebSocket frame
+carries a JSON array of them; an event with binary buffers is a binary frame of its own
+(bridge/sidecar/frames.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ from typing import Any
 import trio
 
 from bridge.sidecar.prompts import Prompts
+from bridge.sidecar.widgets import (
+    COMM_TYPES,
+    KernelLink,
+    StateUpdate,
+    WidgetComms,
+    comm_event,
+    encode_comm,
+    is_state_update,
+)
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)
@@ -58,7 +69,8 @@ def event_from_iopub(msg: Message, origin: str | None = None) -> dict[str, Any] 
     msg_type = msg.msg_type
     if msg_type == "status":
         state = msg.content.get("execution_state")
-        return {"type": "status", "executionState": state} if isinstance(state, str) else None
+        # parentId: the page's widgets wait for the idle of each message they send
+        return {"type": "status", "executionState": state, "parentId": msg.parent_id} if isinstance(state, str) else None
     if msg_type not in OUTPUT_TYPES:
         return None
     session = msg.parent_header.get("session")
@@ -224,19 +236,40 @@ class History:
                 entry.size = len(entry.text)
 
 
+class _Slot:
+    """A state update in one page's queue, which the same model's next updates merge into."""
+
+    __slots__ = ("update",)
+
+    def __init__(self, update: StateUpdate) -> None:
+        self.update = update
+
+
+QueueItem = str | bytes | _Slot
+
+
+def _size(item: QueueItem) -> int:
+    return item.update.size if isinstance(item, _Slot) else len(item)
+
+
 class Subscriber:
     """One open page: a queue of encoded events that never blocks the producer.
 
     Over its bounds the oldest events are dropped and counted; the page is told with a
-    ``dropped`` event before the next ones it gets.
+    ``dropped`` event before the next ones it gets. A widget's state update merges into the
+    same model's update (of the same request) still queued, if nothing but updates came since
+    (bridge/sidecar/widgets.py): a flood of updates costs a slow page one entry per model.
     """
 
     def __init__(self, max_events: int = QUEUE_MAX_EVENTS, max_chars: int = QUEUE_MAX_CHARS) -> None:
         self.max_events = max_events
         self.max_chars = max_chars
-        self._items: deque[str] = deque()
+        self._items: deque[QueueItem] = deque()
         self._chars = 0
+        # (comm_id, parent) -> its update, while nothing but other updates came since
+        self._mergeable: dict[tuple[str, str | None], _Slot] = {}
         self.dropped = 0
+        self.merged = 0  # updates merged into a queued one (for tests and benchmarks)
         self.closed = False
         self._wake = trio.Event()
 
@@ -247,35 +280,64 @@ class Subscriber:
     def chars(self) -> int:
         return self._chars
 
-    def push(self, text: str) -> None:
+    def push(self, frame: str | bytes) -> None:
+        """An event (JSON text) or a binary frame; updates queued before it merge no more."""
         if self.closed:
             return
-        self._items.append(text)
-        self._chars += len(text)
-        while len(self._items) > 1 and (len(self._items) > self.max_events or self._chars > self.max_chars):
-            self._chars -= len(self._items.popleft())
-            self.dropped += 1
+        self._mergeable.clear()
+        self._append(frame)
+
+    def push_update(self, update: StateUpdate) -> None:
+        if self.closed:
+            return
+        slot = self._mergeable.get(update.key)
+        if slot is None:
+            slot = self._mergeable[update.key] = _Slot(update)
+            self._append(slot)
+            return
+        merged = slot.update.merged(update, encode)
+        self._chars += merged.size - slot.update.size
+        slot.update = merged
+        self.merged += 1
+        self._bound()
+
+    def _append(self, item: QueueItem) -> None:
+        self._items.append(item)
+        self._chars += _size(item)
+        self._bound()
         self._wake.set()
+
+    def _bound(self) -> None:
+        while len(self._items) > 1 and (len(self._items) > self.max_events or self._chars > self.max_chars):
+            self._forget(self._items.popleft())
+            self.dropped += 1
+
+    def _forget(self, item: QueueItem) -> None:
+        self._chars -= _size(item)
+        if isinstance(item, _Slot) and self._mergeable.get(item.update.key) is item:
+            del self._mergeable[item.update.key]
 
     def close(self) -> None:
         self.closed = True
         self._wake.set()
 
-    def take_batch(self, max_chars: int = BATCH_MAX_CHARS) -> list[str]:
-        """What is queued now (at least one event, at most about ``max_chars``)."""
-        batch: list[str] = []
+    def take_batch(self, max_chars: int = BATCH_MAX_CHARS) -> list[str | bytes]:
+        """What is queued now (at least one event, at most about ``max_chars``): JSON texts
+        (one text frame together) and binary frames."""
+        batch: list[str | bytes] = []
         if self.dropped:
             batch.append(encode({"type": "dropped", "count": self.dropped}))
             self.dropped = 0
         size = 0
-        while self._items and (not batch or size + len(self._items[0]) <= max_chars):
-            text = self._items.popleft()
-            self._chars -= len(text)
-            size += len(text)
-            batch.append(text)
+        while self._items and (not batch or size + _size(self._items[0]) <= max_chars):
+            item = self._items.popleft()
+            self._forget(item)
+            frame = item.update.frame if isinstance(item, _Slot) else item
+            size += len(frame)
+            batch.append(frame)
         return batch
 
-    async def next_batch(self, max_chars: int = BATCH_MAX_CHARS) -> list[str]:
+    async def next_batch(self, max_chars: int = BATCH_MAX_CHARS) -> list[str | bytes]:
         """Wait for events; an empty list once the subscriber is closed."""
         while not self._items and not self.dropped:
             if self.closed:
@@ -286,7 +348,13 @@ class Subscriber:
 
 
 class SidecarHub:
-    """One kernel's outputs for any number of pages: history plus one queue per page."""
+    """One kernel's outputs for any number of pages: history plus one queue per page.
+
+    With a ``link`` to the kernel (a bridge's sidecar), pages also get the messages of the
+    kernel's widget comms, and may send comm messages back (bridge/sidecar/widgets.py);
+    those are live only: the history keeps no comm traffic (a page opened late asks the
+    kernel for the widgets' state instead).
+    """
 
     def __init__(
         self,
@@ -296,6 +364,7 @@ class SidecarHub:
         history: History | None = None,
         queue_max_events: int = QUEUE_MAX_EVENTS,
         queue_max_chars: int = QUEUE_MAX_CHARS,
+        link: KernelLink | None = None,
     ) -> None:
         self.label = label
         self.kernel_id = kernel_id
@@ -303,6 +372,8 @@ class SidecarHub:
         self.execution_state = "unknown"
         self.queue_max_events = queue_max_events
         self.queue_max_chars = queue_max_chars
+        self.link = link
+        self.widget_comms = WidgetComms()
         self._subscribers: set[Subscriber] = set()
         self.prompts = Prompts()  # input() prompts a page may answer (bridge/sidecar/prompts.py)
 
@@ -314,6 +385,10 @@ class SidecarHub:
     def publish_iopub(self, msg: Message, origin: str | None = None) -> None:
         """An iopub listener: never raises, never waits (the kernel's reader calls it)."""
         try:
+            if msg.msg_type in COMM_TYPES:
+                if self.link is not None:
+                    self.publish_comm(msg)
+                return
             event = event_from_iopub(msg, origin)
             if event is not None:
                 self.publish(event)
@@ -335,10 +410,33 @@ class SidecarHub:
         for subscriber in self._subscribers:
             subscriber.push(text)
 
+    def publish_comm(self, msg: Message) -> None:
+        """A comm message: to every page if it is about a widget (live only, no history)."""
+        event = comm_event(msg, self.widget_comms)
+        if event is None:
+            return
+        try:
+            frame = encode_comm(event, msg.buffers, encode)
+        except (TypeError, ValueError) as exc:
+            log.debug("sidecar %s: a comm message that is not JSON was dropped: %s", self.label, exc)
+            return
+        if is_state_update(event):
+            update = StateUpdate(event["commId"], event, list(msg.buffers), frame)
+            for subscriber in self._subscribers:
+                subscriber.push_update(update)
+        else:
+            for subscriber in self._subscribers:
+                subscriber.push(frame)
+
+    def answer(self, subscriber: Subscriber, event: dict[str, Any]) -> None:
+        """An event for one page only (the answer to what it sent)."""
+        subscriber.push(encode(event))
+
     def kernel_event(self, what: str, **fields: Any) -> None:
         """``restarted`` or ``dead`` (with a ``reason``): a divider on the page."""
         if what == "dead":
             self.execution_state = "dead"
+        self.widget_comms.clear()  # the kernel's widgets are gone with it
         self.publish({"type": "kernel", "event": what, **fields})
 
     def ask(self, prompt: str, password: bool, parent_id: str | None, on_answer: Any) -> str:
@@ -370,6 +468,7 @@ class SidecarHub:
             "kernelId": self.kernel_id,
             "executionState": self.execution_state,
             "evicted": self.history.evicted,
+            "widgets": self.link is not None,
         }
 
     def subscribe(self) -> Subscriber:

@@ -8,12 +8,14 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import trio
 import trio.testing
 
+from bridge.sidecar.frames import encode_frame
 from bridge.sidecar.http import SidecarServer
 from bridge.sidecar.hub import SidecarHub
 from bridge.wire import Message
@@ -77,10 +79,12 @@ async def test_the_page_allows_only_its_own_script_and_no_remote_loads(served: t
     assert server.url is not None
     _, headers, body = await http(server.url)
     policy = dict(d.strip().split(" ", 1) for d in headers["content-security-policy"].split(";"))
-    assert policy["default-src"] == "'none'" and policy["img-src"] == "data:" and policy["connect-src"] == "'self'"
-    (script,) = re.findall(rb"<script>(.*?)</script>", body, re.S)
-    digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
-    assert policy["script-src"] == f"'sha256-{digest}'"
+    assert policy["default-src"] == "'none'" and policy["img-src"] == "data: blob:" and policy["font-src"] == "data:" and policy["connect-src"] == "'self'"
+    # two scripts: the widget manager (sidecar-widgets.js), then the page's own
+    scripts = re.findall(rb"<script>(.*?)</script>", body, re.S)
+    assert len(scripts) == 2 and b"kernelBridgeWidgets" in scripts[0]
+    digests = [base64.b64encode(hashlib.sha256(script).digest()).decode() for script in scripts]
+    assert policy["script-src"] == " ".join(f"'sha256-{d}'" for d in digests)  # no 'unsafe-eval', nothing else
     assert not re.search(rb"(src|href)=\"(https?:)?//", body)  # nothing from anywhere
 
 
@@ -204,3 +208,72 @@ async def test_events_are_json_arrays(served: tuple[SidecarHub, SidecarServer]) 
                 break
             ws.receive_data(await stream_.receive_some(1 << 16))
         assert isinstance(json.loads(texts[0]), list)
+
+
+class RecordingLink:
+    """The kernel side of a sidecar's pages (a fake: what the sidecar asks of a kernel is tested
+    with a real one in tests/integration/test_sidecar_widgets.py; here, what a page may send)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any], list[bytes]]] = []
+        self.comms: dict[str, Any] = {"w-old": {"target_name": "jupyter.widget"}}
+
+    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+        self.sent.append((comm_id, data, buffers))
+        return f"kernel-msg-{len(self.sent)}"
+
+    async def widget_comms(self) -> dict[str, Any]:
+        return self.comms
+
+
+def widget_open(comm_id: str) -> Message:
+    return Message(
+        header={"msg_type": "comm_open", "msg_id": "o"},
+        parent_header={"msg_id": "p1", "session": "s"},
+        content={"comm_id": comm_id, "target_name": "jupyter.widget", "data": {"state": {}}},
+    )
+
+
+async def test_a_page_messages_known_widgets_and_learns_the_msg_id(nursery: trio.Nursery) -> None:
+    link = RecordingLink()
+    hub = SidecarHub("python3 · k1", kernel_id="k1", link=link)
+    server = SidecarServer(hub)
+    await nursery.start(server.run)
+    assert server.url is not None
+    async with open_sidecar_socket(server.url) as page:
+        hello = await page.wait_for(lambda e: e["type"] == "hello")
+        assert hello["widgets"] is True
+        hub.publish_iopub(widget_open("w1"))
+        await page.wait_for(lambda e: e["type"] == "comm" and e["commId"] == "w1")
+        await page.send({"type": "comm_msg", "ref": "p1", "commId": "w1", "data": {"method": "update", "state": {"value": 4}}})
+        assert await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p1") == {"type": "sent", "ref": "p1", "msgId": "kernel-msg-1"}
+        await page.send(encode_frame({"type": "comm_msg", "ref": "p2", "commId": "w1", "data": {"method": "custom"}}, [b"\x00bytes"]))
+        await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p2")
+        # a widget that was there before the sidecar: known once a page asked the kernel
+        await page.send({"type": "comm_msg", "ref": "p3", "commId": "w-old", "data": {}})
+        refused = await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p3")
+        assert "is not a widget of this kernel" in refused["error"]
+        await page.send({"type": "comm_info", "ref": "p4"})
+        info = await page.wait_for(lambda e: e["type"] == "comm_info")
+        assert info == {"type": "comm_info", "ref": "p4", "comms": link.comms}
+        await page.send({"type": "comm_msg", "ref": "p5", "commId": "w-old", "data": {"method": "request_state"}})
+        await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p5" and "msgId" in e)
+        # what is not a widget comm message is refused, and says why
+        await page.send({"type": "execute_request", "ref": "p6", "code": "import os"})
+        refused = await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p6")
+        assert "type" in refused["error"]
+    assert link.sent == [
+        ("w1", {"method": "update", "state": {"value": 4}}, []),
+        ("w1", {"method": "custom"}, [b"\x00bytes"]),
+        ("w-old", {"method": "request_state"}, []),
+    ]
+
+
+async def test_a_standalone_sidecars_page_sends_nothing_to_the_kernel(served: tuple[SidecarHub, SidecarServer]) -> None:
+    hub, server = served
+    assert server.url is not None and hub.link is None
+    async with open_sidecar_socket(server.url) as page:
+        assert (await page.wait_for(lambda e: e["type"] == "hello"))["widgets"] is False
+        await page.send({"type": "comm_msg", "ref": "p1", "commId": "w1", "data": {}})
+        refused = await page.wait_for(lambda e: e["type"] == "sent")
+        assert "sends nothing to the kernel" in refused["error"]

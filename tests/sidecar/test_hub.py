@@ -48,7 +48,8 @@ def test_output_messages_become_events_with_their_request_and_origin() -> None:
 
 
 def test_status_becomes_a_state_and_other_messages_are_not_shown() -> None:
-    assert event_from_iopub(iopub("status", {"execution_state": "busy"})) == {"type": "status", "executionState": "busy"}
+    status = event_from_iopub(iopub("status", {"execution_state": "busy"}))
+    assert status == {"type": "status", "executionState": "busy", "parentId": "p1"}
     assert event_from_iopub(iopub("comm_msg", {"comm_id": "c", "data": {}})) is None
     assert event_from_iopub(iopub("shutdown_reply", {})) is None
 
@@ -59,7 +60,7 @@ def test_a_page_opened_late_gets_hello_then_the_history_in_order() -> None:
     hub.publish_iopub(display({"text/plain": "x"}))
     hub.publish_iopub(iopub("status", {"execution_state": "idle"}))
     events = replay(hub)
-    assert events[0] == {"type": "hello", "label": "python3 · k1", "kernelId": "k1", "executionState": "idle", "evicted": 0}
+    assert events[0] == {"type": "hello", "label": "python3 · k1", "kernelId": "k1", "executionState": "idle", "evicted": 0, "widgets": False}
     assert [e["msgType"] for e in outputs(events)] == ["execute_input", "display_data"]
 
 

@@ -14,7 +14,7 @@ import trio
 from bridge.sidecar.http import SidecarServer
 from bridge.sidecar.hub import SidecarHub
 from bridge.wire import Message
-from tests.sidecar.browser import chromium, needs_browser
+from tests.sidecar.browser import chromium, needs_browser, watch_errors
 
 pytest.importorskip("hypercorn", reason="the sidecar needs hypercorn (pip install -e .)")
 
@@ -130,3 +130,73 @@ async def test_outputs_are_shown_by_kind_and_nothing_in_them_runs_or_loads() -> 
     origin = url.split("/?")[0]
     assert all(r.startswith((origin, "data:")) for r in seen["loaded"]), seen["loaded"]
     assert seen["blocked"] == [("http://127.0.0.1:9/x.png", "csp")]
+
+
+class EmptyKernel:
+    """What a page asks the kernel for widgets (a fake: an ipywidgets 7 kernel cannot share the
+    test environment with ipywidgets 8; the real conversation is tested in
+    tests/integration/test_sidecar_widgets.py)."""
+
+    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+        raise AssertionError("the page has nothing to send")
+
+    async def widget_comms(self) -> dict[str, Any]:
+        return {}
+
+
+def widget_open(comm_id: str, protocol: str, module: str, version: str, name: str = "IntSliderModel") -> Message:
+    state = {"_model_module": module, "_model_module_version": version, "_model_name": name, "_view_module": module,
+             "_view_module_version": version, "_view_name": "IntSliderView", "value": 3}
+    return Message(
+        header={"msg_type": "comm_open", "msg_id": "o-" + comm_id},
+        parent_header={"msg_id": "p1", "session": "editor"},
+        metadata={"version": protocol},
+        content={"comm_id": comm_id, "target_name": "jupyter.widget", "data": {"state": state, "buffer_paths": []}},
+    )
+
+
+def widget_view(comm_id: str, text: str) -> Message:
+    view = {"version_major": 2, "version_minor": 0, "model_id": comm_id}
+    return display({"application/vnd.jupyter.widget-view+json": view, "text/plain": text})
+
+
+@needs_browser
+async def test_widgets_the_page_cannot_render_say_why() -> None:
+    live = SidecarHub("python3 · k1", kernel_id="k1", link=EmptyKernel())
+    standalone = SidecarHub("python3 · kernel-1.json")
+    servers = [SidecarServer(live), SidecarServer(standalone)]
+
+    def in_the_browser(urls: list[str]) -> dict[str, Any]:
+        with chromium() as browser:
+            page = browser.new_page()
+            errors = watch_errors(page)
+            page.goto(urls[0])
+            page.wait_for_selector("#link[data-link=up]")
+            for msg in (
+                widget_open("w7", "2.0.0", "@jupyter-widgets/controls", "1.5.0"),
+                widget_view("w7", "IntSlider(value=3)"),
+                widget_open("bq", "2.1.0", "bqplot", "^0.6.1", "FigureModel"),
+                widget_view("bq", "Figure(...)"),
+            ):
+                trio.from_thread.run_sync(live.publish_iopub, msg, "editor")
+            page.wait_for_selector(".kb-widget-note:has-text('bqplot')")
+            notes = page.locator(".kb-widget").all_inner_texts()
+            other = browser.new_page()
+            other_errors = watch_errors(other)
+            other.goto(urls[1])
+            other.wait_for_selector("#link[data-link=up]")
+            trio.from_thread.run_sync(standalone.publish_iopub, widget_view("w1", "IntSlider(value=3)"), None)
+            other.wait_for_selector(".kb-widget-note")
+            return {"notes": notes, "standalone": other.locator(".kb-widget").inner_text(), "errors": errors + other_errors}
+
+    async with trio.open_nursery() as nursery:
+        urls = [await nursery.start(server.run) for server in servers]
+        with trio.fail_after(120):
+            seen = await trio.to_thread.run_sync(in_the_browser, urls)
+        nursery.cancel_scope.cancel()
+
+    ipywidgets7, bqplot = seen["notes"]
+    assert ipywidgets7.startswith("IntSlider(value=3)") and "ipywidgets 7" in ipywidgets7 and "pip install -U 'ipywidgets>=8'" in ipywidgets7
+    assert "needs the JavaScript of bqplot ^0.6.1" in bqplot
+    assert seen["standalone"].startswith("IntSlider(value=3)") and "jupyter/openSidecar" in seen["standalone"]
+    assert seen["errors"] == []

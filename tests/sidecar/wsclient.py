@@ -11,7 +11,17 @@ from urllib.parse import urlsplit
 
 import trio
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, CloseConnection, RejectConnection, Request, TextMessage
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Message,
+    RejectConnection,
+    Request,
+    TextMessage,
+)
+
+from bridge.sidecar.frames import decode_frame
 
 
 class Refused(Exception):
@@ -25,6 +35,7 @@ class SidecarSocket:
         self.stream = stream
         self.ws = ws
         self._text: list[str] = []
+        self._bytes: list[bytes] = []
         self.events: list[dict[str, Any]] = []
         self.closed = False
 
@@ -36,11 +47,25 @@ class SidecarSocket:
         else:
             self.ws.receive_data(data)
 
+    async def send(self, message: dict[str, Any] | bytes) -> None:
+        """A page message: a JSON object (text frame) or a binary frame."""
+        data: Message[Any] = BytesMessage(message) if isinstance(message, bytes) else TextMessage(json.dumps(message))
+        await self.stream.send_all(self.ws.send(data))
+
     async def next_events(self) -> list[dict[str, Any]]:
-        """The events of the next frame; [] once closed."""
+        """The events of the next frame; [] once closed. A binary frame's event has its
+        buffers under ``_buffers``."""
         while True:
             for event in self.ws.events():
-                if isinstance(event, TextMessage):
+                if isinstance(event, BytesMessage):
+                    self._bytes.append(bytes(event.data))
+                    if event.message_finished:
+                        header, buffers = decode_frame(b"".join(self._bytes))
+                        self._bytes.clear()
+                        batch = [{**header, "_buffers": buffers}]
+                        self.events.extend(batch)
+                        return batch
+                elif isinstance(event, TextMessage):
                     self._text.append(event.data)
                     if event.message_finished:
                         batch = json.loads("".join(self._text))

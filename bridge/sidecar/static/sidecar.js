@@ -11,6 +11,10 @@
     "text/markdown", "text/latex", "application/json", "text/plain",
   ];
   const IMAGE_BASE64 = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+  // Jupyter widgets: sidecar-widgets.js (inlined before this script) renders them, live
+  const WIDGETS = window.kernelBridgeWidgets || null;
+  if (WIDGETS) MIME_ORDER.unshift(WIDGETS.mimeType);
+  let widgets = null; // the widget manager of the current connection
 
   const cellsEl = document.getElementById("cells");
   const labelEl = document.getElementById("label");
@@ -189,8 +193,9 @@
   }
 
   // -- one MIME bundle ------------------------------------------------------------------
-  function renderMime(mime, value, metadata) {
+  function renderMime(mime, value, metadata, data) {
     const meta = (metadata && typeof metadata[mime] === "object" && metadata[mime]) || {};
+    if (WIDGETS && mime === WIDGETS.mimeType) return widgets.view(value, joinText(data["text/plain"]));
     if (mime === "text/html") {
       const frame = el("iframe");
       // No allow-scripts: nothing in it runs. allow-same-origin only lets this page
@@ -248,7 +253,7 @@
       }
       const body = el("div");
       const show = (mime) => {
-        body.replaceChildren(renderMime(mime, data[mime], metadata));
+        body.replaceChildren(renderMime(mime, data[mime], metadata, data));
         for (const b of view.querySelectorAll(".tabs button")) b.setAttribute("aria-pressed", String(b.dataset.mime === mime));
       };
       if (mimes.length > 1) {
@@ -487,12 +492,24 @@
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${location.host}/ws?token=${encodeURIComponent(token)}`);
     socket = ws;
+    ws.binaryType = "arraybuffer";
+    const deliver = (event) => {
+      try { handle(event); } catch (e) { notice(`(an output could not be shown: ${e})`); }
+    };
+    if (WIDGETS) {
+      const send = (frame) => ws.readyState === WebSocket.OPEN && (ws.send(frame), true);
+      widgets = WIDGETS.attach({ send, deliver, notice });
+    }
     ws.addEventListener("open", () => setLink("live", "up"));
     ws.addEventListener("message", (msg) => {
       let events;
-      try { events = JSON.parse(msg.data); } catch (e) { return; }
+      try {
+        events = msg.data instanceof ArrayBuffer ? [widgets.decode(msg.data)] : JSON.parse(msg.data);
+      } catch (e) { return; }
       for (const event of Array.isArray(events) ? events : [events]) {
-        try { handle(event); } catch (e) { notice(`(an output could not be shown: ${e})`); }
+        if (widgets) {
+          try { widgets.receive(event); } catch (e) { notice(`(a widget message could not be handled: ${e})`); }
+        } else deliver(event);
       }
     });
     ws.addEventListener("close", () => {
