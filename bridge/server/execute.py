@@ -19,6 +19,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from bridge.errors import BridgeError, RequestDropped
 from bridge.kernels.connection import Pending
 from bridge.kernels.kernel import Kernel
+from bridge.outputs import widget_placeholder
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import Line, parse_params
 from bridge.server.run_history import RunHistories
@@ -66,7 +67,7 @@ def output_params(kernel_id: str, request_id: Any, msg: Message) -> dict[str, An
         "requestId": request_id,
         "msgId": msg.msg_id,
         "msgType": msg.msg_type,
-        "content": msg.content,
+        "content": widget_placeholder(msg.content),
     }
 
 
