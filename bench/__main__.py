@@ -1,10 +1,10 @@
 """``python -m bench``: every benchmark, one table of ratios (see bench/README.md).
 
-    .venv/bin/python -m bench            # full run (~5 min on 2 cores)
-    .venv/bin/python -m bench --quick    # fewer repetitions (~1.5 min), for a quick look
-    .venv/bin/python -m bench --only roundtrip,cpu --markdown out.md --json out.json
-    .venv/bin/python -m bench --only gateway  # opt-in: 16 kernels behind Enterprise Gateway (~2 min;
-                                              # needs scripts/test-setup.d/60-enterprise-gateway.sh)
+.venv/bin/python -m bench            # full run (~5 min on 2 cores)
+.venv/bin/python -m bench --quick    # fewer repetitions (~1.5 min), for a quick look
+.venv/bin/python -m bench --only roundtrip,cpu --markdown out.md --json out.json
+.venv/bin/python -m bench --only gateway  # opt-in: 16 kernels behind Enterprise Gateway (~2 min;
+                                          # needs scripts/test-setup.d/60-enterprise-gateway.sh)
 """
 
 from __future__ import annotations
@@ -21,7 +21,17 @@ from pathlib import Path
 from bench.kernels import private_jupyter_dirs
 
 SCENARIOS = (
-    "roundtrip", "introspection", "queued", "flood", "memory", "busy", "widgets", "coldstart", "stuck", "multikernel", "faults",
+    "roundtrip",
+    "introspection",
+    "queued",
+    "flood",
+    "memory",
+    "busy",
+    "widgets",
+    "coldstart",
+    "stuck",
+    "multikernel",
+    "faults",
     "bridge-end",
 )
 # run only when named in --only (they need more than the test venv)
@@ -50,7 +60,9 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (numbers are noisier)")
-    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}; opt-in: {', '.join(OPT_IN)}")
+    parser.add_argument(
+        "--only", help=f"comma-separated subset of: {', '.join(SCENARIOS)}; opt-in: {', '.join(OPT_IN)}"
+    )
     parser.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     parser.add_argument("--json", metavar="FILE", help="also write every number as JSON")
     args = parser.parse_args(argv)
@@ -104,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         editor = Editor(stderr=subprocess.DEVNULL)
         try:
             multikernel.multikernel(
-                report, editor, counts=(1, 4) if q else (1, 4, 16), executes=80 if q else 320, rounds=2 if q else 3, log=log
+                report,
+                editor,
+                counts=(1, 4) if q else (1, 4, 16),
+                executes=80 if q else 320,
+                rounds=2 if q else 3,
+                log=log,
             )
         finally:
             editor.close()

@@ -38,7 +38,9 @@ def _start(editor: Editor) -> tuple[str, int]:
 def _wait_status(editor: Editor, kernel_id: str, state: str, start: int) -> None:
     editor.wait(
         lambda: any(
-            n["method"] == "jupyter/status" and n["params"]["kernelId"] == kernel_id and n["params"]["executionState"] == state
+            n["method"] == "jupyter/status"
+            and n["params"]["kernelId"] == kernel_id
+            and n["params"]["executionState"] == state
             for n in editor.notifications[start:]
         ),
         what=f"status {state}",
@@ -51,7 +53,9 @@ def kernel_faults(report: Report, *, reps: int, log: Any) -> None:
         for _ in range(reps):
             kernel_id, pid = _start(editor)
             mark = len(editor.notifications)
-            running = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "import time; time.sleep(60)"})
+            running = editor.request_nowait(
+                "jupyter/execute", {"kernelId": kernel_id, "code": "import time; time.sleep(60)"}
+            )
             _wait_status(editor, kernel_id, "busy", mark)
             queued = [
                 editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "1+1"}),

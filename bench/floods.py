@@ -68,7 +68,7 @@ def flood(report: Report, connection_file: str, editor: Editor, *, reps: int, lo
     bridge_t: list[float] = []
     notes, sent, raw_msgs = [], [], []
     for r in range(reps):
-        for who in (("raw", "bridge") if r % 2 == 0 else ("bridge", "raw")):
+        for who in ("raw", "bridge") if r % 2 == 0 else ("bridge", "raw"):
             if who == "raw":
                 elapsed, msgs, chars = _raw_drain(connection_file, FLOOD)
                 assert chars == FLOOD_CHARS, (chars, FLOOD_CHARS)
@@ -90,9 +90,7 @@ def flood(report: Report, connection_file: str, editor: Editor, *, reps: int, lo
         log(f"  flood: round {r + 1}/{reps}")
     scenario = f"{LINES:,} printed lines, until the final reply"
     base = report.add(Row.of(scenario, "raw pyzmq", raw_t, scale=1, unit="s", note=f"{max(raw_msgs)} iopub messages"))
-    row = report.add(
-        Row.of(scenario, "bridge (jupyter/)", bridge_t, scale=1, unit="s").against(base)
-    )
+    row = report.add(Row.of(scenario, "bridge (jupyter/)", bridge_t, scale=1, unit="s").against(base))
     row.note = f"{max(notes)} notifications, {max(sent) / MB:.2f} MB to the editor"
     report.target(f"{LINES:,} lines drain p50 ≤ 1.2× raw pyzmq", row.ratio_p50 or 0, 1.2)
 

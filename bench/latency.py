@@ -74,7 +74,9 @@ def roundtrip(report: Report, connection_file: str, editor: Editor, *, rounds: i
         if c is bridge:
             row.note = f"+ {s.client_cpu / s.calls * 1e3:.2f} ms in the editor (this process)"
     bridge_cpu = res[bridge.name].cpu / res[bridge.name].calls * 1e3
-    report.target("bridge CPU per execute ≤ 2× raw client's", bridge_cpu / raw_cpu, 2.0, f"{bridge_cpu:.2f} vs {raw_cpu:.2f} ms")
+    report.target(
+        "bridge CPU per execute ≤ 2× raw client's", bridge_cpu / raw_cpu, 2.0, f"{bridge_cpu:.2f} vs {raw_cpu:.2f} ms"
+    )
 
 
 def introspection(report: Report, connection_file: str, editor: Editor, *, rounds: int, n: int, log: Any) -> None:

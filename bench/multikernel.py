@@ -43,7 +43,14 @@ def _raw_concurrent(clients: list[RawClient], per_kernel: int) -> None:
         replied[i] = idle[i] = False
         inflight[i] = clients[i].send(
             "execute_request",
-            {"code": CODE, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+            {
+                "code": CODE,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
         )
 
     for i in range(len(clients)):
@@ -87,7 +94,9 @@ def _bridge_concurrent(editor: Editor, kernel_ids: list[str], per_kernel: int) -
                 inflight[editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": CODE})] = kernel_id
 
 
-def multikernel(report: Report, editor: Editor, *, counts: tuple[int, ...], executes: int, rounds: int, log: Any) -> None:
+def multikernel(
+    report: Report, editor: Editor, *, counts: tuple[int, ...], executes: int, rounds: int, log: Any
+) -> None:
     """``executes`` in total per round for each N (split over the N kernels)."""
     from bench.editor import cpu_seconds
 
@@ -99,7 +108,7 @@ def multikernel(report: Report, editor: Editor, *, counts: tuple[int, ...], exec
             total = per_kernel * count
             raw_t, bridge_t, raw_cpu, bridge_cpu = [], [], 0.0, 0.0
             for r in range(rounds):
-                for who in (("raw", "bridge") if r % 2 == 0 else ("bridge", "raw")):
+                for who in ("raw", "bridge") if r % 2 == 0 else ("bridge", "raw"):
                     if who == "raw":
                         clients = [RawClient(load_connection_file(f)) for f in files]
                         try:
@@ -113,7 +122,9 @@ def multikernel(report: Report, editor: Editor, *, counts: tuple[int, ...], exec
                             for c in clients:
                                 c.close()
                     else:
-                        ids = [editor.request("jupyter/connectKernel", {"connectionFile": f})["kernelId"] for f in files]
+                        ids = [
+                            editor.request("jupyter/connectKernel", {"connectionFile": f})["kernelId"] for f in files
+                        ]
                         editor.keep_notifications = False
                         try:
                             cpu0, t0 = cpu_seconds(editor.pid), time.perf_counter()
@@ -125,7 +136,9 @@ def multikernel(report: Report, editor: Editor, *, counts: tuple[int, ...], exec
                             for k in ids:
                                 editor.request("jupyter/shutdownKernel", {"kernelId": k})
             scenario = f"{count} kernel{'s' if count > 1 else ''}, concurrent executes: wall time per execute"
-            base = report.add(Row.of(scenario, "raw pyzmq", raw_t, note=f"{1 / (sorted(raw_t)[len(raw_t) // 2]):.0f} executes/s"))
+            base = report.add(
+                Row.of(scenario, "raw pyzmq", raw_t, note=f"{1 / (sorted(raw_t)[len(raw_t) // 2]):.0f} executes/s")
+            )
             row = report.add(Row.of(scenario, "bridge (jupyter/)", bridge_t).against(base))
             row.note = f"{1 / (sorted(bridge_t)[len(bridge_t) // 2]):.0f} executes/s"
             n = total * rounds
@@ -145,7 +158,10 @@ def _timed_concurrent(editor: Editor, kernel_ids: list[str], per_kernel: int) ->
     latencies: list[float] = []
 
     def send(kernel_id: str) -> None:
-        sent[editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": CODE})] = (kernel_id, time.perf_counter())
+        sent[editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": CODE})] = (
+            kernel_id,
+            time.perf_counter(),
+        )
 
     for k in kernel_ids:
         send(k)
@@ -183,11 +199,15 @@ def _gateway_kernels(editor: Editor, server: dict[str, str], count: int, log: An
         for _ in range(3 * count):
             if len(ready) == count:
                 return ready
-            response = client.post(url + "api/kernels", json={"name": "python3", "env": {"KERNEL_USERNAME": "kb-bench"}})
+            response = client.post(
+                url + "api/kernels", json={"name": "python3", "env": {"KERNEL_USERNAME": "kb-bench"}}
+            )
             response.raise_for_status()
             remote_id = response.json()["id"]
             try:
-                kernel_id = editor.request("jupyter/connectKernel", {"server": server, "kernelId": remote_id})["kernelId"]
+                kernel_id = editor.request("jupyter/connectKernel", {"server": server, "kernelId": remote_id})[
+                    "kernelId"
+                ]
                 editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "pass"})
                 editor.request("jupyter/shutdownKernel", {"kernelId": kernel_id})
                 ready.append(remote_id)
@@ -232,7 +252,9 @@ def gateway(report: Report, *, count: int, executes: int, rounds: int, log: Any)
             for r in range(rounds):
                 for who in ("local", "gateway") if r % 2 == 0 else ("gateway", "local"):
                     if who == "local":
-                        ids = [editor.request("jupyter/connectKernel", {"connectionFile": f})["kernelId"] for f in files]
+                        ids = [
+                            editor.request("jupyter/connectKernel", {"connectionFile": f})["kernelId"] for f in files
+                        ]
                     else:
                         ids = [
                             editor.request("jupyter/connectKernel", {"server": server, "kernelId": k})["kernelId"]
@@ -256,14 +278,26 @@ def gateway(report: Report, *, count: int, executes: int, rounds: int, log: Any)
             editor.close()
     n = total * rounds
     scenario = f"{count} kernels, concurrent executes: latency per execute (one in flight per kernel)"
-    base = report.add(Row.of(scenario, "bridge, local kernels (ZeroMQ)", samples["local"], note=f"{n / wall['local']:.0f} executes/s"))
+    base = report.add(
+        Row.of(scenario, "bridge, local kernels (ZeroMQ)", samples["local"], note=f"{n / wall['local']:.0f} executes/s")
+    )
     row = report.add(Row.of(scenario, "bridge, kernels behind Enterprise Gateway", samples["gateway"]).against(base))
     row.note = f"{n / wall['gateway']:.0f} executes/s; HTTP + WebSocket to EG 3.3, which relays over ZeroMQ"
     scenario = f"{count} kernels, concurrent executes: CPU per execute"
-    base = report.add(Row(scenario, "bridge process, local kernels", n, bridge_cpu["local"] / n * 1e3, bridge_cpu["local"] / n * 1e3))
-    report.add(
-        Row(scenario, "bridge process, kernels behind EG", n, bridge_cpu["gateway"] / n * 1e3, bridge_cpu["gateway"] / n * 1e3).against(base)
+    base = report.add(
+        Row(scenario, "bridge process, local kernels", n, bridge_cpu["local"] / n * 1e3, bridge_cpu["local"] / n * 1e3)
     )
     report.add(
-        Row(scenario, "Enterprise Gateway process (relaying)", n, gateway_cpu / n * 1e3, gateway_cpu / n * 1e3).against(base)
+        Row(
+            scenario,
+            "bridge process, kernels behind EG",
+            n,
+            bridge_cpu["gateway"] / n * 1e3,
+            bridge_cpu["gateway"] / n * 1e3,
+        ).against(base)
+    )
+    report.add(
+        Row(scenario, "Enterprise Gateway process (relaying)", n, gateway_cpu / n * 1e3, gateway_cpu / n * 1e3).against(
+            base
+        )
     )

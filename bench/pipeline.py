@@ -48,7 +48,10 @@ def _bridge(editor: Editor, connection_file: str, n: int) -> tuple[float, int, i
     bridge.open(connection_file)
     try:
         t0 = time.perf_counter()
-        ids = [editor.request_nowait("jupyter/execute", {"kernelId": bridge.kernel_id, "code": f"{i} * 2"}) for i in range(n)]
+        ids = [
+            editor.request_nowait("jupyter/execute", {"kernelId": bridge.kernel_id, "code": f"{i} * 2"})
+            for i in range(n)
+        ]
         editor.wait(lambda: all(i in editor.responses for i in ids), timeout=600, what=f"{n} replies")
         elapsed = time.perf_counter() - t0
         answers = [editor.responses.pop(i) for i in ids]

@@ -83,26 +83,32 @@ def report(out: str, requests: int) -> None:
     print(f"\nCPU of the bridge's main thread per request ({requests} requests, start-up included in the totals):")
     raw = stats.stats  # type: ignore[attr-defined]
     for label, path, name in LAYERS:
-        cum = sum(v[3] if name != "unrolled_run" else v[2] for (f, _, fn), v in raw.items() if fn == name and f.endswith(path))
+        cum = sum(
+            v[3] if name != "unrolled_run" else v[2] for (f, _, fn), v in raw.items() if fn == name and f.endswith(path)
+        )
         print(f"  {cum / requests * 1e3:8.3f} ms  {label}")
     print("\nHottest functions (own CPU time):")
     stats.sort_stats("tottime").print_stats(25)
 
 
 def coldstart() -> None:
-    from bench.startup import PYGLS_ARGV, _imports
     from bench.editor import bridge_argv
+    from bench.startup import PYGLS_ARGV, _imports
 
     ours, theirs = _imports(bridge_argv()), _imports(PYGLS_ARGV)
     only = sorted(((us, name) for name, us in ours.items() if name not in theirs), reverse=True)
-    print(f"bridge imports {sum(ours.values()) / 1000:.0f} ms (self times summed), stock pygls {sum(theirs.values()) / 1000:.0f} ms")
+    print(
+        f"bridge imports {sum(ours.values()) / 1000:.0f} ms (self times summed), stock pygls {sum(theirs.values()) / 1000:.0f} ms"
+    )
     print(f"imported by the bridge only: {sum(us for us, _ in only) / 1000:.0f} ms; the largest:")
     for us, name in only[:30]:
         print(f"  {us / 1000:7.1f} ms  {name}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("workload", nargs="?", choices=("execute", "inspect", "complete", "flood", "coldstart"))
     parser.add_argument("--count", type=int, default=1000, help="requests to drive (default 1000)")
     parser.add_argument("--serve", metavar="OUT", help=argparse.SUPPRESS)

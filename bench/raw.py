@@ -14,7 +14,7 @@ import json
 import os
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import zmq
@@ -61,7 +61,7 @@ class RawClient:
             "msg_id": msg_id,
             "session": self.session,
             "username": "bench",
-            "date": datetime.now(timezone.utc).isoformat(),
+            "date": datetime.now(UTC).isoformat(),
             "msg_type": msg_type,
             "version": "5.3",
         }
@@ -114,7 +114,14 @@ class RawClient:
     def execute(self, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         return self.request(
             "execute_request",
-            {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+            {
+                "code": code,
+                "silent": False,
+                "store_history": True,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:

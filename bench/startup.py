@@ -33,7 +33,7 @@ def _start_to_initialize(argv: list[str], env: dict[str, str] | None = None, std
 def cold_start(report: Report, *, reps: int, log: Any) -> None:
     bridge, pygls = [], []
     for r in range(reps):
-        for who in (("bridge", "pygls") if r % 2 == 0 else ("pygls", "bridge")):
+        for who in ("bridge", "pygls") if r % 2 == 0 else ("pygls", "bridge"):
             if who == "bridge":
                 bridge.append(_start_to_initialize(bridge_argv()))
             else:
@@ -44,7 +44,10 @@ def cold_start(report: Report, *, reps: int, log: Any) -> None:
     report.target("cold start p50 ≤ 1.2× stock pygls", row.ratio_p50 or 0, 1.2)
     extra = import_costs()
     if extra:
-        report.fact(scenario, "imports the bridge makes before its first reply and pygls does not (self time, one run): " + extra)
+        report.fact(
+            scenario,
+            "imports the bridge makes before its first reply and pygls does not (self time, one run): " + extra,
+        )
     log(f"  cold start: {reps} rounds")
 
 
@@ -99,14 +102,16 @@ def stuck_editor(report: Report, *, requests: int, stall: float, log: Any) -> No
             try:
                 editor.send_raw(blob, read=False, timeout=stall)
             except TimeoutError as exc:
-                report.fact("editor writes 10,000 requests without reading", f"{name}: deadlocked — {exc} after {stall:g} s")
+                report.fact(
+                    "editor writes 10,000 requests without reading", f"{name}: deadlocked — {exc} after {stall:g} s"
+                )
                 continue
             except BridgeGone:
                 report.fact("editor writes 10,000 requests without reading", f"{name}: closed its stdin")
                 continue
             written = time.perf_counter() - t0
             t1 = time.perf_counter()
-            editor.wait(lambda: len(editor.responses) >= requests, timeout=60, what="every response")
+            editor.wait(lambda ed=editor: len(ed.responses) >= requests, timeout=60, what="every response")
             answered = sum(1 for i in range(requests) if 100 + i in editor.responses)
             report.fact(
                 "editor writes 10,000 requests without reading",

@@ -30,8 +30,25 @@ class Row:
     note: str = ""
 
     @classmethod
-    def of(cls, scenario: str, contender: str, samples: list[float], *, scale: float = 1e3, unit: str = "ms", note: str = "") -> Row:
-        return cls(scenario, contender, len(samples), percentile(samples, 50) * scale, percentile(samples, 99) * scale, unit, note=note)
+    def of(
+        cls,
+        scenario: str,
+        contender: str,
+        samples: list[float],
+        *,
+        scale: float = 1e3,
+        unit: str = "ms",
+        note: str = "",
+    ) -> Row:
+        return cls(
+            scenario,
+            contender,
+            len(samples),
+            percentile(samples, 50) * scale,
+            percentile(samples, 99) * scale,
+            unit,
+            note=note,
+        )
 
     def against(self, base: Row) -> Row:
         self.ratio_p50 = self.p50 / base.p50 if base.p50 else None
@@ -90,7 +107,17 @@ def _num(x: float | None, digits: int = 2) -> str:
 def table(report: Report, *, markdown: bool = False) -> str:
     head = ["scenario", "client", "n", "p50", "p99", "unit", "×p50", "×p99", "note"]
     body = [
-        [r.scenario, r.contender, str(r.n), _num(r.p50), _num(r.p99), r.unit, _num(r.ratio_p50), _num(r.ratio_p99), r.note]
+        [
+            r.scenario,
+            r.contender,
+            str(r.n),
+            _num(r.p50),
+            _num(r.p99),
+            r.unit,
+            _num(r.ratio_p50),
+            _num(r.ratio_p99),
+            r.note,
+        ]
         for r in report.rows
     ]
     tgt_head = ["target", "measured", "limit", "met", "detail"]
@@ -115,10 +142,10 @@ def table(report: Report, *, markdown: bool = False) -> str:
 
 def _plain(head: list[str], body: list[list[str]]) -> str:
     widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(head)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in body:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

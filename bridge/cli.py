@@ -65,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"kernel-bridge {__version__}")
     parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
     parser.add_argument("--kernel", default=None, help="default kernelspec name (default: python3)")
-    parser.add_argument("--startup-timeout", type=_seconds, default=60.0, help="seconds a kernel may take to become ready")
     parser.add_argument(
-        "--transport", choices=("tcp", "ipc"), default="tcp", help="for kernels the bridge starts (default: tcp on 127.0.0.1)"
+        "--startup-timeout", type=_seconds, default=60.0, help="seconds a kernel may take to become ready"
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("tcp", "ipc"),
+        default="tcp",
+        help="for kernels the bridge starts (default: tcp on 127.0.0.1)",
     )
     parser.add_argument(
         "--encryption",
@@ -75,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="CurveZMQ for local kernels: auto (when the kernelspec supports it; default), off, or required",
     )
-    parser.add_argument("--demo", metavar="CODE", help="run CODE on a fresh kernel through a bridge subprocess and print the exchange")
+    parser.add_argument(
+        "--demo", metavar="CODE", help="run CODE on a fresh kernel through a bridge subprocess and print the exchange"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), stream=sys.stderr, format="kernel-bridge %(levelname)s %(name)s: %(message)s"

@@ -15,4 +15,6 @@ for setup in scripts/test-setup.d/*.sh; do
     KB_VENV="$VENV" bash "$setup"
 done
 export PATH="$VENV/bin:$PATH"
+# lint, format and types first: cheap, and a failure there is a failure of the run
+KB_VENV="$VENV" KB_INSTALLED=1 bash scripts/check.sh
 exec "$VENV/bin/python" -m pytest "$@"

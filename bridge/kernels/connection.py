@@ -57,8 +57,18 @@ class Pending:
     """The driver's handle on one request in flight: what its caller waits on."""
 
     __slots__ = (
-        "on_iopub", "on_input", "reply", "error", "replied", "settled", "started", "idle", "wake", "request",
-        "input_scopes", "on_started",
+        "on_iopub",
+        "on_input",
+        "reply",
+        "error",
+        "replied",
+        "settled",
+        "started",
+        "idle",
+        "wake",
+        "request",
+        "input_scopes",
+        "on_started",
     )
 
     def __init__(self, request: Message, on_iopub: IopubHandler | None, on_input: InputHandler | None = None) -> None:
@@ -423,7 +433,9 @@ class KernelConnection:
             self._check_readable()
             remaining = deadline - trio.current_time()
             if remaining <= 0:
-                raise KernelTimeout(f"kernel {self.label} did not become ready within {timeout:g} s{self._unreadable_hint()}")
+                raise KernelTimeout(
+                    f"kernel {self.label} did not become ready within {timeout:g} s{self._unreadable_hint()}"
+                )
             msg = self.session.request("shell", "kernel_info_request", {}, now=trio.current_time(), expects_reply=False)
             pending = Pending(msg, None)
             self._pending[msg.msg_id] = pending

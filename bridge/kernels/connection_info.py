@@ -9,11 +9,11 @@ text; see bridge/kernels/encryption.py). Writing goes through
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import secrets
 import uuid
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -13,7 +13,7 @@ starting has not bound its ports yet either).
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,7 @@ async def list_running(exclude: set[Path] | None = None) -> list[dict[str, Any]]
         for path in _candidates(exclude or set()):
             info = _load(path)
             try:
-                started = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+                started = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             except OSError:
                 continue
             if info is None:

@@ -23,10 +23,10 @@ import trio
 
 from bridge.errors import BridgeError, KernelDied, KernelStartFailed, KernelTimeout, RequestDropped, unwrap_group
 from bridge.kernels.connection import KernelConnection
-from bridge.transports import Transport
-from bridge.transports.zmq import ZmqTransport
 from bridge.kernels.connection_info import ConnectionInfo
 from bridge.kernels.launch import KernelProcess, KernelSpecInfo, kernel_argv, start_process
+from bridge.transports import Transport
+from bridge.transports.zmq import ZmqTransport
 from bridge.wire import Message
 
 if TYPE_CHECKING:

@@ -89,7 +89,9 @@ def kernel_argv(spec: KernelSpecInfo, connection_file: str) -> list[str]:
     jupyter_client does the same substitution of ``python`` with ``sys.executable``: the
     bundled python3 kernel must run in the bridge's environment, where ipykernel is.
     """
-    argv = [a.replace("{connection_file}", connection_file).replace("{resource_dir}", spec.resource_dir) for a in spec.argv]
+    argv = [
+        a.replace("{connection_file}", connection_file).replace("{resource_dir}", spec.resource_dir) for a in spec.argv
+    ]
     v = sys.version_info
     if argv and argv[0] in {"python", f"python{v.major}", f"python{v.major}.{v.minor}"}:
         argv[0] = sys.executable

@@ -20,6 +20,7 @@ from bridge.remote.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
+
 class KernelRegistry:
     def __init__(
         self, nursery: trio.Nursery, events: KernelEvents, *, transport: str = "tcp", encryption: str = DEFAULT_POLICY
@@ -119,7 +120,9 @@ class KernelRegistry:
         """Attach to a kernel running on ``server``; the bridge never shuts it down."""
         remote = await remote_kernels.attach(server, remote_id)
         launch = LaunchOptions(startup_timeout=startup_timeout)
-        return await self._run(Kernel(_new_id(), None, spec=None, owned=False, events=self.events, launch=launch, remote=remote))
+        return await self._run(
+            Kernel(_new_id(), None, spec=None, owned=False, events=self.events, launch=launch, remote=remote)
+        )
 
     async def _run(self, kernel: Kernel) -> Kernel:
         previous = self._kernels.get(kernel.kernel_id)

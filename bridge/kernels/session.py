@@ -147,8 +147,19 @@ class ServerRestarted:
 
 
 Event = (
-    Reply | LateReply | Output | Started | Idle | Settled | Dropped | InputRequested | Comm | Foreign | StateChanged
-    | ServerReportsDead | ServerRestarted
+    Reply
+    | LateReply
+    | Output
+    | Started
+    | Idle
+    | Settled
+    | Dropped
+    | InputRequested
+    | Comm
+    | Foreign
+    | StateChanged
+    | ServerReportsDead
+    | ServerRestarted
 )
 
 
@@ -171,11 +182,23 @@ class Request:
     """One request of ours in flight, as the session sees it."""
 
     __slots__ = (
-        "msg", "channel", "seq", "expects_reply", "settle", "answer", "run", "sent_at", "idle_at", "reply_at",
-        "last_iopub_at", "settled",
+        "msg",
+        "channel",
+        "seq",
+        "expects_reply",
+        "settle",
+        "answer",
+        "run",
+        "sent_at",
+        "idle_at",
+        "reply_at",
+        "last_iopub_at",
+        "settled",
     )
 
-    def __init__(self, msg: Message, channel: Channel, seq: int, now: float, *, expects_reply: bool, settle: bool) -> None:
+    def __init__(
+        self, msg: Message, channel: Channel, seq: int, now: float, *, expects_reply: bool, settle: bool
+    ) -> None:
         self.msg = msg
         self.channel = channel
         self.seq = seq
@@ -338,11 +361,7 @@ class KernelSession:
         # replies come in request order: what was sent before on this channel and is
         # still unanswered, the kernel dropped
         for earlier in self._requests.values():
-            if (
-                earlier.channel == channel
-                and earlier.seq < req.seq
-                and earlier.answer is Answer.AWAITING
-            ):
+            if earlier.channel == channel and earlier.seq < req.seq and earlier.answer is Answer.AWAITING:
                 earlier.answer = Answer.DROPPED
                 if earlier.expects_reply:
                     how = f"replied to a later {req.msg.msg_type} but never to {earlier.msg.msg_type}"

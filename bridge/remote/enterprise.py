@@ -45,7 +45,9 @@ def login_name() -> str | None:
         return None
 
 
-def start_env(requested: Mapping[str, str] | None, *, timeout: float, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+def start_env(
+    requested: Mapping[str, str] | None, *, timeout: float, environ: Mapping[str, str] = os.environ
+) -> dict[str, str]:
     """The ``env`` of a start request to Enterprise Gateway: the bridge's own ``KERNEL_*``
     variables, ``KERNEL_USERNAME`` (default: the bridge's login name) and
     ``KERNEL_LAUNCH_TIMEOUT`` (default: the start's timeout), under what the editor passed."""

@@ -103,7 +103,9 @@ class Reaper:
             stdin.flush()
         except (OSError, ValueError) as exc:
             self._broken = True
-            log.warning("cannot hand remote kernels to the cleanup helper (%s): a killed bridge would leave them running", exc)
+            log.warning(
+                "cannot hand remote kernels to the cleanup helper (%s): a killed bridge would leave them running", exc
+            )
 
 
 REAPER = Reaper()

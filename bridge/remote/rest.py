@@ -160,7 +160,13 @@ class ServerClient:
         out = []
         for name, entry in sorted(specs.items()):
             spec = entry.get("spec", {}) if isinstance(entry, dict) else {}
-            out.append({"name": name, "displayName": str(spec.get("display_name", name)), "language": str(spec.get("language", ""))})
+            out.append(
+                {
+                    "name": name,
+                    "displayName": str(spec.get("display_name", name)),
+                    "language": str(spec.get("language", "")),
+                }
+            )
         return out
 
     async def kernels(self) -> list[dict[str, Any]]:

@@ -62,9 +62,7 @@ def follow_line(anchor: Anchor, edit: Edit, encoding: str) -> int | None:
     return None
 
 
-def follow(
-    anchors: Mapping[K, Anchor], edits: Sequence[Edit], lines: Sequence[str], encoding: str
-) -> dict[K, Anchor]:
+def follow(anchors: Mapping[K, Anchor], edits: Sequence[Edit], lines: Sequence[str], encoding: str) -> dict[K, Anchor]:
     """The anchors that survive ``edits`` (applied in order, as LSP says), at their new
     lines; ``lines`` is the document after all of them. An anchor survives only if its
     line still holds exactly its text."""

@@ -142,7 +142,9 @@ class Annotations:
         record = self.run_at(uri, line)
         if record is None:
             return None
-        return hover_text(record.output, record.result, header=record.header(), page_url=record.page_url, markdown=markdown)
+        return hover_text(
+            record.output, record.result, header=record.header(), page_url=record.page_url, markdown=markdown
+        )
 
     # -- diagnostics -------------------------------------------------------------------
 

@@ -65,6 +65,7 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
     async with trio.open_nursery() as root:
         root.start_soon(_pump, outgoing, stdout)
         async with trio.open_nursery() as kernels_nursery:
+
             def on_status(kernel: Kernel, state: str) -> None:
                 params: dict[str, Any] = {"kernelId": kernel.kernel_id, "executionState": state}
                 if state == "dead":

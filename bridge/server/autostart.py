@@ -96,7 +96,7 @@ class AutoStart:
             return kernel
         if self.bridge.settings.auto_start == "never":
             raise KernelNotFound(
-                f"no kernel is bound to {uri}, and initializationOptions.autoStart is \"never\": "
+                f'no kernel is bound to {uri}, and initializationOptions.autoStart is "never": '
                 "start one with the code action “Start kernel …”"
             )
         return await self.start(uri)
@@ -158,9 +158,7 @@ class AutoStart:
             log.info("could not stop kernel %s: %s", kernel.kernel_id, exc.message)
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.bridge.protocol.notify(
-            types.WINDOW_SHOW_MESSAGE, types.ShowMessageParams(type=kind, message=message)
-        )
+        self.bridge.protocol.notify(types.WINDOW_SHOW_MESSAGE, types.ShowMessageParams(type=kind, message=message))
 
     def on_open(self, uri: str) -> None:
         """``autoStart: "onOpen"``: start the document's kernel in the background."""

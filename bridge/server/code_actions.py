@@ -81,7 +81,9 @@ class CodeActions:
             if wanted(kind, only):
                 actions.append(
                     types.CodeAction(
-                        title=title, kind=kind, command=types.Command(title=title, command=command, arguments=list(arguments))
+                        title=title,
+                        kind=kind,
+                        command=types.Command(title=title, command=command, arguments=list(arguments)),
                     )
                 )
 
@@ -104,13 +106,25 @@ class CodeActions:
         if wanted(names.KIND_START, only):
             verb = "Switch to kernel" if kernel is not None else "Start kernel"
             for spec in await self.lifecycle.list_kernelspecs(None):
-                add(names.KIND_START, f"{verb}: {spec['displayName']} ({spec['name']})", names.START_KERNEL, uri, spec["name"])
+                add(
+                    names.KIND_START,
+                    f"{verb}: {spec['displayName']} ({spec['name']})",
+                    names.START_KERNEL,
+                    uri,
+                    spec["name"],
+                )
         if wanted(names.KIND_CONNECT, only):
             running = [k for k in await self.lifecycle.list_running_kernels(None) if k.get("alive")]
             for entry in running[:MAX_CONNECT_ACTIONS]:
                 name = entry.get("kernelName") or "kernel"
                 path = str(entry["connectionFile"])
-                add(names.KIND_CONNECT, f"Connect to running kernel: {name} ({path.rsplit('/', 1)[-1]})", names.CONNECT_KERNEL, uri, path)
+                add(
+                    names.KIND_CONNECT,
+                    f"Connect to running kernel: {name} ({path.rsplit('/', 1)[-1]})",
+                    names.CONNECT_KERNEL,
+                    uri,
+                    path,
+                )
         return actions
 
     # -- commands ------------------------------------------------------------------------
@@ -171,7 +185,9 @@ class CodeActions:
         try:
             selected = get_converter().structure(args[1], types.Range)
         except Exception:
-            raise InvalidParams(f"invalid params: {names.RUN_SELECTION} takes {usage}: range must be an LSP Range") from None
+            raise InvalidParams(
+                f"invalid params: {names.RUN_SELECTION} takes {usage}: range must be an LSP Range"
+            ) from None
         encoding = self.runs.annotations.encoding
         start, end = selected.start, selected.end
         if (end.line, end.character) < (start.line, start.character):
@@ -202,7 +218,9 @@ class CodeActions:
                 raise KernelNotFound(f"no kernel is bound to {args[0]}: run code from it, or use “Start kernel …”")
             return kernel
         if args:
-            raise InvalidParams(f"invalid params: {command} takes [uri] (or no arguments: the kernel of the latest run)")
+            raise InvalidParams(
+                f"invalid params: {command} takes [uri] (or no arguments: the kernel of the latest run)"
+            )
         if self.runs.last_kernel_id is not None and self.bridge.kernels_in_use:
             try:
                 return self.bridge.registry.get(self.runs.last_kernel_id)
@@ -239,7 +257,9 @@ class CodeActions:
         usage = "[uri, connectionFile]"
         uri, _ = self._document(names.CONNECT_KERNEL, args, usage)
         if len(args) < 2 or not isinstance(args[1], str):
-            raise InvalidParams(f"invalid params: {names.CONNECT_KERNEL} takes {usage}: connectionFile must be a string")
+            raise InvalidParams(
+                f"invalid params: {names.CONNECT_KERNEL} takes {usage}: connectionFile must be a string"
+            )
         ref: dict[str, Any] = await self.lifecycle.connect_kernel({"connectionFile": args[1], "uri": uri})
         self._tell(f"kernel-bridge: connected to kernel {ref['kernelName']} · {ref['kernelId']}")
         return ref

@@ -24,8 +24,17 @@ CONNECT_KERNEL = "jupyter.kernel.connect"
 OPEN_OUTPUT_PAGE = "jupyter.output.open"
 SHOW_VARIABLES = "jupyter.variables.show"
 COMMANDS = (
-    RUN_CELL_NOW, RUN_SELECTION, RUN_LINE, RUN_FILE, INTERRUPT, RESTART, SHUTDOWN,
-    START_KERNEL, CONNECT_KERNEL, OPEN_OUTPUT_PAGE, SHOW_VARIABLES,
+    RUN_CELL_NOW,
+    RUN_SELECTION,
+    RUN_LINE,
+    RUN_FILE,
+    INTERRUPT,
+    RESTART,
+    SHUTDOWN,
+    START_KERNEL,
+    CONNECT_KERNEL,
+    OPEN_OUTPUT_PAGE,
+    SHOW_VARIABLES,
 )
 
 # code action kinds: hierarchical, so "source.jupyter.run" selects every run action
@@ -41,6 +50,15 @@ KIND_CONNECT = "source.jupyter.kernel.connect"
 KIND_OUTPUT_PAGE = "source.jupyter.output.open"
 KIND_VARIABLES = "source.jupyter.variables.show"
 KINDS = (
-    KIND_RUN_CELL, KIND_RUN_SELECTION, KIND_RUN_LINE, KIND_RUN_FILE, KIND_INTERRUPT, KIND_RESTART,
-    KIND_SHUTDOWN, KIND_START, KIND_CONNECT, KIND_OUTPUT_PAGE, KIND_VARIABLES,
+    KIND_RUN_CELL,
+    KIND_RUN_SELECTION,
+    KIND_RUN_LINE,
+    KIND_RUN_FILE,
+    KIND_INTERRUPT,
+    KIND_RESTART,
+    KIND_SHUTDOWN,
+    KIND_START,
+    KIND_CONNECT,
+    KIND_OUTPUT_PAGE,
+    KIND_VARIABLES,
 )

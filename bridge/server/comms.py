@@ -69,7 +69,9 @@ class Comms:
         await self._send(p, "comm_close", {"comm_id": p.comm_id})
 
     def register(self, server: Any) -> None:
-        register_methods(server, {"jupyter/commOpen": self.open, "jupyter/commMsg": self.msg, "jupyter/commClose": self.close})
+        register_methods(
+            server, {"jupyter/commOpen": self.open, "jupyter/commMsg": self.msg, "jupyter/commClose": self.close}
+        )
 
 
 def comm_notification(bridge: Bridge, kernel: Kernel, msg: Message) -> None:

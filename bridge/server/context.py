@@ -63,7 +63,12 @@ class Settings:
             if isinstance(value, kind) and not isinstance(value, bool):
                 if isinstance(value, (int, float)) and not (math.isfinite(value) and value > 0):
                     # a zero, negative or infinite timeout or limit would fail (or hang) every request later
-                    log.warning("initializationOptions.%s %r must be a positive number: keeping %r", key, value, getattr(self, attr))
+                    log.warning(
+                        "initializationOptions.%s %r must be a positive number: keeping %r",
+                        key,
+                        value,
+                        getattr(self, attr),
+                    )
                     continue
                 setattr(self, attr, value)
         if isinstance(options.get("defaultKernel"), str):
@@ -76,7 +81,12 @@ class Settings:
             if auto_start in AUTO_START:
                 self.auto_start = auto_start
             else:
-                log.warning("initializationOptions.autoStart %r is not one of %s: keeping %r", auto_start, ", ".join(AUTO_START), self.auto_start)
+                log.warning(
+                    "initializationOptions.autoStart %r is not one of %s: keeping %r",
+                    auto_start,
+                    ", ".join(AUTO_START),
+                    self.auto_start,
+                )
         self.inlay_hint_max_length = max(self.inlay_hint_max_length, 8)
         servers = options.get("servers")
         if isinstance(servers, dict):
@@ -91,7 +101,9 @@ class Settings:
             else:
                 log.warning(
                     "initializationOptions.encryption %r is not one of %s: keeping %r",
-                    encryption, ", ".join(POLICIES), self.encryption,
+                    encryption,
+                    ", ".join(POLICIES),
+                    self.encryption,
                 )
 
 

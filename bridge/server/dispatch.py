@@ -37,7 +37,9 @@ MAX_PARAMS_DEPTH = 100  # objects and arrays, params itself counting as one
 _STRING = rb'"(?:[^"\\]|\\.)*"'
 _ID = rb"(-?[0-9]+|" + _STRING + rb")"
 # the id first, or after "jsonrpc"/"method" only: how editors' encoders write requests
-_HEAD_ID = re.compile(rb'\A\s*\{\s*(?:"(?:jsonrpc|method)"\s*:\s*' + _STRING + rb"\s*,\s*)*" + rb'"id"\s*:\s*' + _ID + rb"\s*[,}]", re.S)
+_HEAD_ID = re.compile(
+    rb'\A\s*\{\s*(?:"(?:jsonrpc|method)"\s*:\s*' + _STRING + rb"\s*,\s*)*" + rb'"id"\s*:\s*' + _ID + rb"\s*[,}]", re.S
+)
 # or the last member: nothing but the object's closing brace after it
 _TAIL_ID = re.compile(rb',\s*"id"\s*:\s*' + _ID + rb"\s*\}\s*\Z", re.S)
 
@@ -161,13 +163,17 @@ class Dispatcher:
         if deep is not None:
             if has_id:
                 self.error(
-                    msg_id, errors.INVALID_PARAMS, f"invalid params: {deep}: nested more than {MAX_PARAMS_DEPTH} levels deep"
+                    msg_id,
+                    errors.INVALID_PARAMS,
+                    f"invalid params: {deep}: nested more than {MAX_PARAMS_DEPTH} levels deep",
                 )
             else:
                 log.warning("dropped a %s notification whose params nest more than %d levels", method, MAX_PARAMS_DEPTH)
             return
         if has_id and _is_notification_method(method):
-            self.error(msg_id, errors.INVALID_REQUEST, f"Invalid Request: {method} is a notification; send it without an id")
+            self.error(
+                msg_id, errors.INVALID_REQUEST, f"Invalid Request: {method} is a notification; send it without an id"
+            )
             return
         is_request = has_id
         if is_request:

@@ -82,7 +82,9 @@ class Execute:
         kernel = self.bridge.registry.resolve(p.kernel_id, p.uri)
         return await self.run(kernel, p, self.bridge.request_id)
 
-    async def run(self, kernel: Kernel, p: ExecuteParams, request_id: Any, hooks: RunHooks | None = None) -> dict[str, Any]:
+    async def run(
+        self, kernel: Kernel, p: ExecuteParams, request_id: Any, hooks: RunHooks | None = None
+    ) -> dict[str, Any]:
         bridge = self.bridge
         protocol = bridge.protocol
         allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
@@ -219,7 +221,8 @@ class Execute:
             return
         if diagnostics or uri in self.bridge.diagnostics_uris:
             self.bridge.protocol.notify(
-                types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+                types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics),
             )
         if diagnostics:
             self.bridge.diagnostics_uris.add(uri)
@@ -231,7 +234,10 @@ class Execute:
 
 
 def execute_result(content: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {"status": content.get("status", "error"), "executionCount": content.get("execution_count")}
+    result: dict[str, Any] = {
+        "status": content.get("status", "error"),
+        "executionCount": content.get("execution_count"),
+    }
     if result["status"] == "error":
         result["ename"] = content.get("ename", "")
         result["evalue"] = content.get("evalue", "")
@@ -279,5 +285,3 @@ def foreign_output(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
         params = output_params(kernel.kernel_id, None, msg)
         params["origin"] = "self" if msg.parent_header.get("session") == kernel.connection.factory.session else "other"
         bridge.notify("jupyter/output", params)
-
-

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from bridge.server.lsp_features import LspFeatures
 
 
-
 class Features:
     def __init__(self, server: Any, bridge: Bridge) -> None:
         self._server = server
@@ -103,9 +102,9 @@ class Features:
 
         server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))(completion)
         server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
-        server.feature(
-            types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","])
-        )(signature_help)
+        server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","]))(
+            signature_help
+        )
         server.feature(types.TEXT_DOCUMENT_CODE_LENS)(code_lens)
         server.feature(
             types.TEXT_DOCUMENT_CODE_ACTION,
@@ -124,4 +123,3 @@ class Features:
             return await self.load().actions.commands()[name](*args)
 
         return command
-

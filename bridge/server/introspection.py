@@ -109,7 +109,13 @@ class Introspection:
             "raw": p.raw,
             "unique": p.unique,
         }
-        for key, value in (("session", p.session), ("start", p.start), ("stop", p.stop), ("n", p.n), ("pattern", p.pattern)):
+        for key, value in (
+            ("session", p.session),
+            ("start", p.start),
+            ("stop", p.stop),
+            ("n", p.n),
+            ("pattern", p.pattern),
+        ):
             if value is not None:
                 content[key] = value
         return await self._shell(p, "history_request", content)

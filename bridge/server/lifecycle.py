@@ -14,9 +14,9 @@ from bridge.errors import InvalidParams
 from bridge.kernels.discovery import list_running, resolve_connection_file
 from bridge.kernels.kernel import Kernel
 from bridge.kernels.launch import list_kernelspecs
-from bridge.server.context import Bridge, register_methods
 from bridge.remote.config import ServerConfig, resolve_server
 from bridge.remote.rest import ServerClient
+from bridge.server.context import Bridge, register_methods
 from bridge.server.params import Environment, PathText, Seconds, parse_params
 
 
@@ -77,7 +77,9 @@ class Lifecycle:
         kernel_name = p.kernel_name or self.bridge.settings.default_kernel
         startup_timeout = p.startup_timeout or self.bridge.settings.startup_timeout
         if server is not None:
-            kernel = await self.bridge.registry.start_remote(server, kernel_name, env=p.env, startup_timeout=startup_timeout)
+            kernel = await self.bridge.registry.start_remote(
+                server, kernel_name, env=p.env, startup_timeout=startup_timeout
+            )
         else:
             kernel = await self.bridge.registry.start(
                 kernel_name,

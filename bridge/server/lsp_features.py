@@ -22,9 +22,9 @@ from bridge.errors import InvalidParams
 from bridge.kernels.kernel import Kernel
 from bridge.server import client_caps
 from bridge.server.code_actions import CodeActions
+from bridge.server.commands import RUN_CELL
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute
-from bridge.server.commands import RUN_CELL
 from bridge.server.runs import DocumentRuns
 from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, plain_text
 
@@ -217,7 +217,9 @@ class LspFeatures:
         if signature is None:
             return None
         doc = _DOCSTRING.search(text)
-        documentation = types.MarkupContent(kind=types.MarkupKind.PlainText, value=doc.group(1).strip()) if doc else None
+        documentation = (
+            types.MarkupContent(kind=types.MarkupKind.PlainText, value=doc.group(1).strip()) if doc else None
+        )
         return types.SignatureHelp(
             signatures=[types.SignatureInformation(label=signature.group(1).strip(), documentation=documentation)],
             active_signature=0,

@@ -63,7 +63,9 @@ class RunProgress:
                     await done.wait()
                 if not done.is_set():
                     seconds = trio.current_time() - record.started
-                    self._send(token, {"kind": "report", "message": f"{record.lines} · {seconds:.0f} s", "cancellable": True})
+                    self._send(
+                        token, {"kind": "report", "message": f"{record.lines} · {seconds:.0f} s", "cancellable": True}
+                    )
         finally:
             protocol.progress.tokens.pop(token, None)
             limit = self.bridge.settings.inlay_hint_max_length

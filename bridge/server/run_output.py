@@ -88,14 +88,21 @@ class RunOutput:
                 plain,
                 markdown=_text(markdown)[:KEEP_CHARS] if markdown is not None else None,
                 images=[m for m in IMAGE_TYPES if m in data],
-                execution_count=content.get("execution_count") if isinstance(content.get("execution_count"), int) else None,
+                execution_count=content.get("execution_count")
+                if isinstance(content.get("execution_count"), int)
+                else None,
             )
             self.chars += len(plain) + len(part.markdown or "")
             self.parts.append(part)
         elif msg_type == "error":
             traceback = strip_ansi("\n".join(str(t) for t in content.get("traceback") or []))
             self.parts.append(
-                Part("error", traceback[:KEEP_CHARS], name=str(content.get("ename", "")), evalue=str(content.get("evalue", "")))
+                Part(
+                    "error",
+                    traceback[:KEEP_CHARS],
+                    name=str(content.get("ename", "")),
+                    evalue=str(content.get("evalue", "")),
+                )
             )
             self.chars += min(len(traceback), KEEP_CHARS)
 

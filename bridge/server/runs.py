@@ -32,8 +32,8 @@ from bridge.server.annotations import Annotations, RunRecord
 from bridge.server.autostart import AutoStart
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute, ExecuteParams
-from bridge.server.params import Line
 from bridge.server.page_input import PageInput
+from bridge.server.params import Line
 from bridge.server.progress import RunProgress
 from bridge.wire import Message
 
@@ -74,7 +74,9 @@ class _Outcome:
 
 
 class DocumentRuns:
-    def __init__(self, bridge: Bridge, execute: Execute, autostart: AutoStart, annotations: Annotations, sidecar: Any) -> None:
+    def __init__(
+        self, bridge: Bridge, execute: Execute, autostart: AutoStart, annotations: Annotations, sidecar: Any
+    ) -> None:
         self.bridge = bridge
         self.execute = execute
         self.autostart = autostart
@@ -115,7 +117,9 @@ class DocumentRuns:
             hooks = _Hooks(record, ask)
             params = ExecuteParams(code=code, uri=uri, first_line=Line(first_line), allow_stdin=allow_stdin)
             request_id = self.bridge.request_id
-            await self.bridge.protocol.nursery.start(self._execute, kernel, params, request_id, hooks, outcome, not wait)
+            await self.bridge.protocol.nursery.start(
+                self._execute, kernel, params, request_id, hooks, outcome, not wait
+            )
         if wait:
             await outcome.done.wait()
             return outcome.unwrap()

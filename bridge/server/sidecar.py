@@ -52,15 +52,21 @@ class KernelLink:
             raise BridgeError("the sidecar's kernel is gone")
         return self.kernel
 
-    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
-        msg = await self._kernel().connection.send("shell", "comm_msg", {"comm_id": comm_id, "data": data}, metadata=metadata, buffers=buffers)
+    async def send_comm_msg(
+        self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]
+    ) -> str:
+        msg = await self._kernel().connection.send(
+            "shell", "comm_msg", {"comm_id": comm_id, "data": data}, metadata=metadata, buffers=buffers
+        )
         return msg.msg_id
 
     async def widget_comms(self) -> dict[str, Any]:
         reply = await self._kernel().connection.request("shell", "comm_info_request", {"target_name": WIDGET_TARGET})
         comms = reply.content.get("comms")
         if reply.content.get("status", "ok") != "ok" or not isinstance(comms, dict):
-            raise BridgeError(f"the kernel did not list its comms: {reply.content.get('evalue') or reply.content.get('status')}")
+            raise BridgeError(
+                f"the kernel did not list its comms: {reply.content.get('evalue') or reply.content.get('status')}"
+            )
         return {
             comm_id: info
             for comm_id, info in comms.items()
@@ -104,7 +110,9 @@ class Sidecar:
                 if self._running.get(kernel.kernel_id) is running:
                     del self._running[kernel.kernel_id]
                 if isinstance(exc, ImportError):
-                    raise BridgeError(f"the sidecar needs the package hypercorn ({exc}): pip install hypercorn") from None
+                    raise BridgeError(
+                        f"the sidecar needs the package hypercorn ({exc}): pip install hypercorn"
+                    ) from None
                 if isinstance(exc, OSError):
                     raise BridgeError(f"cannot serve the sidecar on 127.0.0.1: {exc}") from None
                 if isinstance(exc, BridgeError):
@@ -145,7 +153,13 @@ class Sidecar:
             return None
 
     async def _follow(
-        self, kernel_id: str, hub: SidecarHub, link: KernelLink, done: trio.CancelScope, *, task_status: trio.TaskStatus[None]
+        self,
+        kernel_id: str,
+        hub: SidecarHub,
+        link: KernelLink,
+        done: trio.CancelScope,
+        *,
+        task_status: trio.TaskStatus[None],
     ) -> None:
         """Keep ``hub`` listening to whichever Kernel object has ``kernel_id``; cancel
         ``done`` once there is none (the kernel was shut down)."""

@@ -92,7 +92,9 @@ class Variables:
                 continue
             if var["name"] in ("special variables", "function variables") and not var.get("type"):
                 continue  # debugpy's groups, not user variables
-            out.append({"name": var["name"], "type": str(var.get("type", "")), "summary": _clip(str(var.get("value", "")))})
+            out.append(
+                {"name": var["name"], "type": str(var.get("type", "")), "summary": _clip(str(var.get("value", "")))}
+            )
         return out
 
     async def _from_query(self, kernel: Kernel, query: VariableQuery) -> list[dict[str, Any]]:
@@ -149,7 +151,11 @@ def parse_listing(answer: Any) -> list[dict[str, Any]]:
     for entry in entries[:MAX_VARIABLES]:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             continue
-        item = {"name": entry["name"], "type": str(entry.get("type", "")), "summary": _clip(str(entry.get("summary", "")))}
+        item = {
+            "name": entry["name"],
+            "type": str(entry.get("type", "")),
+            "summary": _clip(str(entry.get("summary", ""))),
+        }
         for key in ("size", "shape"):
             if entry.get(key) is not None:
                 item[key] = entry[key]

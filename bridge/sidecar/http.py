@@ -95,7 +95,9 @@ class SidecarApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
-    async def _respond(self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], head: bool = False) -> None:
+    async def _respond(
+        self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], head: bool = False
+    ) -> None:
         await send(
             {
                 "type": "http.response.start",
@@ -114,7 +116,9 @@ class SidecarApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         text = [(b"content-type", b"text/plain; charset=utf-8")]
         if not self.authorized(scope):
-            log.info("sidecar: refused %s %s (no valid token, or a foreign Host)", scope.get("method"), scope.get("path"))
+            log.info(
+                "sidecar: refused %s %s (no valid token, or a foreign Host)", scope.get("method"), scope.get("path")
+            )
             await self._respond(send, 403, _REFUSED, text)
             return
         method = scope.get("method")
@@ -158,7 +162,11 @@ class SidecarApp:
                         break
                     # a slow page blocks here, in its own task; its queue drops the oldest
                     for frame in _frames(batch):
-                        await send({"type": "websocket.send", "bytes": frame} if isinstance(frame, bytes) else {"type": "websocket.send", "text": frame})
+                        await send(
+                            {"type": "websocket.send", "bytes": frame}
+                            if isinstance(frame, bytes)
+                            else {"type": "websocket.send", "text": frame}
+                        )
                 await send({"type": "websocket.close", "code": 1001})
                 nursery.cancel_scope.cancel()
         finally:
@@ -181,7 +189,9 @@ class SidecarApp:
             log.info("sidecar: an answer to a prompt that is not open was ignored")
         return True
 
-    async def _from_page(self, subscriber: Subscriber, text: str | None, data: bytes | None, nursery: trio.Nursery) -> None:
+    async def _from_page(
+        self, subscriber: Subscriber, text: str | None, data: bytes | None, nursery: trio.Nursery
+    ) -> None:
         """A page's message: an input() answer; a widget comm_msg, sent now (in the page's
         order) and answered with its msg_id; or a comm_info question, answered when the
         kernel replies (it may be busy running code: that does not hold up the page's other
@@ -192,7 +202,9 @@ class SidecarApp:
         try:
             message = parse_page_message(text, data)
             if link is None:
-                raise PageMessageError("this sidecar sends nothing to the kernel (kernel-bridge sidecar --existing)", message.ref)
+                raise PageMessageError(
+                    "this sidecar sends nothing to the kernel (kernel-bridge sidecar --existing)", message.ref
+                )
         except PageMessageError as exc:
             log.info("sidecar: a page message was refused: %s", exc)
             if exc.ref is not None:
@@ -200,14 +212,23 @@ class SidecarApp:
             return
         if isinstance(message, PageCommInfo):
             if subscriber in self._asking:
-                self.hub.answer(subscriber, {"type": "comm_info", "ref": message.ref, "error": "this page's previous comm_info is not answered yet"})
+                self.hub.answer(
+                    subscriber,
+                    {
+                        "type": "comm_info",
+                        "ref": message.ref,
+                        "error": "this page's previous comm_info is not answered yet",
+                    },
+                )
             else:
                 self._asking.add(subscriber)
                 nursery.start_soon(self._comm_info, subscriber, message.ref)
             return
         assert isinstance(message, PageCommMsg)
         if message.comm_id not in self.hub.widget_comms:
-            self.hub.answer(subscriber, sent(message.ref, error=f"commId: {message.comm_id!r} is not a widget of this kernel"))
+            self.hub.answer(
+                subscriber, sent(message.ref, error=f"commId: {message.comm_id!r} is not a widget of this kernel")
+            )
             return
         try:
             msg_id = await link.send_comm_msg(message.comm_id, message.data, message.metadata, message.buffers)

@@ -70,7 +70,9 @@ def event_from_iopub(msg: Message, origin: str | None = None) -> dict[str, Any] 
     if msg_type == "status":
         state = msg.content.get("execution_state")
         # parentId: the page's widgets wait for the idle of each message they send
-        return {"type": "status", "executionState": state, "parentId": msg.parent_id} if isinstance(state, str) else None
+        return (
+            {"type": "status", "executionState": state, "parentId": msg.parent_id} if isinstance(state, str) else None
+        )
     if msg_type not in OUTPUT_TYPES:
         return None
     session = msg.parent_header.get("session")
@@ -102,7 +104,11 @@ def omitted(event: dict[str, Any], size: int) -> dict[str, Any]:
         "parentId": event.get("parentId"),
         "session": event.get("session"),
         "origin": event.get("origin"),
-        "content": {"chars": size, "of": event.get("msgType"), "mimeTypes": sorted(data) if isinstance(data, dict) else []},
+        "content": {
+            "chars": size,
+            "of": event.get("msgType"),
+            "mimeTypes": sorted(data) if isinstance(data, dict) else [],
+        },
     }
 
 
@@ -195,7 +201,11 @@ class History:
         self._clear_pending.discard(parent)
         kept: deque[_Entry] = deque()
         for entry in self._entries:
-            if entry.parent == parent and entry.msg_type not in ("execute_input", None) and entry.event.get("type") == "output":
+            if (
+                entry.parent == parent
+                and entry.msg_type not in ("execute_input", None)
+                and entry.event.get("type") == "output"
+            ):
                 self._chars -= entry.size
             else:
                 kept.append(entry)
@@ -228,7 +238,11 @@ class History:
         content = event["content"]
         for entry in self._entries:
             if entry.event.get("type") == "output" and display_id(entry.event) == target:
-                new_content = {**entry.event["content"], "data": content.get("data", {}), "metadata": content.get("metadata", {})}
+                new_content = {
+                    **entry.event["content"],
+                    "data": content.get("data", {}),
+                    "metadata": content.get("metadata", {}),
+                }
                 entry.encoded()  # fold pending parts before replacing the event
                 entry.event = {**entry.event, "content": new_content}
                 entry.text = encode(entry.event)

@@ -35,7 +35,9 @@ class Prompts:
     def __init__(self) -> None:
         self._open: dict[str, _Prompt] = {}
 
-    def open(self, prompt: str, password: bool, parent_id: str | None, on_answer: Callable[[str], None]) -> dict[str, Any]:
+    def open(
+        self, prompt: str, password: bool, parent_id: str | None, on_answer: Callable[[str], None]
+    ) -> dict[str, Any]:
         """A new prompt; returns its ``input`` event (for the pages)."""
         prompt_id = secrets.token_urlsafe(12)
         event = {"type": "input", "id": prompt_id, "prompt": prompt, "password": password, "parentId": parent_id}

@@ -44,7 +44,9 @@ def _adapt(msg: Message) -> Message:
     return msg
 
 
-async def read_iopub(info: ConnectionInfo, hub: SidecarHub, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+async def read_iopub(
+    info: ConnectionInfo, hub: SidecarHub, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+) -> None:
     """Feed ``hub`` from the kernel's iopub channel until cancelled."""
     signer = Signer(info.key, info.signature_scheme)
     guard = ReplayGuard()
@@ -97,7 +99,11 @@ async def _main(info: ConnectionInfo, port: int, open_browser: bool) -> None:
     def announce(url: str) -> None:
         print(url, flush=True)
         where = info.path or "its connection info"
-        print(f"kernel-bridge sidecar: showing the outputs of the kernel of {where}; Ctrl-C stops it", file=sys.stderr, flush=True)
+        print(
+            f"kernel-bridge sidecar: showing the outputs of the kernel of {where}; Ctrl-C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
 
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
@@ -125,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--open", action="store_true", help="open the page in the default browser")
     parser.add_argument("--log-level", default=os.environ.get("KERNEL_BRIDGE_LOG", "WARNING"), help="stderr log level")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="kernel-bridge sidecar %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="kernel-bridge sidecar %(levelname)s %(name)s: %(message)s",
+    )
 
     from bridge.kernels.discovery import resolve_connection_file
 

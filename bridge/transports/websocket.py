@@ -32,8 +32,8 @@ from typing import Any, Protocol
 import trio
 
 from bridge.errors import KernelDied
-from bridge.remote.errors import RemoteServerError, missing_dependency
 from bridge.remote.config import ServerConfig
+from bridge.remote.errors import RemoteServerError, missing_dependency
 from bridge.remote.rest import connection_problem, token_problem
 from bridge.transports import Receiver
 from bridge.wire import Message, WireError
@@ -165,7 +165,13 @@ class WebSocketTransport:
             raise RemoteServerError(
                 f"Jupyter server {server.display} did not open the kernel's WebSocket within {OPEN_TIMEOUT:g} s"
             ) from None
-        except (trio_websocket.HandshakeError, trio_websocket.ConnectionClosed, ssl.SSLError, OSError, trio.BrokenResourceError) as exc:
+        except (
+            trio_websocket.HandshakeError,
+            trio_websocket.ConnectionClosed,
+            ssl.SSLError,
+            OSError,
+            trio.BrokenResourceError,
+        ) as exc:
             raise connection_problem(server, exc) from None
 
     async def _reconnect(self, link: trio.Nursery, connection: Receiver, lost_at: float) -> tuple[Any, str | None]:
@@ -184,7 +190,9 @@ class WebSocketTransport:
             except RemoteServerError as exc:
                 waited = trio.current_time() - lost_at
                 if waited >= GIVE_UP_AFTER:
-                    raise _Gone(f"lost Jupyter server {self.remote.server.display} for {waited:.0f} s: {exc.message}") from None
+                    raise _Gone(
+                        f"lost Jupyter server {self.remote.server.display} for {waited:.0f} s: {exc.message}"
+                    ) from None
                 log.info("kernel %s: reconnect attempt %d failed: %s", connection.label, attempt, exc.message)
 
     async def _read(self, ws: Any, connection: Receiver) -> str:

@@ -10,7 +10,7 @@ import getpass
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.wire.errors import MalformedMessage
@@ -22,7 +22,7 @@ JSONDict = dict[str, Any]
 
 def utc_now_iso() -> str:
     """ISO 8601 timestamp with a ``Z`` suffix, the form jupyter_client writes."""
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
@@ -54,7 +54,12 @@ _PARTS = ("header", "parent_header", "metadata", "content")
 
 
 def received(
-    header: Any, parent_header: Any, metadata: Any, content: Any, buffers: list[bytes], idents: list[bytes] | None = None
+    header: Any,
+    parent_header: Any,
+    metadata: Any,
+    content: Any,
+    buffers: list[bytes],
+    idents: list[bytes] | None = None,
 ) -> Message:
     """A message as a kernel sent it, made safe to read: liberal where jupyter_client is.
 

@@ -13,7 +13,9 @@ from bridge.client import BridgeClient, RpcError
 HANG_GUARD = 60  # seconds; stops a hung test, never asserts speed
 
 
-async def run(client: BridgeClient, kernel_id: str, code: str, **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def run(
+    client: BridgeClient, kernel_id: str, code: str, **extra: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Execute and return (reply, outputs for this request, in arrival order)."""
     msg_id = client.new_id()
     with trio.fail_after(HANG_GUARD):
@@ -22,7 +24,9 @@ async def run(client: BridgeClient, kernel_id: str, code: str, **extra: Any) -> 
 
 
 def stdout_text(outputs: list[dict[str, Any]]) -> str:
-    return "".join(o["content"]["text"] for o in outputs if o["msgType"] == "stream" and o["content"]["name"] == "stdout")
+    return "".join(
+        o["content"]["text"] for o in outputs if o["msgType"] == "stream" and o["content"]["name"] == "stdout"
+    )
 
 
 async def kernel_pid(client: BridgeClient, kernel_id: str) -> int:
@@ -70,9 +74,11 @@ async def during_run(
         async with trio.open_nursery() as nursery:
             nursery.start_soon(execute)
             await client.wait_for(
-                lambda n: n["method"] == "jupyter/status"
-                and n["params"]["kernelId"] == kernel_id
-                and n["params"]["executionState"] == "busy",
+                lambda n: (
+                    n["method"] == "jupyter/status"
+                    and n["params"]["kernelId"] == kernel_id
+                    and n["params"]["executionState"] == "busy"
+                ),
                 start,
             )
             await trio.sleep(settle)

@@ -31,7 +31,9 @@ async def test_comm_opened_by_the_editor_round_trips(bridge: BridgeClient, kerne
     assert first["params"]["commId"] == comm_id and first["params"]["data"] == {"opened": {"hello": 1}}
     start = len(bridge.notifications)
     buf = base64.b64encode(b"\x01\x02ping").decode()
-    await bridge.request("jupyter/commMsg", {"kernelId": kernel, "commId": comm_id, "data": {"x": [1, 2]}, "buffers": [buf]})
+    await bridge.request(
+        "jupyter/commMsg", {"kernelId": kernel, "commId": comm_id, "data": {"x": [1, 2]}, "buffers": [buf]}
+    )
     echo = await bridge.wait_for(lambda n: n["method"] == "jupyter/comm", start)
     assert echo["params"]["msgType"] == "comm_msg"
     assert echo["params"]["data"] == {"echo": {"x": [1, 2]}, "nbuf": 1}
@@ -45,7 +47,9 @@ async def test_comm_opened_by_the_editor_round_trips(bridge: BridgeClient, kerne
 
 async def test_comm_opened_by_the_kernel_reaches_the_editor(bridge: BridgeClient, kernel: str) -> None:
     start = len(bridge.notifications)
-    code = "import comm\nc = comm.create_comm(target_name='from_kernel', data={'v': 7})\nc.send({'more': True})\nc.close()"
+    code = (
+        "import comm\nc = comm.create_comm(target_name='from_kernel', data={'v': 7})\nc.send({'more': True})\nc.close()"
+    )
     reply, outs = await run(bridge, kernel, code)
     assert reply["status"] == "ok" and outs == []
     comms = [n["params"] for n in bridge.notifications[start:] if n["method"] == "jupyter/comm"]
@@ -58,13 +62,17 @@ async def test_bad_buffers_are_invalid_params(bridge: BridgeClient, kernel: str)
     from bridge.client import RpcError
 
     with pytest.raises(RpcError) as info:
-        await bridge.request("jupyter/commMsg", {"kernelId": kernel, "commId": "x", "data": {}, "buffers": ["not base64!"]})
+        await bridge.request(
+            "jupyter/commMsg", {"kernelId": kernel, "commId": "x", "data": {}, "buffers": ["not base64!"]}
+        )
     assert info.value.code == -32602 and "buffers" in info.value.message
 
 
 async def test_another_clients_run_reaches_the_editor(jupyter_client_kernel: KernelManager) -> None:
     async with spawn_bridge() as client:
-        kernel = (await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file}))["kernelId"]
+        kernel = (
+            await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file})
+        )["kernelId"]
         await run(client, kernel, "1")  # this editor's own run: execution count 1
         start = len(client.notifications)
         kc = jupyter_client_kernel.client()
@@ -82,5 +90,7 @@ async def test_another_clients_run_reaches_the_editor(jupyter_client_kernel: Ker
         types = [o["msgType"] for o in others]
         assert types[0] == "execute_input" and others[0]["content"]["code"].startswith("print(")
         assert others[0]["content"]["execution_count"] == 2
-        assert {"kernelId": kernel, "msgType": "stream"}.items() <= next(o for o in others if o["msgType"] == "stream").items()
+        assert {"kernelId": kernel, "msgType": "stream"}.items() <= next(
+            o for o in others if o["msgType"] == "stream"
+        ).items()
         assert result["params"]["content"]["data"]["text/plain"] == "42"

@@ -17,7 +17,9 @@ async def test_connect_runs_code_and_leaves_the_kernel_running(jupyter_client_ke
     pid = jupyter_client_kernel.provisioner.pid  # type: ignore[union-attr]
     async with spawn_bridge() as client:
         await client.initialize()
-        result = await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file})
+        result = await client.request(
+            "jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file}
+        )
         assert result["kernelName"] == "python3"
         assert result["implementation"] == "ipython"
         listed = await client.request("jupyter/listKernels")
@@ -45,7 +47,9 @@ async def test_connect_sees_state_left_by_the_other_client(jupyter_client_kernel
     finally:
         kc.stop_channels()
     async with spawn_bridge() as client:
-        result = await client.request("jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file})
+        result = await client.request(
+            "jupyter/connectKernel", {"connectionFile": jupyter_client_kernel.connection_file}
+        )
         _, outs = await run(client, result["kernelId"], "print(shared)")
         assert stdout_text(outs) == "from jupyter_client\n"
 

@@ -160,7 +160,9 @@ async def test_encryption_off_gives_a_plain_kernel_that_the_plain_probe_reaches(
             send_kernel_info(plain["shell"], info)
             plain["hb"].send(b"ping")
             reply = await poll(plain["shell"], HANG_GUARD)
-            assert reply is not None and deserialize(reply, Signer(info["key"].encode())).msg_type == "kernel_info_reply"
+            assert (
+                reply is not None and deserialize(reply, Signer(info["key"].encode())).msg_type == "kernel_info_reply"
+            )
             assert await poll(plain["hb"], HANG_GUARD) == [b"ping"]
             seen = False
             with trio.fail_after(HANG_GUARD):
@@ -170,7 +172,9 @@ async def test_encryption_off_gives_a_plain_kernel_that_the_plain_probe_reaches(
                     seen = await wait_for_stream(plain["iopub"], info, "plain", 0.5)
 
 
-async def test_auto_starts_a_kernel_without_declared_curve_support_plain(runtime_dir: Path, plain_spec_path: Path) -> None:
+async def test_auto_starts_a_kernel_without_declared_curve_support_plain(
+    runtime_dir: Path, plain_spec_path: Path
+) -> None:
     async with spawn_bridge(env={"JUPYTER_PATH": str(plain_spec_path)}) as client:
         await client.initialize()
         kernel, _, info = await start(client, runtime_dir, kernelName="plainpy")

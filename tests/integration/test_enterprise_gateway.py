@@ -73,7 +73,9 @@ async def _answer(method: str, params: Any) -> dict[str, str]:
     return {"value": "eg"}
 
 
-async def test_kernelspecs_start_execute_input_interrupt_restart_shutdown(gateway: EnterpriseGateway, tmp_path: Path) -> None:
+async def test_kernelspecs_start_execute_input_interrupt_restart_shutdown(
+    gateway: EnterpriseGateway, tmp_path: Path
+) -> None:
     log_path = tmp_path / "bridge.log"
     # the user EG sees: KERNEL_USERNAME, by default the bridge's login name (getpass: LOGNAME)
     bridge_env = {"LOGNAME": "kb-editor", "KERNEL_KB_TEAM": "from-the-bridge"}
@@ -83,12 +85,21 @@ async def test_kernelspecs_start_execute_input_interrupt_restart_shutdown(gatewa
             client.on_request = _answer
             specs = await client.request("jupyter/listKernelspecs", {"server": gateway.params()})
             assert specs == [
-                {"name": "python3", "displayName": "Python 3 (Enterprise Gateway, local process)", "language": "python"},
-                {"name": "xpython", "displayName": "xeus-python (Enterprise Gateway, local process)", "language": "python"},
+                {
+                    "name": "python3",
+                    "displayName": "Python 3 (Enterprise Gateway, local process)",
+                    "language": "python",
+                },
+                {
+                    "name": "xpython",
+                    "displayName": "xeus-python (Enterprise Gateway, local process)",
+                    "language": "python",
+                },
             ]
             env = {"KERNEL_KB_FLAVOUR": "enterprise", "KB_NOT_PASSED": "dropped"}
             ref = await client.request(
-                "jupyter/startKernel", {"server": gateway.params(), "kernelName": "python3", "env": env, "startupTimeout": 45}
+                "jupyter/startKernel",
+                {"server": gateway.params(), "kernelName": "python3", "env": env, "startupTimeout": 45},
             )
             kernel, remote_id = ref["kernelId"], ref["remoteKernelId"]
             assert ref["language"] == "python" and ref["implementation"] == "ipython" and "token" not in str(ref)
@@ -154,9 +165,11 @@ async def test_idle_kernels_culled_by_the_gateway_are_reported_dead_with_a_reaso
         ipykernel, xeus = refs["python3"], refs["xpython"]
         with trio.fail_after(CULL_IDLE_TIMEOUT + HANG_GUARD):
             dead = await client.wait_for(
-                lambda n: n["method"] == "jupyter/status"
-                and n["params"]["executionState"] == "dead"
-                and n["params"]["kernelId"] == ipykernel["kernelId"],
+                lambda n: (
+                    n["method"] == "jupyter/status"
+                    and n["params"]["executionState"] == "dead"
+                    and n["params"]["kernelId"] == ipykernel["kernelId"]
+                ),
                 start_at,
             )
         reason = dead["params"]["reason"]
@@ -192,7 +205,9 @@ async def test_wrong_token_refused_user_unlisted_kernels_and_unknown_kernelspec_
 
         # EG refuses root unless told otherwise (unauthorized_users): it and the bridge say what to set
         with pytest.raises(RpcError) as root:
-            await client.request("jupyter/startKernel", {"server": gateway.params(), "env": {"KERNEL_USERNAME": "root"}})
+            await client.request(
+                "jupyter/startKernel", {"server": gateway.params(), "env": {"KERNEL_USERNAME": "root"}}
+            )
         assert root.value.code == REMOTE_SERVER_ERROR
         assert "User 'root' is not authorized" in root.value.message and "KERNEL_USERNAME" in root.value.message
         assert "startKernel's env or in the bridge's environment" in root.value.message
@@ -205,5 +220,8 @@ async def test_wrong_token_refused_user_unlisted_kernels_and_unknown_kernelspec_
         with pytest.raises(RpcError) as unknown:
             await client.request("jupyter/startKernel", {"server": gateway.params(), "kernelName": "no-such-spec"})
         assert unknown.value.code == REMOTE_SERVER_ERROR
-        assert "no kernelspec 'no-such-spec'" in unknown.value.message and "(it has: python3, xpython)" in unknown.value.message
+        assert (
+            "no kernelspec 'no-such-spec'" in unknown.value.message
+            and "(it has: python3, xpython)" in unknown.value.message
+        )
         assert await client.request("jupyter/listKernels") == []

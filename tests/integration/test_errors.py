@@ -86,7 +86,9 @@ async def test_a_first_line_out_of_range_is_refused_before_the_code_runs(bridge:
     """An LSP line is a uinteger: a bad firstLine must not fail after the run, losing its reply."""
     for line in (-1, 2**31):
         with pytest.raises(RpcError) as info:
-            await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "ran = True", "uri": "file:///x.py", "firstLine": line})
+            await bridge.request(
+                "jupyter/execute", {"kernelId": kernel, "code": "ran = True", "uri": "file:///x.py", "firstLine": line}
+            )
         assert info.value.code == -32602 and "firstLine" in info.value.message
     reply, outputs = await run(bridge, kernel, "print('ran' in dir())")
     assert reply["status"] == "ok" and stdout_text(outputs) == "False\n"
@@ -140,7 +142,13 @@ async def test_start_params_the_os_would_refuse_name_the_field(bridge: BridgeCli
 
 def test_a_startup_timeout_that_is_not_positive_is_refused_on_the_command_line() -> None:
     for value in ("0", "-5", "nan", "inf"):
-        done = subprocess.run([*bridge_command(), "--startup-timeout", value], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=HANG_GUARD)
+        done = subprocess.run(
+            [*bridge_command(), "--startup-timeout", value],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD,
+        )
         assert done.returncode == 2 and "expected a positive number of seconds" in done.stderr, done.stderr
 
 
@@ -148,7 +156,11 @@ async def test_params_nested_too_deep_name_the_field(bridge: BridgeClient) -> No
     """Deep enough to parse, and to overflow the recursion limit later when the params go
     to the kernel: refused up front, the field named."""
     deep = b"[" * 950 + b"]" * 950
-    body = b'{"jsonrpc":"2.0","id":"deep","method":"jupyter/execute","params":{"kernelId":"k","code":"1","userExpressions":{"a":' + deep + b"}}}"
+    body = (
+        b'{"jsonrpc":"2.0","id":"deep","method":"jupyter/execute","params":{"kernelId":"k","code":"1","userExpressions":{"a":'
+        + deep
+        + b"}}}"
+    )
     reply = await raw_reply(bridge, frame(body))
     assert reply["id"] == "deep" and reply["error"]["code"] == -32602  # type: ignore[index]
     assert reply["error"]["message"] == "invalid params: userExpressions: nested more than 100 levels deep"  # type: ignore[index]
@@ -178,7 +190,9 @@ async def test_a_lying_content_length_does_not_swallow_what_follows(bridge: Brid
 async def test_lsp_request_before_initialize_is_refused() -> None:
     async with spawn_bridge() as client:
         with pytest.raises(RpcError) as info:
-            await client.request("textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}})
+            await client.request(
+                "textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}}
+            )
         assert info.value.code == -32002
         await still_serving(client)
 
@@ -224,7 +238,9 @@ async def broken_kernels(tmp_path: Path) -> AsyncIterator[BridgeClient]:
         yield client
 
 
-async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernels: BridgeClient, runtime_dir: Path) -> None:
+async def test_kernel_that_exits_during_startup_reports_its_stderr(
+    broken_kernels: BridgeClient, runtime_dir: Path
+) -> None:
     before = set(runtime_dir.glob("kernel-bridge-*.json"))
     with pytest.raises(RpcError) as info:
         await broken_kernels.request("jupyter/startKernel", {"kernelName": "crashes"})
@@ -232,17 +248,23 @@ async def test_kernel_that_exits_during_startup_reports_its_stderr(broken_kernel
     assert "exit code 3" in info.value.message
     assert "no module named imaginary" in info.value.message
     assert await broken_kernels.request("jupyter/listKernels") == []
-    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, "the failed kernel's connection file was left behind"
+    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, (
+        "the failed kernel's connection file was left behind"
+    )
 
 
-async def test_kernel_that_never_answers_times_out_and_is_stopped(broken_kernels: BridgeClient, runtime_dir: Path) -> None:
+async def test_kernel_that_never_answers_times_out_and_is_stopped(
+    broken_kernels: BridgeClient, runtime_dir: Path
+) -> None:
     before = set(runtime_dir.glob("kernel-bridge-*.json"))
     with pytest.raises(RpcError) as info:
         await broken_kernels.request("jupyter/startKernel", {"kernelName": "silent", "startupTimeout": 2})
     assert info.value.code == -32010
     assert "did not become ready within 2 s" in info.value.message
     assert await broken_kernels.request("jupyter/listKernels") == []
-    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, "the failed kernel's connection file was left behind"
+    assert set(runtime_dir.glob("kernel-bridge-*.json")) <= before, (
+        "the failed kernel's connection file was left behind"
+    )
     await still_serving(broken_kernels)
 
 
@@ -265,7 +287,11 @@ async def test_kernel_dying_fails_pending_requests_and_bridge_lives_on(bridge: B
         assert isinstance(err, RpcError) and err.code == -32011
         assert "died (exit code 7)" in err.message
     dead = await bridge.wait_for(
-        lambda n: n["method"] == "jupyter/status" and n["params"]["kernelId"] == kernel and n["params"]["executionState"] == "dead"
+        lambda n: (
+            n["method"] == "jupyter/status"
+            and n["params"]["kernelId"] == kernel
+            and n["params"]["executionState"] == "dead"
+        )
     )
     assert dead["params"]["exitCode"] == 7
     assert "exit code 7" in dead["params"]["reason"]

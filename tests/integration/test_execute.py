@@ -38,7 +38,9 @@ async def test_display_data_and_update_display_data(bridge: BridgeClient, kernel
 
 
 async def test_clear_output(bridge: BridgeClient, kernel: str) -> None:
-    _, outs = await run(bridge, kernel, "from IPython.display import clear_output\nprint('a')\nclear_output(wait=True)\nprint('b')")
+    _, outs = await run(
+        bridge, kernel, "from IPython.display import clear_output\nprint('a')\nclear_output(wait=True)\nprint('b')"
+    )
     assert [o["msgType"] for o in outs] == ["stream", "clear_output", "stream"]
     assert outs[1]["content"] == {"wait": True}
 
@@ -124,7 +126,16 @@ async def test_executes_written_back_to_back_run_in_the_order_sent(bridge: Bridg
     for i, (send, _) in waiting.items():
         bridge._waiting[i] = send
     burst = b"".join(
-        frame(json.dumps({"jsonrpc": "2.0", "id": i, "method": "jupyter/execute", "params": {"kernelId": kernel, "code": f"order.append({n})"}}).encode())
+        frame(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "jupyter/execute",
+                    "params": {"kernelId": kernel, "code": f"order.append({n})"},
+                }
+            ).encode()
+        )
         for n, i in enumerate(ids)
     )
     await bridge.send_raw(burst)  # one write: the bridge reads them all at once

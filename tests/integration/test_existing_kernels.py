@@ -12,6 +12,7 @@ import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
 import pytest
 import trio
 from jupyter_client.manager import KernelManager
@@ -45,7 +46,9 @@ async def whoami(client: BridgeClient, kernel_id: str) -> str:
     return stdout_text(outs).strip()
 
 
-async def test_connect_by_fragment_bare_name_or_newest(bridge: BridgeClient, two_kernels: tuple[KernelManager, KernelManager]) -> None:
+async def test_connect_by_fragment_bare_name_or_newest(
+    bridge: BridgeClient, two_kernels: tuple[KernelManager, KernelManager]
+) -> None:
     a, b = two_kernels
     a_pid, b_pid = str(a.provisioner.pid), str(b.provisioner.pid)  # type: ignore[union-attr]
     name = Path(a.connection_file).name
@@ -61,7 +64,9 @@ async def test_connect_by_fragment_bare_name_or_newest(bridge: BridgeClient, two
     assert info.value.code == -32014 and "no-such-fragment-xyz" in info.value.message
 
 
-async def test_list_running_kernels_pings_each(bridge: BridgeClient, two_kernels: tuple[KernelManager, KernelManager], runtime_dir: Path) -> None:
+async def test_list_running_kernels_pings_each(
+    bridge: BridgeClient, two_kernels: tuple[KernelManager, KernelManager], runtime_dir: Path
+) -> None:
     a, b = two_kernels
     stale = Path(runtime_dir) / "kernel-stale-test.json"
     stale.write_text(json.dumps({**json.loads(Path(a.connection_file).read_text()), "hb_port": 1}))
@@ -99,7 +104,9 @@ def embedded(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait()
 
 
-async def test_attach_to_embed_kernel_and_interrupt_it(bridge: BridgeClient, embedded: subprocess.Popen[bytes], runtime_dir: Path) -> None:
+async def test_attach_to_embed_kernel_and_interrupt_it(
+    bridge: BridgeClient, embedded: subprocess.Popen[bytes], runtime_dir: Path
+) -> None:
     conn = Path(runtime_dir) / f"kernel-{embedded.pid}.json"
     with trio.fail_after(HANG_GUARD):
         while not conn.exists():
@@ -111,7 +118,9 @@ async def test_attach_to_embed_kernel_and_interrupt_it(bridge: BridgeClient, emb
     async def interrupt() -> None:
         await bridge.request("jupyter/interruptKernel", {"kernelId": kernel["kernelId"]})
 
-    reply = await during_run(bridge, kernel["kernelId"], "import time\nwhile True: time.sleep(0.01)", interrupt, settle=0.3)
+    reply = await during_run(
+        bridge, kernel["kernelId"], "import time\nwhile True: time.sleep(0.01)", interrupt, settle=0.3
+    )
     assert isinstance(reply, dict) and reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
     await bridge.request("jupyter/shutdownKernel", {"kernelId": kernel["kernelId"]})
     assert embedded.poll() is None, "detaching must leave the embedding script running"

@@ -31,7 +31,9 @@ async def test_a_50mb_string_is_capped_kept_in_a_file_and_memory_returns(bridge:
     msg_id = bridge.new_id()
     start = len(bridge.notifications)
     with trio.fail_after(HANG_GUARD * 2):
-        reply = await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "print('x' * 50_000_000)"}, msg_id=msg_id)
+        reply = await bridge.request(
+            "jupyter/execute", {"kernelId": kernel, "code": "print('x' * 50_000_000)"}, msg_id=msg_id
+        )
     assert reply["status"] == "ok"
     limit = next(n["params"] for n in bridge.notifications[start:] if n["method"] == "jupyter/outputLimit")
     assert limit["requestId"] == msg_id and limit["kernelId"] == kernel
@@ -49,7 +51,9 @@ async def test_a_50mb_string_is_capped_kept_in_a_file_and_memory_returns(bridge:
 async def test_the_bridge_answers_while_a_flood_runs(bridge: BridgeClient) -> None:
     uri = "file:///tmp/flood.py"
     kernel = (await bridge.request("jupyter/startKernel", {"uri": uri}))["kernelId"]
-    await bridge.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import o"}})
+    await bridge.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import o"}}
+    )
     order: list[str] = []
     async with trio.open_nursery() as nursery:
 

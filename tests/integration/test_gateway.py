@@ -100,7 +100,9 @@ async def test_gateway_kernelspecs_start_execute_interrupt_restart_shutdown(gate
             second = await client.request("jupyter/startKernel", {"server": gateway.params(), "env": env})
             code = "import os; print(os.environ.get('KERNEL_KB_FLAVOUR'), os.environ.get('KB_NOT_PASSED'))"
             reply, outs = await run(client, second["kernelId"], code)
-            assert stdout_text(outs) == "gateway None\n", "Kernel Gateway passes only KERNEL_* variables (docs/remote.md)"
+            assert stdout_text(outs) == "gateway None\n", (
+                "Kernel Gateway passes only KERNEL_* variables (docs/remote.md)"
+            )
             await quit_bridge(client)
     assert not await gateway.has_kernel(second["remoteKernelId"]), "the bridge's end deletes what it started"
     text = log_path.read_text()
@@ -115,7 +117,9 @@ async def test_gateway_attached_kernel_is_never_shut_down(gateway: Gateway) -> N
             reply, outs = await run(client, ref["kernelId"], "print('attached')")
             assert reply["status"] == "ok" and stdout_text(outs) == "attached\n"
             with pytest.raises(RpcError) as missing:
-                await client.request("jupyter/connectKernel", {"server": gateway.params(), "kernelId": "no-such-kernel"})
+                await client.request(
+                    "jupyter/connectKernel", {"server": gateway.params(), "kernelId": "no-such-kernel"}
+                )
             assert missing.value.code == -32001 and "no-such-kernel" in missing.value.message
             await quit_bridge(client)
         assert await gateway.has_kernel(model["id"])
@@ -147,7 +151,10 @@ async def test_gateway_that_lists_kernels_and_speaks_only_json(tmp_path: Path) -
     """Kernel Gateway 2.x and servers before Jupyter Server 2 have no v1 subprotocol: the
     bridge falls back to the JSON protocol (here forced on a 3.x gateway)."""
     log_path = tmp_path / "bridge.log"
-    options = ("--JupyterWebsocketPersonality.list_kernels=True", "--ZMQChannelsWebsocketConnection.kernel_ws_protocol=")
+    options = (
+        "--JupyterWebsocketPersonality.list_kernels=True",
+        "--ZMQChannelsWebsocketConnection.kernel_ws_protocol=",
+    )
     with running_gateway(*options) as listing, open(log_path, "wb") as log:
         async with spawn_bridge(["--log-level", "INFO"], stderr=log) as client:
             ref = await client.request("jupyter/startKernel", {"server": listing.params()})

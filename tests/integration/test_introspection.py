@@ -30,7 +30,9 @@ async def test_complete_rejects_a_cursor_outside_the_code(bridge: BridgeClient, 
 
 
 async def test_inspect(bridge: BridgeClient, kernel: str) -> None:
-    reply = await bridge.request("jupyter/inspect", {"kernelId": kernel, "code": "print", "cursorPos": 5, "detailLevel": 0})
+    reply = await bridge.request(
+        "jupyter/inspect", {"kernelId": kernel, "code": "print", "cursorPos": 5, "detailLevel": 0}
+    )
     assert reply["found"] is True
     assert "Prints the values" in reply["data"]["text/plain"]
 
@@ -61,12 +63,18 @@ async def test_comm_info(bridge: BridgeClient, kernel: str) -> None:
 
 
 async def test_generic_request_on_shell_and_control(bridge: BridgeClient, kernel: str) -> None:
-    info = await bridge.request("jupyter/request", {"kernelId": kernel, "channel": "control", "msgType": "kernel_info_request"})
+    info = await bridge.request(
+        "jupyter/request", {"kernelId": kernel, "channel": "control", "msgType": "kernel_info_request"}
+    )
     assert info["language_info"]["name"] == "python"
-    usage = await bridge.request("jupyter/request", {"kernelId": kernel, "channel": "control", "msgType": "usage_request"})
+    usage = await bridge.request(
+        "jupyter/request", {"kernelId": kernel, "channel": "control", "msgType": "usage_request"}
+    )
     assert "kernel_cpu" in usage or "host_cpu_percent" in usage
     with pytest.raises(RpcError) as err:
-        await bridge.request("jupyter/request", {"kernelId": kernel, "channel": "iopub", "msgType": "kernel_info_request"})
+        await bridge.request(
+            "jupyter/request", {"kernelId": kernel, "channel": "iopub", "msgType": "kernel_info_request"}
+        )
     assert err.value.code == -32602 and "channel" in err.value.message
 
 

@@ -62,7 +62,9 @@ async def editor(r_kernel: str) -> AsyncIterator[tuple[BridgeClient, str]]:
     """A bridge whose editor answers jupyter/input, attached to the shared R kernel with
     ``URI`` bound to it; and the kernelId."""
     async with spawn_bridge() as client:
-        await client.initialize({"experimental": {"jupyterInput": True}}, initializationOptions={"completionTimeout": 30})
+        await client.initialize(
+            {"experimental": {"jupyterInput": True}}, initializationOptions={"completionTimeout": 30}
+        )
         ref = await client.request("jupyter/connectKernel", {"connectionFile": r_kernel, "uri": URI})
         assert ref["language"] == "R" and ref["implementation"] == "IRkernel"
         yield client, ref["kernelId"]
@@ -73,7 +75,9 @@ def of_type(outputs: list[dict[str, Any]], msg_type: str) -> list[dict[str, Any]
 
 
 async def open_doc(client: BridgeClient, text: str) -> None:
-    await client.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "r", "version": 1, "text": text}})
+    await client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "r", "version": 1, "text": text}}
+    )
 
 
 def at(line: int, character: int) -> dict[str, Any]:
@@ -123,7 +127,10 @@ async def test_completion_by_jupyter_complete_and_by_lsp(editor: tuple[BridgeCli
     await open_doc(client, "x <- mea")
     items = (await client.request("textDocument/completion", at(0, 8)))["items"]
     mean = next(i for i in items if i["label"] == "mean")
-    assert mean["textEdit"] == {"range": {"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 8}}, "newText": "mean"}
+    assert mean["textEdit"] == {
+        "range": {"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 8}},
+        "newText": "mean",
+    }
 
 
 async def test_help_is_readable_on_hover_and_inspect(editor: tuple[BridgeClient, str]) -> None:
@@ -171,7 +178,12 @@ async def test_variables_lists_names_classes_and_summaries(editor: tuple[BridgeC
     listed = await client.request("jupyter/variables", {"kernelId": kernel})
     during = client.notifications[start:]
     variables = {v["name"]: v for v in listed}
-    assert variables["kb_n"] == {"name": "kb_n", "type": "integer", "summary": "int [1:10] 1 2 3 4 5 6 7 8 9 10", "size": 10}
+    assert variables["kb_n"] == {
+        "name": "kb_n",
+        "type": "integer",
+        "summary": "int [1:10] 1 2 3 4 5 6 7 8 9 10",
+        "size": 10,
+    }
     assert variables["kb_s"] == {"name": "kb_s", "type": "character", "summary": 'chr "hello"', "size": 1}
     assert variables["kb_df"] == {
         "name": "kb_df", "type": "data.frame", "summary": "'data.frame': 3 obs. of 2 variables:", "shape": [3, 2],

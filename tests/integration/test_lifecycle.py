@@ -88,10 +88,10 @@ async def test_list_kernels_and_kernel_info(bridge: BridgeClient, kernel: str) -
 
 
 async def test_start_kernel_honours_cwd_and_env(bridge: BridgeClient, tmp_path: object) -> None:
-    result = await bridge.request(
-        "jupyter/startKernel", {"cwd": str(tmp_path), "env": {"KB_TEST_VALUE": "hello"}}
+    result = await bridge.request("jupyter/startKernel", {"cwd": str(tmp_path), "env": {"KB_TEST_VALUE": "hello"}})
+    reply, outs = await run(
+        bridge, result["kernelId"], "import os; print(os.getcwd()); print(os.environ['KB_TEST_VALUE'])"
     )
-    reply, outs = await run(bridge, result["kernelId"], "import os; print(os.getcwd()); print(os.environ['KB_TEST_VALUE'])")
     assert reply["status"] == "ok"
     assert stdout_text(outs).splitlines() == [str(tmp_path), "hello"]
 
@@ -102,7 +102,11 @@ async def test_shutdown_kernel_stops_its_process_and_reports_dead(bridge: Bridge
     assert await wait_dead(pid)
     assert await bridge.request("jupyter/listKernels") == []
     await bridge.wait_for(
-        lambda n: n["method"] == "jupyter/status" and n["params"]["kernelId"] == kernel and n["params"]["executionState"] == "dead"
+        lambda n: (
+            n["method"] == "jupyter/status"
+            and n["params"]["kernelId"] == kernel
+            and n["params"]["executionState"] == "dead"
+        )
     )
 
 

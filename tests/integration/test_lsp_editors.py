@@ -86,9 +86,19 @@ async def test_the_menu_offers_runs_and_kernelspecs_with_their_kinds_and_command
         (start_python,) = [a for a in actions if a["command"]["arguments"] == [URI, "python3"]]
         assert start_python["kind"] == "source.jupyter.kernel.start"
         assert actions[0]["title"] == "Run cell (lines 2–3)"
-        assert actions[0]["command"] == {"title": "Run cell (lines 2–3)", "command": "jupyter.run.cell", "arguments": [URI, 1]}
-        only = await client.request("textDocument/codeAction", {**params, "context": {"diagnostics": [], "only": ["source.jupyter.run"]}})
-        assert {a["kind"] for a in only} == {"source.jupyter.run.cell", "source.jupyter.run.line", "source.jupyter.run.file"}
+        assert actions[0]["command"] == {
+            "title": "Run cell (lines 2–3)",
+            "command": "jupyter.run.cell",
+            "arguments": [URI, 1],
+        }
+        only = await client.request(
+            "textDocument/codeAction", {**params, "context": {"diagnostics": [], "only": ["source.jupyter.run"]}}
+        )
+        assert {a["kind"] for a in only} == {
+            "source.jupyter.run.cell",
+            "source.jupyter.run.line",
+            "source.jupyter.run.file",
+        }
         automatic = {**params, "context": {"diagnostics": [], "triggerKind": 2}}
         assert await client.request("textDocument/codeAction", automatic) == []
 
@@ -112,7 +122,9 @@ async def test_a_stock_client_gets_the_hint_and_the_run_hover() -> None:
         whole = {"start": {"line": 0, "character": 0}, "end": {"line": 4, "character": 0}}
         (hint,) = await client.request("textDocument/inlayHint", {"textDocument": {"uri": URI}, "range": whole})
         assert hint["label"] == "⇒ 42" and hint["position"] == {"line": 3, "character": 1}
-        hover = await client.request("textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": 3, "character": 0}})
+        hover = await client.request(
+            "textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": 3, "character": 0}}
+        )
         assert "side" in hover["contents"]["value"] and "42" in hover["contents"]["value"]
 
 
@@ -136,7 +148,10 @@ async def test_code_lenses_are_refreshed_when_cells_come_and_go() -> None:
             at = {"line": line, "character": 0}
             await client.notify(
                 "textDocument/didChange",
-                {"textDocument": {"uri": URI, "version": version}, "contentChanges": [{"range": {"start": at, "end": at}, "text": text}]},
+                {
+                    "textDocument": {"uri": URI, "version": version},
+                    "contentChanges": [{"range": {"start": at, "end": at}, "text": text}],
+                },
             )
 
         await change(2, 1, "y = 2\n")  # typing inside the cell: the lenses stay where they are

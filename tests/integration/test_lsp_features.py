@@ -110,7 +110,9 @@ async def test_completion_while_busy_answers_at_once_and_does_not_queue(utf16: t
     async with trio.open_nursery() as nursery:
         start = len(client.notifications)
         nursery.start_soon(client.request, "jupyter/execute", {"uri": URI, "code": "import time; time.sleep(3)"})
-        await client.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start)
+        await client.wait_for(
+            lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start
+        )
         with trio.fail_after(HANG_GUARD):
             result = await client.request("textDocument/completion", completion_params(0, 8))
         assert result == {"isIncomplete": True, "items": []}
@@ -135,7 +137,10 @@ async def test_hover_on_nothing_is_null(utf16: tuple[BridgeClient, str]) -> None
 async def test_signature_help(utf16: tuple[BridgeClient, str]) -> None:
     client, _ = utf16
     await open_doc(client, "def area(width, height):\n    '''Area of a box.'''\n    return width * height\n\narea(3, ")
-    await client.request("jupyter/execute", {"uri": URI, "code": "def area(width, height):\n    '''Area of a box.'''\n    return width * height"})
+    await client.request(
+        "jupyter/execute",
+        {"uri": URI, "code": "def area(width, height):\n    '''Area of a box.'''\n    return width * height"},
+    )
     result = await client.request("textDocument/signatureHelp", completion_params(4, 8))
     assert result["signatures"][0]["label"] == "area(width, height)"
     assert result["activeParameter"] == 1
@@ -188,7 +193,10 @@ async def test_incremental_changes_are_followed(utf16: tuple[BridgeClient, str])
         {
             "textDocument": {"uri": URI, "version": 2},
             "contentChanges": [
-                {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "import o"}
+                {
+                    "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+                    "text": "import o",
+                }
             ],
         },
     )

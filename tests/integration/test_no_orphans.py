@@ -48,7 +48,10 @@ async def test_kernel_children_die_with_the_kernel() -> None:
         start = len(client.notifications)
         await client.request(
             "jupyter/execute",
-            {"kernelId": kernel["kernelId"], "code": "import subprocess; p = subprocess.Popen(['sleep', '600']); print(p.pid)"},
+            {
+                "kernelId": kernel["kernelId"],
+                "code": "import subprocess; p = subprocess.Popen(['sleep', '600']); print(p.pid)",
+            },
         )
         (out,) = [n["params"] for n in client.notifications[start:] if n["method"] == "jupyter/output"]
         child = int(out["content"]["text"])
@@ -63,7 +66,10 @@ async def test_children_of_a_crashed_kernel_are_stopped_too() -> None:
         start = len(client.notifications)
         await client.request(
             "jupyter/execute",
-            {"kernelId": kernel["kernelId"], "code": "import subprocess; p = subprocess.Popen(['sleep', '600']); print(p.pid)"},
+            {
+                "kernelId": kernel["kernelId"],
+                "code": "import subprocess; p = subprocess.Popen(['sleep', '600']); print(p.pid)",
+            },
         )
         (out,) = [n["params"] for n in client.notifications[start:] if n["method"] == "jupyter/output"]
         child = int(out["content"]["text"])

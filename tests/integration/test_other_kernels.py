@@ -55,8 +55,12 @@ async def test_xeus_python_core_cases(client: BridgeClient) -> None:
     assert [o["msgType"] for o in outs] == ["error"]
     complete = await client.request("jupyter/complete", {"kernelId": kernel["kernelId"], "code": "import o"})
     assert "os" in complete["matches"] and complete["metadata"] == {}
-    await client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import o"}})
-    items = await client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 8}})
+    await client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import o"}}
+    )
+    items = await client.request(
+        "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 8}}
+    )
     os_item = next(i for i in items["items"] if i["label"] == "os")
     assert "kind" not in os_item  # no type metadata from this kernel: no guessed kind
     restarted = await client.request("jupyter/restartKernel", {"kernelId": kernel["kernelId"]})
@@ -88,8 +92,6 @@ async def test_message_mode_interrupt(client: BridgeClient) -> None:
     kernel = (await client.request("jupyter/startKernel", {"kernelName": "python3-message-interrupt"}))["kernelId"]
     interrupted = await interrupt_loop(client, kernel, "import time\nwhile True: time.sleep(0.01)")
     assert interrupted["status"] == "error" and interrupted["ename"] == "KeyboardInterrupt"
-
-
 
 
 async def test_variables_not_supported_by_bash_kernel(client: BridgeClient) -> None:

@@ -75,23 +75,52 @@ class FakeV4Kernel:
     async def answer(self, channel: str, req: Message) -> None:
         kind = req.msg_type
         if kind == "kernel_info_request":
-            await self.reply(channel, req, "kernel_info_reply", {
-                "protocol_version": [4, 1], "language": "python", "language_version": [3, 11], "ipython_version": [2, 4, 1],
-            })
+            await self.reply(
+                channel,
+                req,
+                "kernel_info_reply",
+                {
+                    "protocol_version": [4, 1],
+                    "language": "python",
+                    "language_version": [3, 11],
+                    "ipython_version": [2, 4, 1],
+                },
+            )
         elif kind == "execute_request":
             self.count += 1
             await self.publish("pyin", {"code": req.content["code"], "execution_count": self.count}, req)
             await self.publish("stream", {"name": "stdout", "data": "hello from v4\n"}, req)
-            await self.publish("pyout", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": self.count}, req)
-            await self.reply(channel, req, "execute_reply", {
-                "status": "ok", "execution_count": self.count, "user_variables": {}, "payload": [], "user_expressions": {},
-            })
+            await self.publish(
+                "pyout", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": self.count}, req
+            )
+            await self.reply(
+                channel,
+                req,
+                "execute_reply",
+                {
+                    "status": "ok",
+                    "execution_count": self.count,
+                    "user_variables": {},
+                    "payload": [],
+                    "user_expressions": {},
+                },
+            )
         elif kind == "object_info_request":
-            await self.reply(channel, req, "object_info_reply", {
-                "name": req.content["oname"], "found": True, "definition": "print(*args)", "docstring": "Prints the values.",
-            })
+            await self.reply(
+                channel,
+                req,
+                "object_info_reply",
+                {
+                    "name": req.content["oname"],
+                    "found": True,
+                    "definition": "print(*args)",
+                    "docstring": "Prints the values.",
+                },
+            )
         elif kind == "complete_request":
-            await self.reply(channel, req, "complete_reply", {"status": "ok", "matches": ["print"], "matched_text": "pri"})
+            await self.reply(
+                channel, req, "complete_reply", {"status": "ok", "matches": ["print"], "matched_text": "pri"}
+            )
 
     def close(self) -> None:
         for s in self.io.values():
@@ -129,12 +158,16 @@ async def test_protocol_4_kernel_round_trip(bridge: BridgeClient, fake_v4: tuple
     execute = next(m for m in fake.received if m.msg_type == "execute_request")
     assert execute.content["user_variables"] == [] and "version" not in execute.header
 
-    inspect = await bridge.request("jupyter/inspect", {"kernelId": kernel["kernelId"], "code": "x = print", "cursorPos": 9})
+    inspect = await bridge.request(
+        "jupyter/inspect", {"kernelId": kernel["kernelId"], "code": "x = print", "cursorPos": 9}
+    )
     assert inspect["found"] is True and inspect["data"]["text/plain"] == "print(*args)\nPrints the values."
     object_info = next(m for m in fake.received if m.msg_type == "object_info_request")
     assert object_info.content == {"oname": "print", "detail_level": 0}
 
-    complete = await bridge.request("jupyter/complete", {"kernelId": kernel["kernelId"], "code": "x = 1\npri", "cursorPos": 9})
+    complete = await bridge.request(
+        "jupyter/complete", {"kernelId": kernel["kernelId"], "code": "x = 1\npri", "cursorPos": 9}
+    )
     assert complete["matches"] == ["print"]
     assert (complete["cursor_start"], complete["cursor_end"]) == (6, 9)
     request = next(m for m in fake.received if m.msg_type == "complete_request")

@@ -80,7 +80,9 @@ def server() -> Iterator[Server]:
 @pytest.fixture
 async def editor() -> AsyncIterator[BridgeClient]:
     async with spawn_bridge() as client:
-        await client.initialize({"experimental": {"jupyterInput": True}}, initializationOptions={"completionTimeout": 30})
+        await client.initialize(
+            {"experimental": {"jupyterInput": True}}, initializationOptions={"completionTimeout": 30}
+        )
         yield client
 
 
@@ -136,14 +138,24 @@ async def test_input_completion_hover_interrupt_and_restart(server: Server, edit
     assert reply["status"] == "ok" and "hi Ada" in stdout_text(outs)
 
     text = "import collections\ncollections.Ord\nprint('x')"
-    await editor.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+    await editor.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+    )
     position = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 15}}
     completion = await editor.request("textDocument/completion", position)
     assert "OrderedDict" in {item["label"] for item in completion["items"]}
-    hover = await editor.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 3}})
+    hover = await editor.request(
+        "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 2, "character": 3}}
+    )
     assert hover is not None and "Prints the values" in hover["contents"]["value"]
 
-    outcome = await during_run(editor, kernel, "while True:\n    pass", lambda: editor.request("jupyter/interruptKernel", {"kernelId": kernel}), settle=0.3)
+    outcome = await during_run(
+        editor,
+        kernel,
+        "while True:\n    pass",
+        lambda: editor.request("jupyter/interruptKernel", {"kernelId": kernel}),
+        settle=0.3,
+    )
     assert not isinstance(outcome, RpcError)
     assert outcome["status"] == "error" and outcome["ename"] == "KeyboardInterrupt"
 
@@ -168,7 +180,9 @@ async def comm_round_trip(client: BridgeClient, kernel: str) -> None:
     assert first["params"]["commId"] == comm_id and first["params"]["data"] == {"opened": {"hello": 1}}
     start = len(client.notifications)
     ping = base64.b64encode(b"\x01\x02ping").decode()
-    await client.request("jupyter/commMsg", {"kernelId": kernel, "commId": comm_id, "data": {"x": [1, 2]}, "buffers": [ping]})
+    await client.request(
+        "jupyter/commMsg", {"kernelId": kernel, "commId": comm_id, "data": {"x": [1, 2]}, "buffers": [ping]}
+    )
     echo = await client.wait_for(lambda n: n["method"] == "jupyter/comm", start)
     assert echo["params"]["msgType"] == "comm_msg" and echo["params"]["data"] == {"echo": {"x": [1, 2]}, "nbuf": 1}
     assert base64.b64decode(echo["params"]["buffers"][0]) == b"\x00pong"
@@ -309,7 +323,9 @@ async def test_token_from_the_environment(server: Server) -> None:
         assert "python3" in {s["name"] for s in specs}
         ref = await client.request("jupyter/startKernel", {"server": remote})
         (helper,) = [
-            pid for pid in children(client.process.pid) if b"bridge.remote.reaper" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            pid
+            for pid in children(client.process.pid)
+            if b"bridge.remote.reaper" in Path(f"/proc/{pid}/cmdline").read_bytes()
         ]
         environ = Path(f"/proc/{helper}/environ").read_bytes()
         assert b"PATH=" in environ  # it is the helper's environment, readable
@@ -344,7 +360,9 @@ async def test_the_token_is_never_logged(server: Server, tmp_path: Path) -> None
             ref = await client.request("jupyter/startKernel", {"server": server.params()})
             await run(client, ref["kernelId"], "print('x')")
             with pytest.raises(RpcError):
-                await client.request("jupyter/listKernels", {"server": {"url": server.url, "token": server.token + "-wrong"}})
+                await client.request(
+                    "jupyter/listKernels", {"server": {"url": server.url, "token": server.token + "-wrong"}}
+                )
             await quit_bridge(client)
     text = log_path.read_text()
     assert "jupyter/startKernel" in text, "the log is at debug level"
@@ -353,7 +371,9 @@ async def test_the_token_is_never_logged(server: Server, tmp_path: Path) -> None
 
 async def test_named_server_from_initialization_options(server: Server) -> None:
     async with spawn_bridge(env={"KB_TEST_TOKEN": server.token}) as client:
-        await client.initialize(initializationOptions={"servers": {"lab": {"url": server.url, "tokenEnv": "KB_TEST_TOKEN"}}})
+        await client.initialize(
+            initializationOptions={"servers": {"lab": {"url": server.url, "tokenEnv": "KB_TEST_TOKEN"}}}
+        )
         ref = await client.request("jupyter/startKernel", {"server": "lab"})
         assert ref["server"] == {"name": "lab", "url": server.url}
         reply, outs = await run(client, ref["kernelId"], "print(1 + 1)")

@@ -10,9 +10,8 @@ import pytest
 
 from bridge.errors import InvalidParams
 from bridge.remote.config import _RedactTokens, resolve_server
-from bridge.wire.websocket import V1_SUBPROTOCOL, decode, decode_json, decode_v1, encode, encode_json, encode_v1
 from bridge.wire import MalformedMessage, MessageFactory
-
+from bridge.wire.websocket import V1_SUBPROTOCOL, decode, decode_json, decode_v1, encode, encode_json, encode_v1
 
 
 @pytest.fixture
@@ -64,7 +63,9 @@ def test_malformed_v1_frames_are_refused(frame: bytes | str) -> None:
         decode(frame, V1_SUBPROTOCOL)
 
 
-@pytest.mark.parametrize("frame", ["not json", "[1]", '{"header": {}}', '{"channel": "shell", "header": {"msg_type": "x"}}'])
+@pytest.mark.parametrize(
+    "frame", ["not json", "[1]", '{"header": {}}', '{"channel": "shell", "header": {"msg_type": "x"}}']
+)
 def test_malformed_json_frames_are_refused(frame: str) -> None:
     with pytest.raises(MalformedMessage):
         decode(frame, None)
@@ -74,14 +75,22 @@ def test_server_from_a_pasted_url_keeps_the_token_out_of_it() -> None:
     server = resolve_server("https://gpu.example:8888/lab?token=abc123", {})
     assert server.url == "https://gpu.example:8888/" and server.token == "abc123"
     assert "abc123" not in repr(server) and "abc123" not in server.display
-    assert server.ws_url("api/kernels/k/channels", session_id="s") == "wss://gpu.example:8888/api/kernels/k/channels?session_id=s"
+    assert (
+        server.ws_url("api/kernels/k/channels", session_id="s")
+        == "wss://gpu.example:8888/api/kernels/k/channels?session_id=s"
+    )
 
 
 def test_named_server_with_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KB_GPU_TOKEN", "from-env")
     servers = {"gpu": {"url": "http://gpu:8888/base", "tokenEnv": "KB_GPU_TOKEN", "keepKernels": True}}
     server = resolve_server("gpu", servers)
-    assert (server.name, server.url, server.token, server.keep_kernels) == ("gpu", "http://gpu:8888/base/", "from-env", True)
+    assert (server.name, server.url, server.token, server.keep_kernels) == (
+        "gpu",
+        "http://gpu:8888/base/",
+        "from-env",
+        True,
+    )
     assert server.headers() == {"Authorization": "token from-env"}
     assert resolve_server({"name": "gpu", "keepKernels": False}, servers).keep_kernels is False
 

@@ -68,7 +68,9 @@ async def test_page_shows_a_plot_and_a_table_from_the_editor_and_text_from_anoth
     parts = urlsplit(url)
     assert parts.scheme == "http" and parts.hostname == "127.0.0.1" and "token=" in parts.query
     assert (await bridge.request("jupyter/openSidecar", {"kernelId": kernel}))["url"] == url  # one per kernel
-    reply, outs = await run(bridge, kernel, "from ipykernel.connect import get_connection_file; print(get_connection_file())")
+    reply, outs = await run(
+        bridge, kernel, "from ipykernel.connect import get_connection_file; print(get_connection_file())"
+    )
     connection_file = stdout_text(outs).strip()
 
     async def editor_runs(code: str) -> None:
@@ -128,7 +130,9 @@ async def test_page_shows_a_plot_and_a_table_from_the_editor_and_text_from_anoth
     assert seen["errors"] == []
 
 
-async def test_sidecar_reports_a_death_follows_the_restart_and_ends_with_the_kernel(bridge: BridgeClient, kernel: str) -> None:
+async def test_sidecar_reports_a_death_follows_the_restart_and_ends_with_the_kernel(
+    bridge: BridgeClient, kernel: str
+) -> None:
     url = await open_sidecar(bridge, kernel)
     async with open_sidecar_socket(url) as page:
         hello = await page.wait_for(lambda e: e["type"] == "hello")
@@ -193,7 +197,9 @@ async def test_standalone_sidecar_shows_another_clients_output(jupyter_client_ke
             kc.start_channels()
             try:
                 kc.wait_for_ready(timeout=HANG_GUARD)
-                await trio.to_thread.run_sync(lambda: kc.execute_interactive("print('seen by the standalone sidecar')", timeout=HANG_GUARD))
+                await trio.to_thread.run_sync(
+                    lambda: kc.execute_interactive("print('seen by the standalone sidecar')", timeout=HANG_GUARD)
+                )
             finally:
                 kc.stop_channels()
             event = await page.wait_for(stream_has("seen by the standalone sidecar"))

@@ -37,7 +37,9 @@ async def test_input_is_answered_by_the_editor(editor: BridgeClient) -> None:
 
     editor.on_request = answer
     msg_id = editor.new_id()
-    reply = await editor.request("jupyter/execute", {"kernelId": kernel, "code": "name = input('Name: '); print('hi', name)"}, msg_id=msg_id)
+    reply = await editor.request(
+        "jupyter/execute", {"kernelId": kernel, "code": "name = input('Name: '); print('hi', name)"}, msg_id=msg_id
+    )
     assert reply["status"] == "ok"
     assert prompts == [{"kernelId": kernel, "requestId": msg_id, "prompt": "Name: ", "password": False}]
     assert "hi Ada" in stdout_text(editor.outputs(msg_id))
@@ -111,7 +113,9 @@ async def test_interrupt_ends_a_pending_input_and_cancels_the_prompt(editor: Bri
     assert result[0]["status"] == "error" and result[0]["ename"] == "KeyboardInterrupt"
 
 
-async def test_cancel_request_interrupts_a_running_execute_and_aborts_the_queue(bridge: BridgeClient, kernel: str) -> None:
+async def test_cancel_request_interrupts_a_running_execute_and_aborts_the_queue(
+    bridge: BridgeClient, kernel: str
+) -> None:
     results: dict[str, Any] = {}
     running_id = bridge.new_id()
     queued_id = bridge.new_id()
@@ -122,7 +126,9 @@ async def test_cancel_request_interrupts_a_running_execute_and_aborts_the_queue(
     start_index = len(bridge.notifications)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(call, "running", running_id, "import time; time.sleep(60)")
-        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start_index)
+        await bridge.wait_for(
+            lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start_index
+        )
         nursery.start_soon(call, "queued", queued_id, "print('must not run')")
         await trio.sleep(0.3)
         await bridge.notify("$/cancelRequest", {"id": running_id})
@@ -165,7 +171,9 @@ async def test_restart_keeps_the_id_and_forgets_the_state(bridge: BridgeClient, 
     start_index = len(bridge.notifications)
     result = await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
     assert result["kernelId"] == kernel
-    states = [n["params"]["executionState"] for n in bridge.notifications[start_index:] if n["method"] == "jupyter/status"]
+    states = [
+        n["params"]["executionState"] for n in bridge.notifications[start_index:] if n["method"] == "jupyter/status"
+    ]
     assert states[0] == "restarting" and "starting" in states and states[-1] == "idle"
     assert "dead" not in states
     assert await wait_dead(old_pid, 10)
@@ -190,7 +198,9 @@ async def test_sigkill_of_the_kernel_reports_dead_and_restart_revives_it(bridge:
         os.kill(pid, signal.SIGKILL)
 
     error = await during_run(bridge, kernel, "import time; time.sleep(60)", kill)
-    dead = await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "dead", start_index)
+    dead = await bridge.wait_for(
+        lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "dead", start_index
+    )
     assert dead["params"]["exitCode"] == -9
     assert isinstance(error, RpcError) and error.code == -32011 and "exit code -9" in error.message
     await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
@@ -224,7 +234,9 @@ async def test_a_request_during_a_restart_gets_the_restarting_error(bridge: Brid
         await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
 
     async def during() -> None:
-        await bridge.wait_for(lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "restarting")
+        await bridge.wait_for(
+            lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "restarting"
+        )
         try:
             outcome.append(await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "1"}))
         except RpcError as exc:

@@ -41,7 +41,9 @@ def ipc_sockets(directory: Path) -> set[Path]:
     return {p for p in directory.iterdir() if p.is_socket()}
 
 
-async def test_ipc_sockets_of_started_kernels_are_removed_and_attached_ones_kept(runtime_dir: Path, tmp_path: Path) -> None:
+async def test_ipc_sockets_of_started_kernels_are_removed_and_attached_ones_kept(
+    runtime_dir: Path, tmp_path: Path
+) -> None:
     """A started kernel's five sockets go with it: on restart (the old kernel's) and when
     the bridge exits; those of a kernel the bridge attached to are its own and stay."""
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "attached"))

@@ -19,7 +19,9 @@ async def listed(bridge: BridgeClient, kernel: str) -> tuple[dict[str, dict[str,
 @pytest.mark.parametrize("kernel_name", ["python3", "xpython"])
 async def test_variables_are_listed_truncated_and_silent(bridge: BridgeClient, kernel_name: str) -> None:
     kernel = (await bridge.request("jupyter/startKernel", {"kernelName": kernel_name}))["kernelId"]
-    reply, _ = await run(bridge, kernel, "import os\na = 1; b = 'x' * 10_000_000\nitems = [1, 2, 3]\ndef helper(): pass")
+    reply, _ = await run(
+        bridge, kernel, "import os\na = 1; b = 'x' * 10_000_000\nitems = [1, 2, 3]\ndef helper(): pass"
+    )
     count = reply["executionCount"]
     variables, during = await listed(bridge, kernel)
     assert set(variables) == {"a", "b", "items"}  # no modules, functions, or IPython internals

@@ -112,7 +112,11 @@ class FakeKernel:
 
     def messages(self, channel: str | None = None, msg_type: str | None = None) -> list[Message]:
         with self._lock:
-            return [m for c, m in self.received if (channel is None or c == channel) and (msg_type is None or m.msg_type == msg_type)]
+            return [
+                m
+                for c, m in self.received
+                if (channel is None or c == channel) and (msg_type is None or m.msg_type == msg_type)
+            ]
 
     # -- building and sending (kernel thread only) ------------------------------------------
 
@@ -130,8 +134,12 @@ class FakeKernel:
             wire = serialize(msg, self.signer)
         else:
             parts = self.mangle(
-                {"header": dict(msg.header), "parent_header": dict(msg.parent_header), "metadata": dict(msg.metadata),
-                 "content": dict(msg.content)}
+                {
+                    "header": dict(msg.header),
+                    "parent_header": dict(msg.parent_header),
+                    "metadata": dict(msg.metadata),
+                    "content": dict(msg.content),
+                }
             )
             jsons = [json.dumps(parts[name]).encode() for name in ("header", "parent_header", "metadata", "content")]
             wire = [DELIMITER, self.signer.sign(jsons), *jsons]
@@ -201,11 +209,25 @@ class FakeKernel:
             if not self.answer_kernel_info:
                 return
             self._status("busy", msg)
-            self.reply(channel, msg, "kernel_info_reply", {
-                "status": "ok", "protocol_version": "5.3", "implementation": "fake", "implementation_version": "0",
-                "language_info": {"name": "python", "version": "3", "mimetype": "text/x-python", "file_extension": ".py"},
-                "banner": "a fake kernel", "help_links": [],
-            })
+            self.reply(
+                channel,
+                msg,
+                "kernel_info_reply",
+                {
+                    "status": "ok",
+                    "protocol_version": "5.3",
+                    "implementation": "fake",
+                    "implementation_version": "0",
+                    "language_info": {
+                        "name": "python",
+                        "version": "3",
+                        "mimetype": "text/x-python",
+                        "file_extension": ".py",
+                    },
+                    "banner": "a fake kernel",
+                    "help_links": [],
+                },
+            )
             self._status("idle", msg)
         elif kind == "execute_request":
             self.execution_count += 1

@@ -106,7 +106,9 @@ def outputs_since(editor: Editor, start: int, request_id: Any = ...) -> list[dic
     ]
 
 
-def wait_status(editor: Editor, kernel_id: str, state: str, start: int = 0, timeout: float = HANG_GUARD) -> dict[str, Any]:
+def wait_status(
+    editor: Editor, kernel_id: str, state: str, start: int = 0, timeout: float = HANG_GUARD
+) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
 
     def seen() -> bool:

@@ -59,7 +59,9 @@ def still_serving(editor: Editor) -> None:
 
 def test_a_20_mb_body_is_read_and_answered(editor: Editor) -> None:
     code = "x = 1\n" * (20 * 1024 * 1024 // 6)
-    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "jupyter/execute", "params": {"kernelId": "nope", "code": code}})
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 7, "method": "jupyter/execute", "params": {"kernelId": "nope", "code": code}}
+    )
     reply = answer_to(editor, body.encode(), 7)
     assert reply["error"]["code"] == -32001
     still_serving(editor)
@@ -87,7 +89,7 @@ def test_after_shutdown_requests_get_invalid_request_and_exit_ends_with_0(own_ed
 
 def test_bytes_after_a_truncated_frame_at_stdin_eof_end_the_bridge_cleanly() -> None:
     with bridge() as editor:
-        editor.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\": \"2.0\", \"id\": 1, \"met")
+        editor.send_raw(b'Content-Length: 100\r\n\r\n{"jsonrpc": "2.0", "id": 1, "met')
         editor.close_stdin()
         editor.read_to_eof()
         assert editor.process.wait(timeout=30) == 0
@@ -97,7 +99,12 @@ def test_bytes_after_a_truncated_frame_at_stdin_eof_end_the_bridge_cleanly() -> 
 @pytest.mark.parametrize("depth", [1_500, 100_000])
 def test_deeply_nested_json_is_a_parse_error_not_a_crash(own_editor: Editor, depth: int) -> None:
     editor = own_editor
-    body = b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"a": ' + b"[" * depth + b"]" * depth + b"}}"
+    body = (
+        b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"a": '
+        + b"[" * depth
+        + b"]" * depth
+        + b"}}"
+    )
     try:
         reply = answer_to(editor, body)
     except BridgeGone:
@@ -120,7 +127,10 @@ def test_a_body_in_another_encoding_is_a_parse_error(editor: Editor, encoding: s
     [
         ("initialized", {}),
         ("$/cancelRequest", {"id": 12345}),
-        ("textDocument/didOpen", {"textDocument": {"uri": "file:///req.py", "languageId": "python", "version": 1, "text": ""}}),
+        (
+            "textDocument/didOpen",
+            {"textDocument": {"uri": "file:///req.py", "languageId": "python", "version": 1, "text": ""}},
+        ),
     ],
 )
 def test_a_request_to_a_notification_method_is_answered(editor: Editor, method: str, params: dict) -> None:

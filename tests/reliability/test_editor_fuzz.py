@@ -122,20 +122,30 @@ def not_json(draw: st.DrawFn) -> Case:
     kind = draw(st.sampled_from(["bytes", "invalid-utf8", "truncated", "empty", "text", "encoding", "deep"]))
     request = {"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"x": "é"}}
     if kind == "encoding":
-        body = json.dumps(request).encode(draw(st.sampled_from(["utf-16-le", "utf-16-be", "utf-16", "utf-32", "utf-8-sig"])))
+        body = json.dumps(request).encode(
+            draw(st.sampled_from(["utf-16-le", "utf-16-be", "utf-16", "utf-32", "utf-8-sig"]))
+        )
     elif kind == "deep":
         depth = draw(st.sampled_from([1_200, 5_000, 50_000]))
         inner = draw(st.sampled_from([b"[", b'{"a":']))
         nested = inner * depth + b"1" + (b"]" if inner == b"[" else b"}") * depth
-        body = nested if draw(st.booleans()) else b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"a": ' + nested + b"}}"
+        body = (
+            nested
+            if draw(st.booleans())
+            else b'{"jsonrpc": "2.0", "id": 1, "method": "jupyter/listKernels", "params": {"a": ' + nested + b"}}"
+        )
     elif kind == "bytes":
         body = draw(st.binary(min_size=1, max_size=200))
     elif kind == "invalid-utf8":
         good = json.dumps(request, ensure_ascii=False).encode("utf-8")
         at = draw(st.integers(0, len(good)))
-        body = good[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"])) + good[at:]
+        body = (
+            good[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"])) + good[at:]
+        )
     elif kind == "truncated":
-        good = encode({"jsonrpc": "2.0", "id": 1, "method": "jupyter/execute", "params": {"code": "1+1", "kernelId": "k"}})
+        good = encode(
+            {"jsonrpc": "2.0", "id": 1, "method": "jupyter/execute", "params": {"code": "1+1", "kernelId": "k"}}
+        )
         body = good[: draw(st.integers(1, len(good) - 1))]
     elif kind == "empty":
         body = b""
@@ -165,8 +175,15 @@ def not_a_request(draw: st.DrawFn) -> Case:
 
 
 NOTIFICATION_METHODS = [
-    "initialized", "exit", "$/cancelRequest", "$/setTrace", "textDocument/didOpen", "textDocument/didChange",
-    "textDocument/didClose", "textDocument/didSave", "workspace/didChangeConfiguration",
+    "initialized",
+    "exit",
+    "$/cancelRequest",
+    "$/setTrace",
+    "textDocument/didOpen",
+    "textDocument/didChange",
+    "textDocument/didClose",
+    "textDocument/didSave",
+    "workspace/didChangeConfiguration",
 ]
 
 
@@ -174,7 +191,9 @@ NOTIFICATION_METHODS = [
 def bad_envelope(draw: st.DrawFn) -> Case:
     """Objects that break a JSON-RPC rule: jsonrpc version, id type, method type, no method."""
     msg_id = unique_id(draw)
-    kind = draw(st.sampled_from(["jsonrpc", "no-jsonrpc", "id-type", "method-type", "no-method", "notification-method"]))
+    kind = draw(
+        st.sampled_from(["jsonrpc", "no-jsonrpc", "id-type", "method-type", "no-method", "notification-method"])
+    )
     obj: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": "jupyter/listKernels"}
     replies: dict[Any, Any] = {}
     nulls: list[int] = []
@@ -186,11 +205,24 @@ def bad_envelope(draw: st.DrawFn) -> Case:
         replies[msg_id] = INVALID_REQUEST
     elif kind == "id-type":
         obj["id"] = draw(
-            st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False), st.lists(json_scalars, max_size=2), st.dictionaries(st.text(max_size=3), json_scalars, max_size=2))
+            st.one_of(
+                st.none(),
+                st.booleans(),
+                st.floats(allow_nan=False),
+                st.lists(json_scalars, max_size=2),
+                st.dictionaries(st.text(max_size=3), json_scalars, max_size=2),
+            )
         )
         nulls.append(INVALID_REQUEST)
     elif kind == "method-type":
-        obj["method"] = draw(st.one_of(st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+        obj["method"] = draw(
+            st.one_of(
+                st.integers(),
+                st.booleans(),
+                st.lists(st.text(max_size=3), max_size=2),
+                st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+            )
+        )
         replies[msg_id] = INVALID_REQUEST
     elif kind == "notification-method":  # a request (with an id) to a notification: -32600
         obj["method"] = draw(st.sampled_from(NOTIFICATION_METHODS))
@@ -207,13 +239,32 @@ def bad_envelope(draw: st.DrawFn) -> Case:
 @st.composite
 def unknown_method(draw: st.DrawFn) -> Case:
     """Unknown methods: a request gets -32601 with its exact id; a notification nothing."""
-    name = draw(st.one_of(
-        st.text(max_size=30).map(lambda t: "nope/" + t),
-        st.sampled_from(["", "rpc.nope", "jupyter/nope", "$/nope", "textDocument/nope", "workspace/nope", "jupyter/", "JUPYTER/EXECUTE"]),
-    ))
+    name = draw(
+        st.one_of(
+            st.text(max_size=30).map(lambda t: "nope/" + t),
+            st.sampled_from(
+                [
+                    "",
+                    "rpc.nope",
+                    "jupyter/nope",
+                    "$/nope",
+                    "textDocument/nope",
+                    "workspace/nope",
+                    "jupyter/",
+                    "JUPYTER/EXECUTE",
+                ]
+            ),
+        )
+    )
     obj: dict[str, Any] = {"jsonrpc": "2.0", "method": name}
     if draw(st.booleans()):
-        obj["params"] = draw(st.one_of(st.none(), st.dictionaries(st.text(max_size=5), json_scalars, max_size=3), st.lists(json_scalars, max_size=3)))
+        obj["params"] = draw(
+            st.one_of(
+                st.none(),
+                st.dictionaries(st.text(max_size=5), json_scalars, max_size=3),
+                st.lists(json_scalars, max_size=3),
+            )
+        )
     if draw(st.booleans()):
         msg_id = unique_id(draw)
         obj["id"] = msg_id
@@ -223,7 +274,16 @@ def unknown_method(draw: st.DrawFn) -> Case:
 
 # params of the jupyter/ methods: field -> a valid value; wrong values are drawn by type
 FIELDS: dict[str, dict[str, Any]] = {
-    "jupyter/execute": {"kernelId": "k", "code": "1+1", "silent": False, "storeHistory": True, "stopOnError": True, "userExpressions": {}, "allowStdin": False, "firstLine": 0},
+    "jupyter/execute": {
+        "kernelId": "k",
+        "code": "1+1",
+        "silent": False,
+        "storeHistory": True,
+        "stopOnError": True,
+        "userExpressions": {},
+        "allowStdin": False,
+        "firstLine": 0,
+    },
     "jupyter/complete": {"kernelId": "k", "code": "pri", "cursorPos": 3},
     "jupyter/inspect": {"kernelId": "k", "code": "print", "cursorPos": 2, "detailLevel": 0},
     "jupyter/isComplete": {"kernelId": "k", "code": "for i in x:"},
@@ -248,17 +308,45 @@ VALID_ANSWER = {"jupyter/connectKernel": CONNECTION_FILE}  # else -32001 (the ke
 def wrong_value(valid: Any) -> st.SearchStrategy[Any]:
     """A JSON value of another type than ``valid``'s (ints are numbers for float fields)."""
     if isinstance(valid, bool):
-        return st.one_of(st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+        return st.one_of(
+            st.integers(),
+            st.text(max_size=5),
+            st.lists(st.integers(), max_size=2),
+            st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        )
     if isinstance(valid, int):
-        return st.one_of(st.booleans(), st.floats(allow_nan=False), st.text(max_size=5), st.lists(st.integers(), max_size=2))
+        return st.one_of(
+            st.booleans(), st.floats(allow_nan=False), st.text(max_size=5), st.lists(st.integers(), max_size=2)
+        )
     if isinstance(valid, float):
-        return st.one_of(st.booleans(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+        return st.one_of(
+            st.booleans(),
+            st.text(max_size=5),
+            st.lists(st.integers(), max_size=2),
+            st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        )
     if isinstance(valid, str):
         if valid in {"tail", "shell"}:  # Literal fields: a string outside the choices is wrong too
-            return st.one_of(st.integers(), st.booleans(), st.text(max_size=6).filter(lambda s: s not in {"tail", "range", "search", "shell", "control"}))
-        return st.one_of(st.integers(), st.booleans(), st.floats(allow_nan=False), st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2))
+            return st.one_of(
+                st.integers(),
+                st.booleans(),
+                st.text(max_size=6).filter(lambda s: s not in {"tail", "range", "search", "shell", "control"}),
+            )
+        return st.one_of(
+            st.integers(),
+            st.booleans(),
+            st.floats(allow_nan=False),
+            st.lists(st.text(max_size=3), max_size=2),
+            st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+        )
     if isinstance(valid, list):  # list[str]: a string or an object is not a list either
-        return st.one_of(st.integers(), st.booleans(), st.text(max_size=5), st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2), st.lists(st.integers(), min_size=1, max_size=2))
+        return st.one_of(
+            st.integers(),
+            st.booleans(),
+            st.text(max_size=5),
+            st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+            st.lists(st.integers(), min_size=1, max_size=2),
+        )
     if isinstance(valid, dict):
         wrong = st.one_of(st.integers(), st.booleans(), st.text(max_size=5), st.lists(st.integers(), max_size=2))
         if valid and all(isinstance(v, str) for v in valid.values()):  # dict[str, str]
@@ -275,7 +363,9 @@ def typed_request(draw: st.DrawFn) -> Case:
     fields = FIELDS[method]
     keep = draw(st.lists(st.sampled_from(sorted(fields)), unique=True))
     params = {k: fields[k] for k in keep}
-    required = {"kernelId", "code", "commId", "msgType", "connectionFile"} | ({"targetName"} if method == "jupyter/commOpen" else set())
+    required = {"kernelId", "code", "commId", "msgType", "connectionFile"} | (
+        {"targetName"} if method == "jupyter/commOpen" else set()
+    )
     for k in required & fields.keys():
         params.setdefault(k, fields[k])
     if method in {"jupyter/execute", "jupyter/complete", "jupyter/inspect"}:
@@ -302,7 +392,11 @@ def non_object_params(draw: st.DrawFn) -> Case:
     """params that are neither an object nor an array: -32602 for a request, nothing for a
     notification."""
     method = draw(st.sampled_from(["jupyter/execute", "jupyter/listKernels", "textDocument/hover"]))
-    obj: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": draw(st.one_of(st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False)))}
+    obj: dict[str, Any] = {
+        "jsonrpc": "2.0",
+        "method": method,
+        "params": draw(st.one_of(st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False))),
+    }
     if draw(st.booleans()):
         obj["id"] = msg_id = unique_id(draw)
         return Case(framed(encode(obj), draw), replies={msg_id: INVALID_PARAMS}, label="scalar params")
@@ -318,18 +412,41 @@ def lsp_request(draw: st.DrawFn) -> Case:
     if unopened is not None:  # a document that was never opened is never read from disk
         msg_id = unique_id(draw)
         if unopened == "codeLens":
-            obj: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/codeLens", "params": {"textDocument": {"uri": uri}}}
+            obj: dict[str, Any] = {
+                "jsonrpc": "2.0",
+                "id": msg_id,
+                "method": "textDocument/codeLens",
+                "params": {"textDocument": {"uri": uri}},
+            }
             return Case(framed(encode(obj), draw), replies={msg_id: OK}, label="codeLens on a document never opened")
-        obj = {"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand", "params": {"command": "jupyter.runCell", "arguments": [uri, 0]}}
-        return Case(framed(encode(obj), draw), replies={msg_id: INVALID_PARAMS}, label="runCell on a document never opened")
+        obj = {
+            "jsonrpc": "2.0",
+            "id": msg_id,
+            "method": "workspace/executeCommand",
+            "params": {"command": "jupyter.runCell", "arguments": [uri, 0]},
+        }
+        return Case(
+            framed(encode(obj), draw), replies={msg_id: INVALID_PARAMS}, label="runCell on a document never opened"
+        )
     method = draw(st.sampled_from(["textDocument/completion", "textDocument/hover", "textDocument/signatureHelp"]))
-    params: dict[str, Any] = {"textDocument": {"uri": uri}, "position": {"line": draw(st.integers(0, 50)), "character": draw(st.integers(0, 50))}}
+    params: dict[str, Any] = {
+        "textDocument": {"uri": uri},
+        "position": {"line": draw(st.integers(0, 50)), "character": draw(st.integers(0, 50))},
+    }
     msg_id = unique_id(draw)
     if draw(st.booleans()):
         what = draw(st.sampled_from(["textDocument", "position", "line", "character"]))
         # (lsprotocol's converter reads true, 1.5 and "3" as integers and any scalar as a
         # string (uri 0 is "0"): lenient by design of cattrs, not generated here)
-        bad = draw(st.one_of(st.none(), st.text(st.characters(categories=["L"]), max_size=4), st.lists(st.integers(), max_size=2), st.integers(-5, -1), st.integers(2**31, 2**40)))
+        bad = draw(
+            st.one_of(
+                st.none(),
+                st.text(st.characters(categories=["L"]), max_size=4),
+                st.lists(st.integers(), max_size=2),
+                st.integers(-5, -1),
+                st.integers(2**31, 2**40),
+            )
+        )
         if what in {"line", "character"}:
             params["position"][what] = bad
         else:
@@ -351,19 +468,41 @@ def harmless(draw: st.DrawFn) -> Case:
         msg_id = unique_id(draw)
         obj: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": "jupyter/listKernels"}
         if draw(st.booleans()):  # no params, null, or an object with keys it does not know
-            obj["params"] = draw(st.one_of(st.none(), st.dictionaries(st.text(max_size=4).map(lambda k: "x-" + k), json_scalars, max_size=3)))
+            obj["params"] = draw(
+                st.one_of(
+                    st.none(), st.dictionaries(st.text(max_size=4).map(lambda k: "x-" + k), json_scalars, max_size=3)
+                )
+            )
         return Case(framed(encode(obj), draw), replies={msg_id: OK}, label="listKernels")
     if kind == "cancel":
-        obj = {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": draw(st.one_of(st.integers(), st.text(max_size=5)))}}
+        obj = {
+            "jsonrpc": "2.0",
+            "method": "$/cancelRequest",
+            "params": {"id": draw(st.one_of(st.integers(), st.text(max_size=5)))},
+        }
     elif kind == "initialized":
         obj = {"jsonrpc": "2.0", "method": "initialized", "params": {}}
     elif kind == "didOpen":
-        obj = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-            "uri": "file:///fuzz/open-" + str(next(_unique)) + ".py", "languageId": "python", "version": 1, "text": draw(st.text(max_size=80))}}}
+        obj = {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": "file:///fuzz/open-" + str(next(_unique)) + ".py",
+                    "languageId": "python",
+                    "version": 1,
+                    "text": draw(st.text(max_size=80)),
+                }
+            },
+        }
     elif kind == "response":
         obj = {"jsonrpc": "2.0", "id": unique_id(draw), "result": draw(json_values)}
     else:
-        obj = {"jsonrpc": "2.0", "id": unique_id(draw), "error": {"code": draw(st.integers(-33000, 0)), "message": draw(st.text(max_size=10))}}
+        obj = {
+            "jsonrpc": "2.0",
+            "id": unique_id(draw),
+            "error": {"code": draw(st.integers(-33000, 0)), "message": draw(st.text(max_size=10))},
+        }
     return Case(framed(encode(obj), draw), label=kind)
 
 
@@ -371,7 +510,20 @@ def harmless(draw: st.DrawFn) -> Case:
 def bad_header(draw: st.DrawFn) -> Case:
     """A header block we refuse (one -32700, id null), followed by a body that resync skips."""
     body = encode({"jsonrpc": "2.0", "id": unique_id(draw), "method": "jupyter/listKernels"})
-    kind = draw(st.sampled_from(["not-a-number", "negative", "no-content-length", "no-colon", "fraction", "hex", "unicode-digit", "empty-value"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "not-a-number",
+                "negative",
+                "no-content-length",
+                "no-colon",
+                "fraction",
+                "hex",
+                "unicode-digit",
+                "empty-value",
+            ]
+        )
+    )
     block = {
         "not-a-number": b"Content-Length: abc\r\n",
         "negative": b"Content-Length: -%d\r\n" % len(body),
@@ -388,7 +540,15 @@ def bad_header(draw: st.DrawFn) -> Case:
 
 
 any_case = st.one_of(
-    not_json(), not_a_request(), bad_envelope(), unknown_method(), typed_request(), non_object_params(), lsp_request(), harmless(), bad_header()
+    not_json(),
+    not_a_request(),
+    bad_envelope(),
+    unknown_method(),
+    typed_request(),
+    non_object_params(),
+    lsp_request(),
+    harmless(),
+    bad_header(),
 )
 
 
@@ -428,7 +588,9 @@ def check_answers(editor: Editor, data: bytes, cases: list[Case], *, step: int |
     else:
         for i in range(0, len(data), step):
             editor.send_raw(data[i : i + step])
-    editor.wait(lambda: all(i in editor.responses for i in replies), timeout=ANSWER_WAIT, what="every expected response")
+    editor.wait(
+        lambda: all(i in editor.responses for i in replies), timeout=ANSWER_WAIT, what="every expected response"
+    )
     for msg_id, want in replies.items():
         got = editor.responses.pop(msg_id)
         if want is OK:
@@ -471,7 +633,7 @@ def test_invalid_params_errors_name_the_field(fuzz_bridge: Editor) -> None:
     @settings(FUZZ_SETTINGS, max_examples=150)
     @given(typed_request())
     def named(case: Case) -> None:
-        (msg_id, want), = case.replies.items()
+        ((msg_id, want),) = case.replies.items()
         fuzz_bridge.send_raw(case.data)
         got = fuzz_bridge.wait_response(msg_id)
         assert got.get("error", {}).get("code") == want, got
@@ -483,11 +645,15 @@ def test_invalid_params_errors_name_the_field(fuzz_bridge: Editor) -> None:
 
 @st.composite
 def garbage(draw: st.DrawFn) -> bytes:
-    data = draw(st.one_of(
-        st.binary(min_size=1, max_size=300),
-        st.text(min_size=1, max_size=300).map(lambda s: s.encode("utf-8")),
-        st.sampled_from([b"\r\n", b"\n", b"{}", b"::::", b"Content-Type: x", b"\x00" * 50, b"GET / HTTP/1.1\r\nHost: x"]),
-    ))
+    data = draw(
+        st.one_of(
+            st.binary(min_size=1, max_size=300),
+            st.text(min_size=1, max_size=300).map(lambda s: s.encode("utf-8")),
+            st.sampled_from(
+                [b"\r\n", b"\n", b"{}", b"::::", b"Content-Type: x", b"\x00" * 50, b"GET / HTTP/1.1\r\nHost: x"]
+            ),
+        )
+    )
     if b"content-length" in data.lower():
         return draw(garbage())
     return data
@@ -502,7 +668,9 @@ def test_garbage_between_frames_resyncs(fuzz_bridge: Editor) -> None:
     def resync(junk: bytes) -> None:
         msg_id = f"after-garbage-{next(_unique)}"
         fuzz_bridge.null_errors.clear()
-        fuzz_bridge.send_raw(junk + b"\r\n\r\n" + frame(encode({"jsonrpc": "2.0", "id": msg_id, "method": "jupyter/listKernels"})))
+        fuzz_bridge.send_raw(
+            junk + b"\r\n\r\n" + frame(encode({"jsonrpc": "2.0", "id": msg_id, "method": "jupyter/listKernels"}))
+        )
         assert fuzz_bridge.wait_response(msg_id)["result"] == []
         assert [e["error"]["code"] for e in fuzz_bridge.null_errors] == [PARSE]
         assert all(e["id"] is None for e in fuzz_bridge.null_errors)

@@ -58,9 +58,12 @@ def test_sigkill_mid_execute_fails_every_kind_of_pending_request(editor: Editor)
     mark = len(editor.notifications)
     prompts = len(editor.server_requests)
     running = editor.request_nowait(
-        "jupyter/execute", {"kernelId": kernel_id, "code": "print('before the kill', flush=True)\nimport time; time.sleep(600)"}
+        "jupyter/execute",
+        {"kernelId": kernel_id, "code": "print('before the kill', flush=True)\nimport time; time.sleep(600)"},
     )
-    editor.wait(lambda: any(o["msgType"] == "stream" for o in outputs_since(editor, mark, running)), what="the first output")
+    editor.wait(
+        lambda: any(o["msgType"] == "stream" for o in outputs_since(editor, mark, running)), what="the first output"
+    )
     pending = [
         running,
         editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "print('queued')"}),
@@ -74,7 +77,9 @@ def test_sigkill_mid_execute_fails_every_kind_of_pending_request(editor: Editor)
         assert "exit code -9" in fails_with(editor, msg_id, DIED).message
     dead = wait_status(editor, kernel_id, "dead", mark)
     assert dead["exitCode"] == -9
-    assert [o["content"]["text"] for o in outputs_since(editor, mark) if o["msgType"] == "stream"] == ["before the kill\n"]
+    assert [o["content"]["text"] for o in outputs_since(editor, mark) if o["msgType"] == "stream"] == [
+        "before the kill\n"
+    ]
     assert len(editor.server_requests) == prompts  # no jupyter/input was involved
     # a dead kernel refuses new work at once, then restarts under the same id
     fails_with(editor, editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "1"}), DIED)
@@ -93,7 +98,9 @@ def test_sigkill_with_an_input_prompt_open_withdraws_the_prompt(editor: Editor) 
     os.kill(pid, signal.SIGKILL)
     fails_with(editor, msg_id, DIED)
     editor.wait(
-        lambda: any(n["method"] == "$/cancelRequest" and n["params"]["id"] == prompt["id"] for n in editor.notifications[mark:]),
+        lambda: any(
+            n["method"] == "$/cancelRequest" and n["params"]["id"] == prompt["id"] for n in editor.notifications[mark:]
+        ),
         what="$/cancelRequest for the prompt",
     )
     # a late answer from the editor is harmless
@@ -104,7 +111,9 @@ def test_sigkill_with_an_input_prompt_open_withdraws_the_prompt(editor: Editor) 
 def test_sigkill_mid_flood(editor: Editor) -> None:
     kernel_id, pid = start(editor)
     mark = len(editor.notifications)
-    flood = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "i = 0\nwhile True:\n    print(i); i += 1"})
+    flood = editor.request_nowait(
+        "jupyter/execute", {"kernelId": kernel_id, "code": "i = 0\nwhile True:\n    print(i); i += 1"}
+    )
     editor.wait(lambda: len(outputs_since(editor, mark, flood)) >= 3, what="a few outputs")
     os.kill(pid, signal.SIGKILL)
     fails_with(editor, flood, DIED)
@@ -158,7 +167,9 @@ def test_editor_closing_stdin_mid_flood_ends_the_bridge_and_its_kernel() -> None
     with bridge() as editor:
         kernel_id, pid = start(editor)
         mark = len(editor.notifications)
-        editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "i = 0\nwhile True:\n    print(i); i += 1"})
+        editor.request_nowait(
+            "jupyter/execute", {"kernelId": kernel_id, "code": "i = 0\nwhile True:\n    print(i); i += 1"}
+        )
         editor.wait(lambda: len(outputs_since(editor, mark)) >= 3, what="the flood")
         editor.close_stdin()
         editor.read_to_eof()
@@ -172,7 +183,9 @@ def test_editor_closing_its_end_of_stdout_mid_flood_does_not_kill_the_bridge() -
     with bridge() as editor:
         kernel_id, pid = start(editor)
         mark = len(editor.notifications)
-        editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "for i in range(3_000_000):\n    print(i)"})
+        editor.request_nowait(
+            "jupyter/execute", {"kernelId": kernel_id, "code": "for i in range(3_000_000):\n    print(i)"}
+        )
         editor.wait(lambda: len(outputs_since(editor, mark)) >= 3, what="the flood")
         assert editor.process.stdout is not None
         editor.process.stdout.close()
@@ -191,11 +204,17 @@ def test_10000_requests_written_without_reading_are_all_answered(editor: Editor)
     the bridge keeps reading, queues the answers, and sends them all once the editor reads.
     A kernel flood runs meanwhile, so outputs pile up too."""
     kernel_id, _ = start(editor)
-    flood = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "for i in range(100_000):\n    print(i)"}, read=False)
+    flood = editor.request_nowait(
+        "jupyter/execute", {"kernelId": kernel_id, "code": "for i in range(100_000):\n    print(i)"}, read=False
+    )
     ids = list(range(1_000_000, 1_010_000))
-    blob = b"".join(frame(json.dumps({"jsonrpc": "2.0", "id": i, "method": "jupyter/listKernels"}).encode()) for i in ids)
+    blob = b"".join(
+        frame(json.dumps({"jsonrpc": "2.0", "id": i, "method": "jupyter/listKernels"}).encode()) for i in ids
+    )
     editor.send_raw(blob, read=False, timeout=HANG_GUARD)  # TimeoutError if the bridge stopped reading
-    editor.wait(lambda: all(i in editor.responses for i in ids) and flood in editor.responses, what="all 10,001 answers")
+    editor.wait(
+        lambda: all(i in editor.responses for i in ids) and flood in editor.responses, what="all 10,001 answers"
+    )
     assert all(editor.responses[i]["result"][0]["kernelId"] == kernel_id for i in ids)
     assert editor.result(flood)["status"] == "ok"
     text = "".join(o["content"]["text"] for o in editor.outputs(flood) if o["msgType"] == "stream")
@@ -205,7 +224,10 @@ def test_10000_requests_written_without_reading_are_all_answered(editor: Editor)
 def test_100_concurrent_executes(editor: Editor) -> None:
     kernel_id, _ = start(editor)
     mark = len(editor.notifications)
-    ids = [editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": f"print({n}); {n} * 2"}) for n in range(100)]
+    ids = [
+        editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": f"print({n}); {n} * 2"})
+        for n in range(100)
+    ]
     editor.wait(lambda: all(i in editor.responses for i in ids), what="100 replies")
     counts = []
     for n, msg_id in enumerate(ids):
@@ -215,7 +237,9 @@ def test_100_concurrent_executes(editor: Editor) -> None:
         outs = outputs_since(editor, mark, msg_id)
         # (print() may reach the kernel's stdout in two writes, hence two stream messages)
         assert "".join(o["content"]["text"] for o in outs if o["msgType"] == "stream") == f"{n}\n", outs
-        assert [o["content"]["data"]["text/plain"] for o in outs if o["msgType"] == "execute_result"] == [str(n * 2)], outs
+        assert [o["content"]["data"]["text/plain"] for o in outs if o["msgType"] == "execute_result"] == [str(n * 2)], (
+            outs
+        )
         assert outs[-1]["msgType"] == "execute_result"
     assert counts == sorted(counts) and len(set(counts)) == 100  # run in the order sent
     assert not [o for o in outputs_since(editor, mark) if o["requestId"] is None]
@@ -246,7 +270,10 @@ def test_2000_pipelined_executes_all_come_back_ok(editor: Editor) -> None:
 
 def test_cancelling_many_queued_executes_leaves_the_kernel_usable(editor: Editor) -> None:
     kernel_id, _ = start(editor)
-    ids = [editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "import time; time.sleep(0.05)"}) for _ in range(30)]
+    ids = [
+        editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "import time; time.sleep(0.05)"})
+        for _ in range(30)
+    ]
     for msg_id in ids[1:]:
         editor.notify("$/cancelRequest", {"id": msg_id})
     outcomes = []
@@ -263,11 +290,26 @@ def test_cancelling_many_queued_executes_leaves_the_kernel_usable(editor: Editor
 def test_an_execute_cancelled_on_arrival_gets_the_kernels_reply(editor: Editor) -> None:
     kernel_id, _ = start(editor)
     first, second = 901, 902
-    editor.send_raw(b"".join(frame(json.dumps(m).encode()) for m in (
-        {"jsonrpc": "2.0", "id": first, "method": "jupyter/execute", "params": {"kernelId": kernel_id, "code": "import time; time.sleep(0.5)"}},
-        {"jsonrpc": "2.0", "id": second, "method": "jupyter/execute", "params": {"kernelId": kernel_id, "code": "import time; time.sleep(30)"}},
-        {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": second}},
-    )))
+    editor.send_raw(
+        b"".join(
+            frame(json.dumps(m).encode())
+            for m in (
+                {
+                    "jsonrpc": "2.0",
+                    "id": first,
+                    "method": "jupyter/execute",
+                    "params": {"kernelId": kernel_id, "code": "import time; time.sleep(0.5)"},
+                },
+                {
+                    "jsonrpc": "2.0",
+                    "id": second,
+                    "method": "jupyter/execute",
+                    "params": {"kernelId": kernel_id, "code": "import time; time.sleep(30)"},
+                },
+                {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": second}},
+            )
+        )
+    )
     assert editor.result(first)["status"] == "ok"
     try:
         assert editor.result(second)["status"] in ("error", "aborted")

@@ -69,7 +69,9 @@ def test_a_kernel_whose_iopub_stays_silent_is_not_ready(editor: Editor, tmp_path
     assert editor.request("jupyter/listKernels") == []
 
 
-def test_a_kernel_whose_messages_cannot_be_read_fails_start_up_at_once_saying_why(editor: Editor, tmp_path: Path) -> None:
+def test_a_kernel_whose_messages_cannot_be_read_fails_start_up_at_once_saying_why(
+    editor: Editor, tmp_path: Path
+) -> None:
     """Its messages arrive but none can be read: waiting out startupTimeout would only
     hide the reason."""
 
@@ -112,7 +114,9 @@ def wrong_key_file(km: KernelManager, tmp_path: Path) -> Path:
     return path
 
 
-def test_a_connection_file_with_the_wrong_key_fails_start_up(editor: Editor, real_kernel: KernelManager, tmp_path: Path) -> None:
+def test_a_connection_file_with_the_wrong_key_fails_start_up(
+    editor: Editor, real_kernel: KernelManager, tmp_path: Path
+) -> None:
     with pytest.raises(RpcError) as info:
         connect(editor, wrong_key_file(real_kernel, tmp_path), timeout=3)
     assert info.value.code == START_FAILED
@@ -130,7 +134,9 @@ def test_the_wrong_key_error_names_the_signature(editor: Editor, real_kernel: Ke
 
 
 @pytest.mark.parametrize("scheme", ["hmac-nope", "md5", ""])
-def test_an_unknown_signature_scheme_is_a_connection_file_error(editor: Editor, fake: FakeKernel, tmp_path: Path, scheme: str) -> None:
+def test_an_unknown_signature_scheme_is_a_connection_file_error(
+    editor: Editor, fake: FakeKernel, tmp_path: Path, scheme: str
+) -> None:
     path = fake.connection_file(tmp_path)
     info = json.loads(path.read_text())
     info["signature_scheme"] = scheme
@@ -151,7 +157,9 @@ def _send_foreign(fake: FakeKernel, raw_content: bytes) -> None:
     fake.call(send)
 
 
-def test_nan_from_a_kernel_never_reaches_the_editor_as_invalid_json(editor: Editor, fake: FakeKernel, tmp_path: Path) -> None:
+def test_nan_from_a_kernel_never_reaches_the_editor_as_invalid_json(
+    editor: Editor, fake: FakeKernel, tmp_path: Path
+) -> None:
     kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
     raw: list[bytes] = []
     original = editor._reader.next_event
@@ -173,7 +181,9 @@ def test_nan_from_a_kernel_never_reaches_the_editor_as_invalid_json(editor: Edit
         json.loads(body, parse_constant=strict)
 
 
-def test_deeply_nested_json_from_a_kernel_is_dropped_not_fatal(editor: Editor, fake: FakeKernel, tmp_path: Path) -> None:
+def test_deeply_nested_json_from_a_kernel_is_dropped_not_fatal(
+    editor: Editor, fake: FakeKernel, tmp_path: Path
+) -> None:
     kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
     _send_foreign(fake, b'{"data": {"text/plain": "deep"}, "metadata": {"v": ' + b"[" * 5000 + b"]" * 5000 + b"}}")
     try:
@@ -181,24 +191,38 @@ def test_deeply_nested_json_from_a_kernel_is_dropped_not_fatal(editor: Editor, f
     except RpcError as exc:
         pytest.fail(f"the kernel connection did not survive: {exc.code} {exc.message}")
     assert result["status"] == "ok"
-    assert not [n for n in editor.notifications if n["method"] == "jupyter/status" and n["params"]["executionState"] == "dead"]
+    assert not [
+        n for n in editor.notifications if n["method"] == "jupyter/status" and n["params"]["executionState"] == "dead"
+    ]
 
 
-def test_a_valid_message_with_an_unknown_parent_is_forwarded_as_other(editor: Editor, fake: FakeKernel, tmp_path: Path) -> None:
+def test_a_valid_message_with_an_unknown_parent_is_forwarded_as_other(
+    editor: Editor, fake: FakeKernel, tmp_path: Path
+) -> None:
     kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
     content = b'{"data": {"text/plain": "from elsewhere"}, "metadata": {}}'
     _send_foreign(fake, content)
     editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "x"})
-    (out,) = [n["params"] for n in editor.notifications if n["method"] == "jupyter/output" and n["params"]["requestId"] is None]
+    (out,) = [
+        n["params"]
+        for n in editor.notifications
+        if n["method"] == "jupyter/output" and n["params"]["requestId"] is None
+    ]
     assert out["origin"] == "other" and out["content"] == json.loads(content) and out["kernelId"] == kernel_id
 
 
-def test_a_reply_forged_for_a_pending_request_does_not_answer_it(editor: Editor, fake: FakeKernel, tmp_path: Path) -> None:
+def test_a_reply_forged_for_a_pending_request_does_not_answer_it(
+    editor: Editor, fake: FakeKernel, tmp_path: Path
+) -> None:
     """The forged execute_reply arrives first, carrying the right parent; the real one later."""
     kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
 
     def script(k: FakeKernel, req: Message) -> dict[str, Any]:
-        forged = k.build("execute_reply", {"status": "error", "ename": "Forged", "evalue": "", "traceback": [], "execution_count": 99}, req)
+        forged = k.build(
+            "execute_reply",
+            {"status": "error", "ename": "Forged", "evalue": "", "traceback": [], "execution_count": 99},
+            req,
+        )
         frames = k.frames(forged, topic=False)
         frames[1] = b"f" * 64
         k.send_raw("shell", frames, to=req)
@@ -206,11 +230,16 @@ def test_a_reply_forged_for_a_pending_request_does_not_answer_it(editor: Editor,
         return plain_reply(k)
 
     fake.scripts.put(script)
-    assert editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "x"}) == {"status": "ok", "executionCount": fake.execution_count}
+    assert editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "x"}) == {
+        "status": "ok",
+        "executionCount": fake.execution_count,
+    }
     assert editor.process.poll() is None, stderr_tail(editor)
 
 
-def test_an_execute_the_kernel_goes_idle_on_without_answering_is_still_answered(editor: Editor, fake: FakeKernel, tmp_path: Path) -> None:
+def test_an_execute_the_kernel_goes_idle_on_without_answering_is_still_answered(
+    editor: Editor, fake: FakeKernel, tmp_path: Path
+) -> None:
     kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
     fake.scripts.put(lambda k, req: None)  # busy, then idle, and no execute_reply
     msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "dropped"})

@@ -63,10 +63,19 @@ _old_frames: list[Frames] = []  # valid messages already delivered, for cross-ex
 
 
 def _foreign_parent() -> dict[str, Any]:
-    return {"msg_id": f"another-client-{next(_n)}", "session": "another-client", "msg_type": "execute_request", "username": "x", "date": "2020-01-01T00:00:00Z", "version": "5.3"}
+    return {
+        "msg_id": f"another-client-{next(_n)}",
+        "session": "another-client",
+        "msg_type": "execute_request",
+        "username": "x",
+        "date": "2020-01-01T00:00:00Z",
+        "version": "5.3",
+    }
 
 
-def _signed(k: FakeKernel, header: bytes, parent: bytes, metadata: bytes, content: bytes, *, topic: bool = True) -> Frames:
+def _signed(
+    k: FakeKernel, header: bytes, parent: bytes, metadata: bytes, content: bytes, *, topic: bool = True
+) -> Frames:
     frames = [header, parent, metadata, content]
     out = [DELIMITER, k.signer.sign(frames), *frames]
     return [b"kernel.fake.stream", *out] if topic else out
@@ -124,7 +133,13 @@ def emit(k: FakeKernel, req: Message, move: Move, exp: Expected) -> None:
         head = [json.dumps(x).encode() for x in (msg.header, msg.parent_header, msg.metadata)]
         raw = b'{"data": {"text/plain": "nan %d"}, "metadata": {"v": NaN, "w": [Infinity, -Infinity]}}' % n
         k.send_raw("iopub", _signed(k, *head, raw))
-        exp.foreign.append((msg.msg_id, "display_data", {"data": {"text/plain": f"nan {n}"}, "metadata": {"v": None, "w": [None, None]}}))
+        exp.foreign.append(
+            (
+                msg.msg_id,
+                "display_data",
+                {"data": {"text/plain": f"nan {n}"}, "metadata": {"v": None, "w": [None, None]}},
+            )
+        )
         return
     if kind in ("foreign", "odd-foreign"):
         msg_type = variant or "stream"
@@ -183,10 +198,18 @@ def emit(k: FakeKernel, req: Message, move: Move, exp: Expected) -> None:
             frames = [*_forge(k, frames[:7], "random"), b"\0" * move.size]
         k.send_raw("iopub", frames)
     elif kind == "shell-forged":
-        forged = k.build("execute_reply", {"status": "error", "ename": MARK, "evalue": drop, "traceback": [], "execution_count": -1}, req)
+        forged = k.build(
+            "execute_reply",
+            {"status": "error", "ename": MARK, "evalue": drop, "traceback": [], "execution_count": -1},
+            req,
+        )
         k.send_raw("shell", _forge(k, k.frames(forged, topic=False), variant), to=req)
     elif kind == "shell-unknown":  # valid, but answers nothing we asked
-        other = k.build("execute_reply", {"status": "error", "ename": MARK, "evalue": drop, "traceback": [], "execution_count": -1}, _foreign_parent())
+        other = k.build(
+            "execute_reply",
+            {"status": "error", "ename": MARK, "evalue": drop, "traceback": [], "execution_count": -1},
+            _foreign_parent(),
+        )
         k.send_raw("shell", k.frames(other, topic=False), to=req)
     elif kind == "shell-truncated":
         forged = k.build("execute_reply", {"status": "error", "ename": MARK, "evalue": drop}, req)
@@ -196,7 +219,11 @@ def emit(k: FakeKernel, req: Message, move: Move, exp: Expected) -> None:
         k.send_raw("stdin", _forge(k, k.frames(prompt, topic=False), variant), to=req)
     elif kind == "stdin-valid":
         parent: Any = req if variant == "own" else _foreign_parent()
-        k.send_raw("stdin", k.frames(k.build("input_request", {"prompt": "valid prompt", "password": False}, parent), topic=False), to=req)
+        k.send_raw(
+            "stdin",
+            k.frames(k.build("input_request", {"prompt": "valid prompt", "password": False}, parent), topic=False),
+            to=req,
+        )
         exp.input_requests += 1
     else:
         raise AssertionError(kind)
@@ -204,11 +231,24 @@ def emit(k: FakeKernel, req: Message, move: Move, exp: Expected) -> None:
 
 # -- strategies -------------------------------------------------------------------------------
 
-SIGNATURE_VARIANTS = ["wrong-key", "wrong-digest", "flipped", "empty", "uppercase", "truncated", "random", "other-message"]
+SIGNATURE_VARIANTS = [
+    "wrong-key",
+    "wrong-digest",
+    "flipped",
+    "empty",
+    "uppercase",
+    "truncated",
+    "random",
+    "other-message",
+]
 odd_contents = st.dictionaries(
     st.text(max_size=8),
     st.recursive(
-        st.none() | st.booleans() | st.integers(-(10**18), 10**18) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+        st.none()
+        | st.booleans()
+        | st.integers(-(10**18), 10**18)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=20),
         lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
         max_leaves=8,
     ),
@@ -216,21 +256,41 @@ odd_contents = st.dictionaries(
 )
 moves = st.one_of(
     st.builds(Move, st.just("valid"), st.sampled_from(["stream", "display_data", "execute_result", "error"])),
-    st.builds(Move, st.just("foreign"), st.sampled_from(["stream", "display_data", "execute_result", "error", "execute_input"])),
-    st.builds(Move, st.just("odd-foreign"), st.sampled_from(["stream", "display_data", "execute_result", "error", "clear_output"]), content=odd_contents),
+    st.builds(
+        Move,
+        st.just("foreign"),
+        st.sampled_from(["stream", "display_data", "execute_result", "error", "execute_input"]),
+    ),
+    st.builds(
+        Move,
+        st.just("odd-foreign"),
+        st.sampled_from(["stream", "display_data", "execute_result", "error", "clear_output"]),
+        content=odd_contents,
+    ),
     st.builds(Move, st.just("nan-foreign")),
     st.builds(Move, st.just("replay")),
     st.builds(Move, st.just("replay-old")),
     st.builds(Move, st.just("forged"), st.sampled_from(SIGNATURE_VARIANTS + ["huge"])),
-    st.builds(Move, st.just("truncated"), st.sampled_from(["no-delimiter", "only-idents", "empty-frame", "0", "1", "2", "3", "4"])),
     st.builds(
-        Move, st.just("bad-json"), st.sampled_from(["not-json", "invalid-utf8", "array", "string", "no-msg-type", "no-msg-id", "deep"]),
+        Move,
+        st.just("truncated"),
+        st.sampled_from(["no-delimiter", "only-idents", "empty-frame", "0", "1", "2", "3", "4"]),
+    ),
+    st.builds(
+        Move,
+        st.just("bad-json"),
+        st.sampled_from(["not-json", "invalid-utf8", "array", "string", "no-msg-type", "no-msg-id", "deep"]),
         content=st.sampled_from(["header", "parent", "metadata", "content"]),
     ),
     # a null parent, metadata or content is read as {} (as jupyter_client reads it:
     # test_kernel_deviations.py); a null header is not a message
     st.builds(Move, st.just("bad-json"), st.just("null"), content=st.just("header")),
-    st.builds(Move, st.just("oversized"), st.sampled_from(["forged", "buffer"]), size=st.sampled_from([65_537, 1_000_000, 3_000_000])),
+    st.builds(
+        Move,
+        st.just("oversized"),
+        st.sampled_from(["forged", "buffer"]),
+        size=st.sampled_from([65_537, 1_000_000, 3_000_000]),
+    ),
     st.builds(Move, st.just("shell-forged"), st.sampled_from(SIGNATURE_VARIANTS)),
     st.builds(Move, st.just("shell-unknown")),
     st.builds(Move, st.just("shell-truncated")),
@@ -247,13 +307,17 @@ def attached(tmp_path: Path) -> Iterator[tuple[Editor, FakeKernel, str]]:
     fake = FakeKernel()
     try:
         with bridge(["--log-level", "DEBUG"]) as editor:
-            kernel_id = editor.request("jupyter/connectKernel", {"connectionFile": str(fake.connection_file(tmp_path))})["kernelId"]
+            kernel_id = editor.request(
+                "jupyter/connectKernel", {"connectionFile": str(fake.connection_file(tmp_path))}
+            )["kernelId"]
             yield editor, fake, kernel_id
     finally:
         fake.close()
 
 
-def run_execute(editor: Editor, fake: FakeKernel, kernel_id: str, script_moves: list[Move]) -> tuple[dict[str, Any], Expected, int, Any]:
+def run_execute(
+    editor: Editor, fake: FakeKernel, kernel_id: str, script_moves: list[Move]
+) -> tuple[dict[str, Any], Expected, int, Any]:
     exp = Expected()
 
     def script(k: FakeKernel, req: Message) -> dict[str, Any]:
@@ -281,7 +345,9 @@ def test_only_valid_kernel_messages_reach_the_editor(attached: tuple[Editor, Fak
         assert reply == {"status": "ok", "executionCount": fake.execution_count}, reply
         notes = editor.notifications[start:]
         assert MARK not in json.dumps(notes), [n for n in notes if MARK in json.dumps(n)]
-        outputs = [n["params"] for n in notes if n["method"] == "jupyter/output" and n["params"]["kernelId"] == kernel_id]
+        outputs = [
+            n["params"] for n in notes if n["method"] == "jupyter/output" and n["params"]["kernelId"] == kernel_id
+        ]
         mine = [o for o in outputs if o["requestId"] == msg_id]
         text = "".join(o["content"]["text"] for o in mine if o["msgType"] == "stream")
         assert text == "".join(exp.stdout)
@@ -311,9 +377,15 @@ def test_only_valid_kernel_messages_reach_the_editor(attached: tuple[Editor, Fak
 def test_drops_are_logged_at_debug(attached: tuple[Editor, FakeKernel, str]) -> None:
     editor, fake, kernel_id = attached
     kinds = [
-        Move("forged", "flipped"), Move("replay"), Move("truncated", "no-delimiter"), Move("truncated", "2"),
-        Move("bad-json", "not-json", content="content"), Move("bad-json", "array", content="parent"),
-        Move("shell-forged", "wrong-key"), Move("stdin-forged", "empty"), Move("shell-unknown"),
+        Move("forged", "flipped"),
+        Move("replay"),
+        Move("truncated", "no-delimiter"),
+        Move("truncated", "2"),
+        Move("bad-json", "not-json", content="content"),
+        Move("bad-json", "array", content="parent"),
+        Move("shell-forged", "wrong-key"),
+        Move("stdin-forged", "empty"),
+        Move("shell-unknown"),
     ]
     reply, _, _, _ = run_execute(editor, fake, kernel_id, kinds)
     assert reply["status"] == "ok"
@@ -322,8 +394,18 @@ def test_drops_are_logged_at_debug(attached: tuple[Editor, FakeKernel, str]) -> 
         log = f.read()
     dropped = [line for line in log.splitlines() if "dropped" in line]
     for channel, why in [
-        ("iopub", "signature"), ("iopub", "replayed"), ("iopub", "delimiter"), ("iopub", "frames after the delimiter"),
-        ("iopub", "JSON frame"), ("iopub", "not an object"), ("shell", "signature"), ("stdin", "signature"),
+        ("iopub", "signature"),
+        ("iopub", "replayed"),
+        ("iopub", "delimiter"),
+        ("iopub", "frames after the delimiter"),
+        ("iopub", "JSON frame"),
+        ("iopub", "not an object"),
+        ("shell", "signature"),
+        ("stdin", "signature"),
     ]:
-        assert any(f"on {channel}" in line and why in line and "DEBUG" in line for line in dropped), (channel, why, dropped)
+        assert any(f"on {channel}" in line and why in line and "DEBUG" in line for line in dropped), (
+            channel,
+            why,
+            dropped,
+        )
     assert any("reply to an unknown request" in line and "DEBUG" in line for line in log.splitlines())

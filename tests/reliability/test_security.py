@@ -66,7 +66,9 @@ def new_connection_files(runtime_dir: Path, before: set[Path]) -> list[Path]:
     return sorted(set(runtime_dir.glob("kernel-bridge-*.json")) - before)
 
 
-def test_started_kernels_listen_on_loopback_only_and_the_bridge_listens_nowhere(editor: Editor, runtime_dir: Path) -> None:
+def test_started_kernels_listen_on_loopback_only_and_the_bridge_listens_nowhere(
+    editor: Editor, runtime_dir: Path
+) -> None:
     before = set(runtime_dir.glob("kernel-bridge-*.json"))
     kernel_id = editor.request("jupyter/startKernel", {})["kernelId"]
     (path,) = new_connection_files(runtime_dir, before)
@@ -189,7 +191,9 @@ def test_the_connection_files_signature_scheme_is_honoured(editor: Editor, tmp_p
     message it gets) and drops a message signed with sha256 under the same key."""
     fake = FakeKernel(scheme="hmac-sha512")
     try:
-        kernel_id = editor.request("jupyter/connectKernel", {"connectionFile": str(fake.connection_file(tmp_path))})["kernelId"]
+        kernel_id = editor.request("jupyter/connectKernel", {"connectionFile": str(fake.connection_file(tmp_path))})[
+            "kernelId"
+        ]
 
         def script(k: FakeKernel, req: Any) -> dict[str, Any]:
             sha256 = k.build("stream", {"name": "stdout", "text": "signed with sha256\n"}, req)
@@ -201,7 +205,9 @@ def test_the_connection_files_signature_scheme_is_honoured(editor: Editor, tmp_p
         start = len(editor.notifications)
         msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "x"})
         assert editor.result(msg_id)["status"] == "ok"
-        texts = [n["params"]["content"]["text"] for n in editor.notifications[start:] if n["method"] == "jupyter/output"]
+        texts = [
+            n["params"]["content"]["text"] for n in editor.notifications[start:] if n["method"] == "jupyter/output"
+        ]
         assert texts == ["signed with sha512\n"]
         assert not fake.refused and fake.messages("shell", "execute_request")
     finally:
@@ -225,32 +231,54 @@ def test_nothing_a_kernel_sends_is_executed_or_interpreted(editor: Editor, tmp_p
     python_words = f"__import__('os').system('touch {marker}')"
     payload = pickle.dumps(_Boom(str(marker)))
     contents: list[tuple[str, dict[str, Any]]] = [
-        ("stream", {"name": "stdout", "text": shell_words + "\n" + python_words + "\n\x1b]8;;file:///etc/passwd\x1b\\link\x1b]8;;\x1b\\\n"}),
-        ("display_data", {"data": {
-            "text/html": f"<script>fetch('file://{marker}')</script>",
-            "application/javascript": python_words,
-            "application/x-python-pickle": base64.b64encode(payload).decode(),
-            "text/plain": "{{7*7}} %(x)s {0.__class__}",
-        }, "metadata": {"__class__": "os.system", "file": "../../../../etc/passwd"}}),
+        (
+            "stream",
+            {
+                "name": "stdout",
+                "text": shell_words + "\n" + python_words + "\n\x1b]8;;file:///etc/passwd\x1b\\link\x1b]8;;\x1b\\\n",
+            },
+        ),
+        (
+            "display_data",
+            {
+                "data": {
+                    "text/html": f"<script>fetch('file://{marker}')</script>",
+                    "application/javascript": python_words,
+                    "application/x-python-pickle": base64.b64encode(payload).decode(),
+                    "text/plain": "{{7*7}} %(x)s {0.__class__}",
+                },
+                "metadata": {"__class__": "os.system", "file": "../../../../etc/passwd"},
+            },
+        ),
         ("execute_result", {"data": {"text/plain": python_words}, "metadata": {}, "execution_count": 1}),
         ("error", {"ename": "$(reboot)", "evalue": python_words, "traceback": [shell_words]}),
     ]
 
     fake = FakeKernel()
     try:
-        kernel_id = editor.request("jupyter/connectKernel", {"connectionFile": str(fake.connection_file(tmp_path))})["kernelId"]
+        kernel_id = editor.request("jupyter/connectKernel", {"connectionFile": str(fake.connection_file(tmp_path))})[
+            "kernelId"
+        ]
 
         def script(k: FakeKernel, req: Any) -> dict[str, Any]:
             for msg_type, content in contents:
                 k.publish(msg_type, content, req)
-            opened = k.build("comm_open", {"comm_id": "c1", "target_name": python_words, "data": {"code": python_words}}, req)
+            opened = k.build(
+                "comm_open", {"comm_id": "c1", "target_name": python_words, "data": {"code": python_words}}, req
+            )
             opened.buffers = [payload]
             k.send_raw("iopub", k.frames(opened))
-            return {"status": "ok", "execution_count": k.execution_count, "user_expressions": {"x": {"status": "ok", "data": {"text/plain": python_words}}}}
+            return {
+                "status": "ok",
+                "execution_count": k.execution_count,
+                "user_expressions": {"x": {"status": "ok", "data": {"text/plain": python_words}}},
+            }
 
         fake.scripts.put(script)
         start = len(editor.notifications)
-        msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "x", "userExpressions": {"x": "1"}})
+        msg_id = editor.request_nowait(
+            "jupyter/execute", {"kernelId": kernel_id, "code": "x", "userExpressions": {"x": "1"}}
+        )
         result = editor.result(msg_id)
         notes = editor.notifications[start:]
         outputs = [(n["params"]["msgType"], n["params"]["content"]) for n in notes if n["method"] == "jupyter/output"]

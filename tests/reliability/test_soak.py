@@ -65,7 +65,11 @@ def test_soak_four_kernels(tmp_path: Path) -> None:
 
         def on_note(msg: dict[str, Any]) -> None:
             # stdout only: IPython may add a warning on stderr ("Output cache limit hit")
-            if msg["method"] == "jupyter/output" and msg["params"]["msgType"] == "stream" and msg["params"]["content"]["name"] == "stdout":
+            if (
+                msg["method"] == "jupyter/output"
+                and msg["params"]["msgType"] == "stream"
+                and msg["params"]["content"]["name"] == "stdout"
+            ):
                 rid = msg["params"]["requestId"]
                 soak.chars[rid] = soak.chars.get(rid, 0) + len(msg["params"]["content"]["text"])
             elif msg["method"] == "jupyter/status" and msg["params"]["executionState"] == "dead":
@@ -76,7 +80,10 @@ def test_soak_four_kernels(tmp_path: Path) -> None:
         for i in range(KERNELS):
             uri = f"file:///soak/doc{i}.py"
             kernels.append((editor.request("jupyter/startKernel", {"uri": uri})["kernelId"], uri))
-            editor.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}})
+            editor.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "import os\nos.pa"}},
+            )
 
         def send(kind: str, kernel: tuple[str, str]) -> None:
             kernel_id, uri = kernel
@@ -86,14 +93,23 @@ def test_soak_four_kernels(tmp_path: Path) -> None:
                 method, params = "jupyter/execute", {"kernelId": kernel_id, "code": f"print({n}); {n}"}
                 expect = len(f"{n}\n")
             elif kind == "flood":
-                method, params = "jupyter/execute", {"kernelId": kernel_id, "code": f"for i in range({FLOOD_LINES}):\n    print(i)"}
+                method, params = (
+                    "jupyter/execute",
+                    {"kernelId": kernel_id, "code": f"for i in range({FLOOD_LINES}):\n    print(i)"},
+                )
                 expect = FLOOD_CHARS
             elif kind == "complete":
-                method, params = "jupyter/complete", {"kernelId": kernel_id, "code": "import os\nos.pa", "cursorPos": 15}
+                method, params = (
+                    "jupyter/complete",
+                    {"kernelId": kernel_id, "code": "import os\nos.pa", "cursorPos": 15},
+                )
             elif kind == "inspect":
                 method, params = "jupyter/inspect", {"kernelId": kernel_id, "code": "print", "cursorPos": 3}
             else:
-                method, params = "textDocument/completion", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}}
+                method, params = (
+                    "textDocument/completion",
+                    {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}},
+                )
             msg_id = editor.request_nowait(method, params)
             inflight[msg_id] = Sent(kind, kernel_id, time.monotonic(), expect)
             soak.sent += 1
@@ -161,8 +177,12 @@ def test_soak_four_kernels(tmp_path: Path) -> None:
         "error_count": len(soak.errors),
         "by_kind": soak.by_kind,
         "latency_p99_s": {k: round(v, 4) for k, v in p99.items()},
-        "bridge_rss_mb": {"after_30s": round(base / MB, 1), "peak": round(peak / MB, 1), "final": round(final / MB, 1),
-                          "drift": round((final - base) / MB, 1)},
+        "bridge_rss_mb": {
+            "after_30s": round(base / MB, 1),
+            "peak": round(peak / MB, 1),
+            "final": round(final / MB, 1),
+            "drift": round((final - base) / MB, 1),
+        },
         "bridge_cpu_s": round(cpu, 1),
         "rss_samples_mb": [(round(t), round(r / MB, 1)) for t, r in soak.rss],
     }

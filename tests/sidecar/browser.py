@@ -48,7 +48,11 @@ def chromium() -> Iterator[Any]:
 
     with tempfile.TemporaryDirectory(prefix="kb-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport={"width": 1000, "height": 900}
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1000, "height": 900},
         )
         context.set_default_timeout(STEP_TIMEOUT_MS)
         try:

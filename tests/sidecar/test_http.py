@@ -74,12 +74,19 @@ async def test_the_page_is_served_on_loopback_with_a_token(served: tuple[Sidecar
     assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
 
 
-async def test_the_page_allows_only_its_own_script_and_no_remote_loads(served: tuple[SidecarHub, SidecarServer]) -> None:
+async def test_the_page_allows_only_its_own_script_and_no_remote_loads(
+    served: tuple[SidecarHub, SidecarServer],
+) -> None:
     _, server = served
     assert server.url is not None
     _, headers, body = await http(server.url)
     policy = dict(d.strip().split(" ", 1) for d in headers["content-security-policy"].split(";"))
-    assert policy["default-src"] == "'none'" and policy["img-src"] == "data: blob:" and policy["font-src"] == "data:" and policy["connect-src"] == "'self'"
+    assert (
+        policy["default-src"] == "'none'"
+        and policy["img-src"] == "data: blob:"
+        and policy["font-src"] == "data:"
+        and policy["connect-src"] == "'self'"
+    )
     # two scripts: the widget manager (sidecar-widgets.js), then the page's own
     scripts = re.findall(rb"<script>(.*?)</script>", body, re.S)
     assert len(scripts) == 2 and b"kernelBridgeWidgets" in scripts[0]
@@ -89,7 +96,9 @@ async def test_the_page_allows_only_its_own_script_and_no_remote_loads(served: t
 
 
 @pytest.mark.parametrize("how", ["no token", "wrong token", "empty token", "foreign Host"])
-async def test_the_page_is_refused_without_the_right_token_or_host(served: tuple[SidecarHub, SidecarServer], how: str) -> None:
+async def test_the_page_is_refused_without_the_right_token_or_host(
+    served: tuple[SidecarHub, SidecarServer], how: str
+) -> None:
     _, server = served
     assert server.url is not None
     url, host = {
@@ -115,7 +124,9 @@ async def test_other_paths_and_methods(served: tuple[SidecarHub, SidecarServer])
     "origin",
     ["http://evil.example", "http://127.0.0.1:1", "https://127.0.0.1:{port}", "null", "http://127.0.0.2:{port}"],
 )
-async def test_a_websocket_from_a_foreign_origin_is_refused(served: tuple[SidecarHub, SidecarServer], origin: str) -> None:
+async def test_a_websocket_from_a_foreign_origin_is_refused(
+    served: tuple[SidecarHub, SidecarServer], origin: str
+) -> None:
     _, server = served
     assert server.url is not None
     port = urlsplit(server.url).port
@@ -125,7 +136,9 @@ async def test_a_websocket_from_a_foreign_origin_is_refused(served: tuple[Sideca
 
 
 @pytest.mark.parametrize("token", [None, "wrong"])
-async def test_a_websocket_without_the_token_is_refused(served: tuple[SidecarHub, SidecarServer], token: str | None) -> None:
+async def test_a_websocket_without_the_token_is_refused(
+    served: tuple[SidecarHub, SidecarServer], token: str | None
+) -> None:
     _, server = served
     assert server.url is not None
     port = urlsplit(server.url).port
@@ -158,7 +171,9 @@ async def test_a_websocket_from_the_page_or_a_non_browser_client_is_accepted(
         assert texts == ["before\n", "after\n"] and event["content"]["text"] == "after\n"
 
 
-async def test_a_page_that_does_not_read_is_bounded_and_told_what_it_missed(served: tuple[SidecarHub, SidecarServer]) -> None:
+async def test_a_page_that_does_not_read_is_bounded_and_told_what_it_missed(
+    served: tuple[SidecarHub, SidecarServer],
+) -> None:
     hub, server = served
     assert server.url is not None
     stream_, ws = await handshake(ws_url(server.url))
@@ -167,7 +182,9 @@ async def test_a_page_that_does_not_read_is_bounded_and_told_what_it_missed(serv
         (queue,) = hub.subscribers
         big = "x" * 100_000
         for n in range(300):  # 30 MB: more than the socket buffers and the page's queue
-            hub.publish({"type": "output", "msgType": "stream", "parentId": f"p{n}", "content": {"name": "stdout", "text": big}})
+            hub.publish(
+                {"type": "output", "msgType": "stream", "parentId": f"p{n}", "content": {"name": "stdout", "text": big}}
+            )
             await trio.testing.wait_all_tasks_blocked()
             assert queue.chars <= 200_000
         page = SidecarSocket(stream_, ws)
@@ -218,7 +235,9 @@ class RecordingLink:
         self.sent: list[tuple[str, dict[str, Any], list[bytes]]] = []
         self.comms: dict[str, Any] = {"w-old": {"target_name": "jupyter.widget"}}
 
-    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+    async def send_comm_msg(
+        self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]
+    ) -> str:
         self.sent.append((comm_id, data, buffers))
         return f"kernel-msg-{len(self.sent)}"
 
@@ -245,9 +264,19 @@ async def test_a_page_messages_known_widgets_and_learns_the_msg_id(nursery: trio
         assert hello["widgets"] is True
         hub.publish_iopub(widget_open("w1"))
         await page.wait_for(lambda e: e["type"] == "comm" and e["commId"] == "w1")
-        await page.send({"type": "comm_msg", "ref": "p1", "commId": "w1", "data": {"method": "update", "state": {"value": 4}}})
-        assert await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p1") == {"type": "sent", "ref": "p1", "msgId": "kernel-msg-1"}
-        await page.send(encode_frame({"type": "comm_msg", "ref": "p2", "commId": "w1", "data": {"method": "custom"}}, [b"\x00bytes"]))
+        await page.send(
+            {"type": "comm_msg", "ref": "p1", "commId": "w1", "data": {"method": "update", "state": {"value": 4}}}
+        )
+        assert await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p1") == {
+            "type": "sent",
+            "ref": "p1",
+            "msgId": "kernel-msg-1",
+        }
+        await page.send(
+            encode_frame(
+                {"type": "comm_msg", "ref": "p2", "commId": "w1", "data": {"method": "custom"}}, [b"\x00bytes"]
+            )
+        )
         await page.wait_for(lambda e: e["type"] == "sent" and e["ref"] == "p2")
         # a widget that was there before the sidecar: known once a page asked the kernel
         await page.send({"type": "comm_msg", "ref": "p3", "commId": "w-old", "data": {}})

@@ -12,7 +12,9 @@ from bridge.sidecar.hub import EVENT_MAX_CHARS, History, SidecarHub, Subscriber,
 from bridge.wire import Message
 
 
-def iopub(msg_type: str, content: dict[str, Any], parent: str | None = "p1", session: str = "editor-session") -> Message:
+def iopub(
+    msg_type: str, content: dict[str, Any], parent: str | None = "p1", session: str = "editor-session"
+) -> Message:
     parent_header = {"msg_id": parent, "session": session} if parent else {}
     return Message(header={"msg_type": msg_type, "msg_id": "m"}, parent_header=parent_header, content=content)
 
@@ -60,7 +62,14 @@ def test_a_page_opened_late_gets_hello_then_the_history_in_order() -> None:
     hub.publish_iopub(display({"text/plain": "x"}))
     hub.publish_iopub(iopub("status", {"execution_state": "idle"}))
     events = replay(hub)
-    assert events[0] == {"type": "hello", "label": "python3 · k1", "kernelId": "k1", "executionState": "idle", "evicted": 0, "widgets": False}
+    assert events[0] == {
+        "type": "hello",
+        "label": "python3 · k1",
+        "kernelId": "k1",
+        "executionState": "idle",
+        "evicted": 0,
+        "widgets": False,
+    }
     assert [e["msgType"] for e in outputs(events)] == ["execute_input", "display_data"]
 
 
@@ -98,7 +107,11 @@ def test_consecutive_stream_text_of_a_request_is_one_history_entry() -> None:
     hub.publish_iopub(stream("oops\n", name="stderr"))
     hub.publish_iopub(stream("more\n", parent="p2"))
     events = outputs(replay(hub))
-    assert [(e["parentId"], e["content"]["name"]) for e in events] == [("p1", "stdout"), ("p1", "stderr"), ("p2", "stdout")]
+    assert [(e["parentId"], e["content"]["name"]) for e in events] == [
+        ("p1", "stdout"),
+        ("p1", "stderr"),
+        ("p2", "stdout"),
+    ]
     assert events[0]["content"]["text"] == "".join(f"{n}\n" for n in range(100))
 
 
@@ -127,7 +140,13 @@ def test_update_display_data_rewrites_the_display_in_history() -> None:
     hub = SidecarHub("k")
     hub.publish_iopub(display({"text/plain": "0%"}, display_id="bar"))
     for n in range(1, 101):
-        hub.publish_iopub(iopub("update_display_data", {"data": {"text/plain": f"{n}%"}, "metadata": {}, "transient": {"display_id": "bar"}}, "p9"))
+        hub.publish_iopub(
+            iopub(
+                "update_display_data",
+                {"data": {"text/plain": f"{n}%"}, "metadata": {}, "transient": {"display_id": "bar"}},
+                "p9",
+            )
+        )
     (event,) = outputs(replay(hub))
     assert event["msgType"] == "display_data" and event["content"]["data"] == {"text/plain": "100%"}
 
@@ -137,9 +156,15 @@ def test_live_pages_get_every_event_including_updates_and_clears() -> None:
     page = hub.subscribe()
     page.take_batch()  # hello
     hub.publish_iopub(display({"text/plain": "0%"}, display_id="bar"))
-    hub.publish_iopub(iopub("update_display_data", {"data": {"text/plain": "1%"}, "metadata": {}, "transient": {"display_id": "bar"}}))
+    hub.publish_iopub(
+        iopub("update_display_data", {"data": {"text/plain": "1%"}, "metadata": {}, "transient": {"display_id": "bar"}})
+    )
     hub.publish_iopub(iopub("clear_output", {"wait": True}))
-    assert [json.loads(t)["msgType"] for t in page.take_batch()] == ["display_data", "update_display_data", "clear_output"]
+    assert [json.loads(t)["msgType"] for t in page.take_batch()] == [
+        "display_data",
+        "update_display_data",
+        "clear_output",
+    ]
 
 
 def test_a_slow_page_drops_its_oldest_events_and_is_told_how_many() -> None:
@@ -191,7 +216,9 @@ def test_a_listener_never_raises_into_the_kernel_reader() -> None:
     hub = SidecarHub("k")
     bad = iopub("display_data", {"data": {"text/plain": float("nan")}})  # not JSON for a page
     hub.publish_iopub(bad)
-    weird = Message(header={"msg_type": "stream", "msg_id": "m"}, parent_header={"session": 42}, content={"name": "stdout"})
+    weird = Message(
+        header={"msg_type": "stream", "msg_id": "m"}, parent_header={"session": 42}, content={"name": "stdout"}
+    )
     hub.publish_iopub(weird)
     assert len(hub.history) == 1  # the second one, without a session prefix
 

@@ -32,11 +32,19 @@ def png(width: int = 40, height: int = 20) -> str:
 
 
 def iopub(msg_type: str, content: dict[str, Any], parent: str = "p1", session: str = "editor") -> Message:
-    return Message(header={"msg_type": msg_type, "msg_id": "m"}, parent_header={"msg_id": parent, "session": session}, content=content)
+    return Message(
+        header={"msg_type": msg_type, "msg_id": "m"},
+        parent_header={"msg_id": parent, "session": session},
+        content=content,
+    )
 
 
 def display(data: dict[str, Any], parent: str = "p1", display_id: str | None = None) -> Message:
-    return iopub("display_data", {"data": data, "metadata": {}, "transient": {"display_id": display_id} if display_id else {}}, parent)
+    return iopub(
+        "display_data",
+        {"data": data, "metadata": {}, "transient": {"display_id": display_id} if display_id else {}},
+        parent,
+    )
 
 
 SVG = "<svg xmlns='http://www.w3.org/2000/svg' width='60' height='30'><rect width='60' height='30' fill='blue'/></svg>"
@@ -76,12 +84,30 @@ async def test_outputs_are_shown_by_kind_and_nothing_in_them_runs_or_loads() -> 
                 (display({"text/markdown": MARKDOWN, "text/plain": "md"}), "editor"),
                 (display({"text/latex": r"$\frac{a}{b}$", "text/plain": "a/b"}), "editor"),
                 (display({"text/html": HOSTILE_HTML, "text/plain": "html"}), "editor"),
-                (iopub("update_display_data", {"data": {"text/plain": "updated"}, "metadata": {}, "transient": {"display_id": "d1"}}), "editor"),
-                (iopub("execute_result", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": 7}), "editor"),
-                (iopub("error", {"ename": "ValueError", "evalue": "bad", "traceback": ["\x1b[0;31mValueError\x1b[0m: bad"]}), "editor"),
+                (
+                    iopub(
+                        "update_display_data",
+                        {"data": {"text/plain": "updated"}, "metadata": {}, "transient": {"display_id": "d1"}},
+                    ),
+                    "editor",
+                ),
+                (
+                    iopub("execute_result", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": 7}),
+                    "editor",
+                ),
+                (
+                    iopub(
+                        "error",
+                        {"ename": "ValueError", "evalue": "bad", "traceback": ["\x1b[0;31mValueError\x1b[0m: bad"]},
+                    ),
+                    "editor",
+                ),
                 (iopub("stream", {"name": "stdout", "text": "soon gone\n"}, parent="p2", session="other"), "other"),
                 (iopub("clear_output", {"wait": True}, parent="p2", session="other"), "other"),
-                (iopub("stream", {"name": "stdout", "text": "from elsewhere\n"}, parent="p2", session="other"), "other"),
+                (
+                    iopub("stream", {"name": "stdout", "text": "from elsewhere\n"}, parent="p2", session="other"),
+                    "other",
+                ),
                 (iopub("status", {"execution_state": "idle"}), "editor"),
             )
             page.wait_for_selector("#state[data-state=idle]")
@@ -123,7 +149,9 @@ async def test_outputs_are_shown_by_kind_and_nothing_in_them_runs_or_loads() -> 
     assert seen["svg_left"] == 0  # update_display_data replaced it
     assert "updated" in seen["texts"] and "42" in seen["texts"]
     assert any("ValueError: bad" in t for t in seen["texts"])
-    assert seen["headings"] == ["Results"] and seen["md_link"] == "https://example.org" and seen["md_cells"] == ["1", "2"]
+    assert (
+        seen["headings"] == ["Results"] and seen["md_link"] == "https://example.org" and seen["md_cells"] == ["1", "2"]
+    )
     assert seen["latex"] == r"$\frac{a}{b}$"
     assert seen["hostile"] == "kept"  # the output's script did not run
     assert seen["other"] == ["from elsewhere\n"]  # clear_output(wait=True) cleared at the next output
@@ -137,7 +165,9 @@ class EmptyKernel:
     test environment with ipywidgets 8; the real conversation is tested in
     tests/integration/test_sidecar_widgets.py)."""
 
-    async def send_comm_msg(self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]) -> str:
+    async def send_comm_msg(
+        self, comm_id: str, data: dict[str, Any], metadata: dict[str, Any], buffers: list[bytes]
+    ) -> str:
         raise AssertionError("the page has nothing to send")
 
     async def widget_comms(self) -> dict[str, Any]:
@@ -145,8 +175,15 @@ class EmptyKernel:
 
 
 def widget_open(comm_id: str, protocol: str, module: str, version: str, name: str = "IntSliderModel") -> Message:
-    state = {"_model_module": module, "_model_module_version": version, "_model_name": name, "_view_module": module,
-             "_view_module_version": version, "_view_name": "IntSliderView", "value": 3}
+    state = {
+        "_model_module": module,
+        "_model_module_version": version,
+        "_model_name": name,
+        "_view_module": module,
+        "_view_module_version": version,
+        "_view_name": "IntSliderView",
+        "value": 3,
+    }
     return Message(
         header={"msg_type": "comm_open", "msg_id": "o-" + comm_id},
         parent_header={"msg_id": "p1", "session": "editor"},
@@ -187,7 +224,11 @@ async def test_widgets_the_page_cannot_render_say_why() -> None:
             other.wait_for_selector("#link[data-link=up]")
             trio.from_thread.run_sync(standalone.publish_iopub, widget_view("w1", "IntSlider(value=3)"), None)
             other.wait_for_selector(".kb-widget-note")
-            return {"notes": notes, "standalone": other.locator(".kb-widget").inner_text(), "errors": errors + other_errors}
+            return {
+                "notes": notes,
+                "standalone": other.locator(".kb-widget").inner_text(),
+                "errors": errors + other_errors,
+            }
 
     async with trio.open_nursery() as nursery:
         urls = [await nursery.start(server.run) for server in servers]
@@ -196,7 +237,11 @@ async def test_widgets_the_page_cannot_render_say_why() -> None:
         nursery.cancel_scope.cancel()
 
     ipywidgets7, bqplot = seen["notes"]
-    assert ipywidgets7.startswith("IntSlider(value=3)") and "ipywidgets 7" in ipywidgets7 and "pip install -U 'ipywidgets>=8'" in ipywidgets7
+    assert (
+        ipywidgets7.startswith("IntSlider(value=3)")
+        and "ipywidgets 7" in ipywidgets7
+        and "pip install -U 'ipywidgets>=8'" in ipywidgets7
+    )
     assert "needs the JavaScript of bqplot ^0.6.1" in bqplot
     assert seen["standalone"].startswith("IntSlider(value=3)") and "jupyter/openSidecar" in seen["standalone"]
     assert seen["errors"] == []

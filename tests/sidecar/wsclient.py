@@ -97,7 +97,9 @@ class SidecarSocket:
                 await self.next_events()
 
 
-async def handshake(url: str, *, origin: str | None = None, host: str | None = None) -> tuple[trio.SocketStream, WSConnection]:
+async def handshake(
+    url: str, *, origin: str | None = None, host: str | None = None
+) -> tuple[trio.SocketStream, WSConnection]:
     parts = urlsplit(url)
     stream = await trio.open_tcp_stream(parts.hostname or "127.0.0.1", parts.port or 80)
     ws = WSConnection(ConnectionType.CLIENT)

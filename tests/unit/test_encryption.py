@@ -31,7 +31,16 @@ def info(**extra: Any) -> ConnectionInfo:
 
 @pytest.mark.parametrize(
     ("declared", "supported"),
-    [(["curve"], True), (["CURVE "], True), ("curve", True), (("tls", "curve"), True), ([], False), ("tls", False), (None, False), (1, False)],
+    [
+        (["curve"], True),
+        (["CURVE "], True),
+        ("curve", True),
+        (("tls", "curve"), True),
+        ([], False),
+        ("tls", False),
+        (None, False),
+        (1, False),
+    ],
 )
 def test_supported_encryption_is_read_as_jupyter_client_reads_it(declared: Any, supported: bool) -> None:
     assert spec_supports_curve(spec({"supported_encryption": declared})) is supported
@@ -132,7 +141,9 @@ def test_client_sockets_get_the_servers_key_and_a_keypair_of_their_own() -> None
         ctx.term()
 
 
-def test_settings_take_encryption_from_initialization_options_and_keep_it_on_a_typo(caplog: pytest.LogCaptureFixture) -> None:
+def test_settings_take_encryption_from_initialization_options_and_keep_it_on_a_typo(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     settings = Settings(encryption="required")
     settings.update({"encryption": "auto"})
     assert settings.encryption == "auto"

@@ -22,7 +22,9 @@ def make(tmp_path: Path, limit: int = 1000, backlog: int = 0) -> tuple[OutputSin
         sent.append(params)
         return len(str(params["content"]))
 
-    sink = OutputSink(emit, base={"kernelId": "k", "requestId": 1}, backlog=lambda: backlog, spill_dir=tmp_path, limit=limit)
+    sink = OutputSink(
+        emit, base={"kernelId": "k", "requestId": 1}, backlog=lambda: backlog, spill_dir=tmp_path, limit=limit
+    )
     return sink, sent
 
 

@@ -128,7 +128,9 @@ def test_initialization_options_with_unusable_numbers_are_ignored(caplog: pytest
     settings = Settings()
     settings.update({"startupTimeout": -1, "completionTimeout": float("inf"), "outputLimitBytes": 0})
     assert (settings.startup_timeout, settings.completion_timeout, settings.output_limit_bytes) == (
-        Settings().startup_timeout, Settings().completion_timeout, Settings().output_limit_bytes
+        Settings().startup_timeout,
+        Settings().completion_timeout,
+        Settings().output_limit_bytes,
     )
     assert {"startupTimeout", "completionTimeout", "outputLimitBytes"} <= {r.args[0] for r in caplog.records}  # type: ignore[index]
     settings.update({"startupTimeout": 5, "completionTimeout": 0.5})

@@ -24,7 +24,9 @@ def test_private_hooks_we_override_still_exist_with_their_signatures() -> None:
     assert list(inspect.signature(JsonRPCProtocol._send_data).parameters) == ["self", "data"]
     assert list(inspect.signature(JsonRPCProtocol._send_handler_result).parameters) == ["self", "future", "msg_id"]
     assert hasattr(LanguageServerProtocol, "lsp_exit")
-    assert hasattr(JsonRPCProtocol, "_request_futures") or "_request_futures" in inspect.getsource(JsonRPCProtocol.__init__)
+    assert hasattr(JsonRPCProtocol, "_request_futures") or "_request_futures" in inspect.getsource(
+        JsonRPCProtocol.__init__
+    )
 
 
 def test_generic_message_classes_take_raw_params() -> None:

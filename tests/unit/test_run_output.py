@@ -94,7 +94,9 @@ def test_the_hover_keeps_markdown_and_links_images_to_the_page() -> None:
 
 def test_the_hover_shows_a_traceback_without_ansi() -> None:
     error = ("error", {"ename": "ValueError", "evalue": "bad", "traceback": ["\x1b[31mValueError\x1b[0m: bad"]})
-    text = hover_text(run(error), {"status": "error", "ename": "ValueError", "evalue": "bad"}, header="h", page_url=None)
+    text = hover_text(
+        run(error), {"status": "error", "ename": "ValueError", "evalue": "bad"}, header="h", page_url=None
+    )
     assert "ValueError: bad" in text and "\x1b" not in text
 
 
