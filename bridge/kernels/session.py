@@ -389,6 +389,8 @@ class KernelSession:
                 self.execution_state = state
                 events.append(StateChanged(state))
             self._idle_since = now if state == "idle" else None
+        if msg.msg_type == "iopub_welcome":
+            return events  # JEP 65: the kernel's XPUB greets each subscriber; it is no output
         req = self._requests.get(msg.parent_id or "")
         if req is None:
             if msg.msg_type in COMM_TYPES:

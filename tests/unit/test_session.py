@@ -211,6 +211,11 @@ def test_what_only_a_server_says() -> None:
     assert ServerRestarted() in events and StateChanged("restarting") in events
 
 
+def test_the_iopub_welcome_of_xpub_kernels_is_no_output() -> None:
+    s = idle_session()
+    assert s.receive("iopub", from_kernel("iopub_welcome", None, {"subscription": ""}), 0.0) == []
+
+
 def test_state_changes_are_reported_once() -> None:
     s = idle_session()
     assert s.receive("iopub", status(None, "idle"), 0.0) == []
