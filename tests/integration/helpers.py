@@ -84,3 +84,31 @@ async def during_run(
             await trio.sleep(settle)
             await action()
     return outcome[0]
+
+
+async def a_remote_kernels_life(
+    client: BridgeClient, kernel: str, remote_id: str, server: Any, *, greeting: str, answer: str
+) -> None:
+    """What every Jupyter server kind must do with a kernel the bridge started on it: run
+    with ``input()`` answered (the editor answers ``answer``), interrupt, restart under the
+    same ids, and shut down deleting it on the server (``server.has_kernel``)."""
+    reply, outs = await run(client, kernel, f"print({greeting!r}, input('? ')); 6 * 7")
+    assert reply["status"] == "ok" and stdout_text(outs) == f"{greeting} {answer}\n"
+    (result,) = [o for o in outs if o["msgType"] == "execute_result"]
+    assert result["content"]["data"]["text/plain"] == "42"
+
+    interrupted = await during_run(
+        client, kernel, "while True:\n    pass",
+        lambda: client.request("jupyter/interruptKernel", {"kernelId": kernel}), settle=0.3,
+    )  # fmt: skip
+    assert not isinstance(interrupted, RpcError)
+    assert interrupted["status"] == "error" and interrupted["ename"] == "KeyboardInterrupt"
+
+    await run(client, kernel, "x = 1")
+    restarted = await client.request("jupyter/restartKernel", {"kernelId": kernel})
+    assert restarted["kernelId"] == kernel and restarted["remoteKernelId"] == remote_id
+    reply, _ = await run(client, kernel, "x")
+    assert reply["status"] == "error" and reply["ename"] == "NameError"
+
+    await client.request("jupyter/shutdownKernel", {"kernelId": kernel})
+    assert not await server.has_kernel(remote_id), "shutdownKernel deletes what the bridge started"

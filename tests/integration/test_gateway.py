@@ -21,7 +21,7 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("trio_websocket")
 
 from bridge.client import RpcError, spawn_bridge  # noqa: E402
-from tests.integration.helpers import HANG_GUARD, during_run, run, stdout_text  # noqa: E402
+from tests.integration.helpers import HANG_GUARD, a_remote_kernels_life, run, stdout_text  # noqa: E402
 from tests.integration.http_servers import server_process  # noqa: E402
 from tests.integration.test_remote import REMOTE_SERVER_ERROR, Server, free_port, quit_bridge  # noqa: E402
 
@@ -75,26 +75,7 @@ async def test_gateway_kernelspecs_start_execute_interrupt_restart_shutdown(gate
             assert ref["language"] == "python" and "token" not in str(ref)
             assert await gateway.has_kernel(remote_id)
 
-            reply, outs = await run(client, kernel, "print('via gateway', input('? ')); 6 * 7")
-            assert reply["status"] == "ok" and stdout_text(outs) == "via gateway gw\n"
-            (result,) = [o for o in outs if o["msgType"] == "execute_result"]
-            assert result["content"]["data"]["text/plain"] == "42"
-
-            interrupted = await during_run(
-                client, kernel, "while True:\n    pass",
-                lambda: client.request("jupyter/interruptKernel", {"kernelId": kernel}), settle=0.3,
-            )  # fmt: skip
-            assert not isinstance(interrupted, RpcError)
-            assert interrupted["status"] == "error" and interrupted["ename"] == "KeyboardInterrupt"
-
-            await run(client, kernel, "x = 1")
-            restarted = await client.request("jupyter/restartKernel", {"kernelId": kernel})
-            assert restarted["kernelId"] == kernel and restarted["remoteKernelId"] == remote_id
-            reply, _ = await run(client, kernel, "x")
-            assert reply["status"] == "error" and reply["ename"] == "NameError"
-
-            await client.request("jupyter/shutdownKernel", {"kernelId": kernel})
-            assert not await gateway.has_kernel(remote_id), "shutdownKernel deletes what the bridge started"
+            await a_remote_kernels_life(client, kernel, remote_id, gateway, greeting="via gateway", answer="gw")
 
             env = {"KERNEL_KB_FLAVOUR": "gateway", "KB_NOT_PASSED": "dropped"}
             second = await client.request("jupyter/startKernel", {"server": gateway.params(), "env": env})
