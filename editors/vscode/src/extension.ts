@@ -339,6 +339,7 @@ class Controller implements vscode.Disposable {
       this.log.appendLine(`[kernel] ${params.kernelId} ${params.executionState}${params.reason ? `: ${params.reason}` : ''}`);
     }
     this.kernels.setState(params.kernelId, params.executionState, params.reason);
+    for (const run of this.store.kernelState(params.kernelId, params.executionState)) this.refreshRun(run);
     if (params.executionState === 'dead' && !this.stopping.has(params.kernelId)) {
       const kernel = this.kernels.get(params.kernelId)!;
       const actions = kernel.owned || kernel.server ? ['Restart Kernel'] : [];
@@ -352,6 +353,8 @@ class Controller implements vscode.Disposable {
 
   private async onInput(params: InputParams, token: vscode.CancellationToken): Promise<{ value: string }> {
     const kernel = this.kernels.get(params.kernelId);
+    const run = this.store.inputRequested(params.requestId);
+    if (run) this.refreshRun(run);
     const value = await vscode.window.showInputBox(
       {
         title: `${kernel?.displayName ?? 'The kernel'} asks for input`,
@@ -362,7 +365,6 @@ class Controller implements vscode.Disposable {
       },
       token,
     );
-    const run = this.store.forRequest(params.requestId);
     if (value === undefined) {
       // The bridge then gives the kernel an empty reply or interrupts it (docs/protocol.md, "Input").
       if (run) {
@@ -830,13 +832,11 @@ class Controller implements vscode.Disposable {
     this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${method === Methods.execute ? method : `${method} ${String(params.command)}`}`);
     try {
       const result = await bridge.request<ExecuteResult>(method, params, (id) => this.store.bindRequest(run, id));
-      run.finish(result);
-      this.refreshRun(run);
+      for (const changed of this.store.finish(run, result)) this.refreshRun(changed);
       return result;
     } catch (err) {
       const message = errorText(err);
-      run.fail(message);
-      this.refreshRun(run);
+      for (const changed of this.store.fail(run, message)) this.refreshRun(changed);
       if (err instanceof ResponseError && err.code === ErrorCodes.kernelDied) {
         this.kernels.setState(kernel.kernelId, 'dead', message);
       }

@@ -3,7 +3,7 @@
 // the output view. No VS Code API here, so it is unit-tested directly.
 
 import { stripAnsi } from './ansi';
-import type { ExecuteResult, MimeBundle, OutputLimitParams, OutputParams } from './protocol';
+import type { ExecuteResult, ExecutionState, MimeBundle, OutputLimitParams, OutputParams } from './protocol';
 
 export type OutputItem =
   | { kind: 'stream'; name: string; text: string; dropped: number }
@@ -39,6 +39,8 @@ let nextRunId = 1;
 export class Run {
   readonly id = nextRunId++;
   requestId: number | string | undefined;
+  /** Order in which runs' requests went to the bridge (set with requestId). */
+  sentSeq = 0;
   state: RunState = 'queued';
   executionCount: number | null = null;
   outputs: OutputItem[] = [];
@@ -58,9 +60,14 @@ export class Run {
     return this.state !== 'queued' && this.state !== 'running';
   }
 
-  /** Apply one `jupyter/output`; true if what the run shows changed. */
+  /** Apply one `jupyter/output`; true if what the run shows changed (its first output also starts it). */
   apply(msgType: OutputParams['msgType'], content: Record<string, unknown>): boolean {
-    if (this.state === 'queued') this.state = 'running';
+    const starts = this.state === 'queued';
+    if (starts) this.state = 'running';
+    return this.applyContent(msgType, content) || starts;
+  }
+
+  private applyContent(msgType: OutputParams['msgType'], content: Record<string, unknown>): boolean {
     if (msgType === 'clear_output') {
       if (content.wait) {
         this.clearOnNext = true;
@@ -280,6 +287,9 @@ export class RunStore {
   private runs: Run[] = [];
   private byRequest = new Map<string, Run>();
   private otherClient = new Map<string, Run>();
+  /** Kernels whose last `jupyter/status` was `busy`. */
+  private busy = new Set<string>();
+  private sent = 0;
 
   constructor(
     private maxRuns: number,
@@ -304,7 +314,53 @@ export class RunStore {
 
   bindRequest(run: Run, requestId: number | string): void {
     run.requestId = requestId;
+    run.sentSeq = ++this.sent;
     this.byRequest.set(String(requestId), run);
+  }
+
+  // When a run starts. The bridge says when a kernel is busy but not for which request
+  // (`jupyter/status` has no requestId, and the execute_input of our own requests is not
+  // forwarded: docs/protocol.md), and a run may print nothing for a long time (input(),
+  // sleep, a flood the bridge is still coalescing). A kernel runs the executes of one client
+  // in the order they were sent, so while it is busy the oldest unfinished run we sent it is
+  // the one it runs. Outputs and input requests name their run and start it directly.
+
+  /** A kernel's `jupyter/status`; returns the run that it shows started, if any. */
+  kernelState(kernelId: string, state: ExecutionState): Run[] {
+    if (state === 'busy') this.busy.add(kernelId);
+    else this.busy.delete(kernelId);
+    return this.startNext(kernelId);
+  }
+
+  /** The kernel asks for input for this request (`jupyter/input`): it is running it. */
+  inputRequested(requestId: number | string | null | undefined): Run | undefined {
+    const run = this.forRequest(requestId);
+    if (run?.state === 'queued') run.state = 'running';
+    return run;
+  }
+
+  /** The run's response; returns the runs whose display changed (it, and the one the kernel went on to). */
+  finish(run: Run, result: ExecuteResult): Run[] {
+    run.finish(result);
+    return [run, ...this.startNext(run.kernelId)];
+  }
+
+  /** The run's request failed; returns the runs whose display changed. */
+  fail(run: Run, message: string): Run[] {
+    run.fail(message);
+    return [run, ...this.startNext(run.kernelId)];
+  }
+
+  private startNext(kernelId: string): Run[] {
+    if (!this.busy.has(kernelId)) return [];
+    let oldest: Run | undefined;
+    for (const run of this.runs) {
+      if (run.kernelId !== kernelId || run.finished || run.requestId === undefined) continue;
+      if (!oldest || run.sentSeq < oldest.sentSeq) oldest = run;
+    }
+    if (oldest?.state !== 'queued') return [];
+    oldest.state = 'running';
+    return [oldest];
   }
 
   forRequest(requestId: number | string | null | undefined): Run | undefined {

@@ -194,6 +194,9 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
         }
       })();
       await runLine(2);
+      // While it sleeps (no output yet) the output view says it runs, not that it is queued.
+      const sleeping = await lastRun();
+      await until('the sleeping run to be shown as running', async () => (await sleeping.getAttribute('data-state')) === 'running', 30000);
       await watch;
       assert.ok(seen.includes('busy'), `status went ${seen.join(' → ')}`);
       assert.equal(seen[seen.length - 1], 'idle', `status went ${seen.join(' → ')}`);
@@ -329,6 +332,10 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       const input = await wb.quickInput();
       await until('the prompt "Name: "', async () => /Name:/.test(await wb.page.locator('.quick-input-widget').textContent()));
       assert.equal(await input.getAttribute('type'), 'text');
+      // The kernel is running the code (it waits in input()), though it has printed nothing yet.
+      const waiting = await lastRun();
+      await until('the run waiting for input to be shown as running', async () => (await waiting.getAttribute('data-state')) === 'running', 30000);
+      assert.equal((await waiting.locator('header .state').textContent()).trim(), 'running');
       await input.fill('Ada');
       await wb.keyboard.press('Enter');
       await wb.inlineOn('name = input("Name: "); print("hello", name)', (t) => t === '→ hello Ada', '"hello Ada"');

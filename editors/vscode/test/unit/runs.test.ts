@@ -174,3 +174,65 @@ test('a failed request shows its message as an error', () => {
   run.fail('kernel died');
   assert.deepEqual(run.summary(80), { text: 'kernel died', isError: true });
 });
+
+function sentRun(store: RunStore, requestId: number, kernelId = 'k1') {
+  const { run } = store.add(kernelId, `code ${requestId}`, undefined, 't');
+  store.bindRequest(run, requestId);
+  return run;
+}
+
+test('a run that prints nothing yet is running once its kernel is busy, not queued', () => {
+  const store = new RunStore(10);
+  const first = sentRun(store, 1);
+  const second = sentRun(store, 2);
+  assert.equal(first.state, 'queued');
+  assert.deepEqual(store.kernelState('k1', 'busy'), [first]);
+  assert.equal(first.state, 'running');
+  assert.equal(second.state, 'queued', 'the kernel runs one execute at a time, in the order sent');
+  assert.deepEqual(store.kernelState('other', 'busy'), [], "another kernel's status starts none of k1's runs");
+});
+
+test('when a run ends on a busy kernel, the next one sent is the one running', () => {
+  const store = new RunStore(10);
+  const first = sentRun(store, 1);
+  const second = sentRun(store, 2);
+  store.kernelState('k1', 'busy');
+  // The next run's busy may arrive before this run's response, or the kernel's idle between
+  // them may have been dropped under load: either way the kernel is busy with the next one.
+  assert.deepEqual(store.finish(first, { status: 'ok', executionCount: 1 }), [first, second]);
+  assert.equal(second.state, 'running');
+});
+
+test('a run ending on an idle kernel starts nothing until the kernel says busy', () => {
+  const store = new RunStore(10);
+  const first = sentRun(store, 1);
+  const second = sentRun(store, 2);
+  store.kernelState('k1', 'busy');
+  store.kernelState('k1', 'idle');
+  assert.deepEqual(store.fail(first, 'kernel-bridge exited'), [first]);
+  assert.equal(second.state, 'queued');
+  assert.deepEqual(store.kernelState('k1', 'busy'), [second]);
+});
+
+test('a run not sent yet is not started by a busy kernel', () => {
+  const store = new RunStore(10);
+  const { run } = store.add('k1', 'x', undefined, 't');
+  assert.deepEqual(store.kernelState('k1', 'busy'), []);
+  assert.equal(run.state, 'queued');
+});
+
+test('an input request starts its run (input() before any output)', () => {
+  const store = new RunStore(10);
+  sentRun(store, 1);
+  const waiting = sentRun(store, 2);
+  assert.equal(store.inputRequested(2), waiting);
+  assert.equal(waiting.state, 'running');
+  assert.equal(store.inputRequested(99), undefined);
+});
+
+test('any output starts its run, even one that changes nothing shown', () => {
+  const store = new RunStore(10);
+  const run = sentRun(store, 1);
+  assert.deepEqual(store.applyOutput(out(1, 'clear_output', { wait: true })).changed, [run]);
+  assert.equal(run.state, 'running');
+});
