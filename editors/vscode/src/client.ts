@@ -182,12 +182,11 @@ export class BridgeClient implements vscode.Disposable {
     return `kernel-bridge (${this.launch.command}) did not start: ${detail}. See the "Kernel Bridge" output channel.`;
   }
 
-  /** Send a request; `onId` gets its JSON-RPC id before any message about it can arrive. */
-  request<R>(method: string, params: object, onId?: IdCallback, token?: vscode.CancellationToken): Promise<R> {
+  /** Send a request (one of protocol.ts's `Requests`); `onId` gets its JSON-RPC id before any message about it can arrive. */
+  request<P extends object, R>(type: RequestType<P, R, void>, params: P, onId?: IdCallback, token?: vscode.CancellationToken): Promise<R> {
     const client = this.client;
     if (!client) return Promise.reject(new Error('kernel-bridge is not running'));
     if (onId) client.pending.set(params, onId);
-    const type = new RequestType<object, R, void>(method);
     return token ? client.sendRequest(type, params, token) : client.sendRequest(type, params);
   }
 

@@ -14,19 +14,24 @@ import { InlineResults } from './inline';
 import { KernelManager, type KernelInfo } from './kernels';
 import { OutputView } from './outputView';
 import {
+  Commands,
   ErrorCodes,
-  Methods,
+  Notifications,
+  Requests,
+  type ConnectKernelParams,
+  type ExecuteParams,
   type ExecuteResult,
+  type InputAnswer,
   type InputParams,
   type KernelRef,
   type KernelSpec,
   type OutputLimitParams,
   type OutputParams,
-  type RunningKernel,
+  type RunCellParams,
   type ServerKernel,
   type SidecarRef,
+  type StartKernelParams,
   type StatusParams,
-  type Variable,
 } from './protocol';
 import { RunStore, type Run } from './runs';
 import { bridgeServers, describeServers, unknownServer, type BridgeServers } from './servers';
@@ -88,7 +93,7 @@ class Controller implements vscode.Disposable {
     );
     this.variables = new VariablesView({
       current: () => this.currentKernel(),
-      fetch: async (kernel) => (await this.ensureBridge()).request<Variable[]>(Methods.variables, { kernelId: kernel.kernelId }),
+      fetch: async (kernel) => (await this.ensureBridge()).request(Requests.variables, { kernelId: kernel.kernelId }),
     });
     this.disposables.push(
       this.log,
@@ -219,7 +224,7 @@ class Controller implements vscode.Disposable {
   }
 
   private async loadSpecs(bridge: BridgeClient): Promise<KernelSpec[]> {
-    const specs = await bridge.request<KernelSpec[]>(Methods.listKernelspecs, {});
+    const specs = await bridge.request(Requests.listKernelspecs, {});
     this.specs = specs;
     this.kernels.setSpecLanguages(specs.map((s) => s.language));
     return specs;
@@ -234,7 +239,7 @@ class Controller implements vscode.Disposable {
     }
     let specs: KernelSpec[];
     try {
-      specs = await bridge.request<KernelSpec[]>(Methods.listKernelspecs, { server });
+      specs = await bridge.request(Requests.listKernelspecs, { server });
     } catch (err) {
       throw new UserError(`Could not list the kernelspecs of server "${server}": ${errorText(err)}`);
     }
@@ -243,10 +248,10 @@ class Controller implements vscode.Disposable {
   }
 
   private hookClient(client: LanguageClient): void {
-    client.onNotification(Methods.output, (params: OutputParams) => this.onOutput(params));
-    client.onNotification(Methods.status, (params: StatusParams) => this.onStatus(params));
-    client.onNotification(Methods.outputLimit, (params: OutputLimitParams) => this.onOutputLimit(params));
-    client.onRequest(Methods.input, (params: InputParams, token: vscode.CancellationToken) => this.onInput(params, token));
+    client.onNotification(Notifications.output, (params) => this.onOutput(params));
+    client.onNotification(Notifications.status, (params) => this.onStatus(params));
+    client.onNotification(Notifications.outputLimit, (params) => this.onOutputLimit(params));
+    client.onRequest(Requests.input, (params, token) => this.onInput(params, token));
   }
 
   /** Requests for documents that no kernel serves stay in VS Code; jupyter.runCell is ours. */
@@ -258,7 +263,7 @@ class Controller implements vscode.Disposable {
       provideSignatureHelp: (doc, pos, ctx, token, next) => (serves(doc) ? next(doc, pos, ctx, token) : undefined),
       provideCodeLenses: (doc, token, next) => (serves(doc) ? next(doc, token) : []),
       executeCommand: async (command, args, next) => {
-        if (command === Methods.runCellCommand) {
+        if (command === Commands.runCell) {
           try {
             return await this.cmdRunCell(args[0], args[1]);
           } catch (err) {
@@ -351,7 +356,7 @@ class Controller implements vscode.Disposable {
     }
   }
 
-  private async onInput(params: InputParams, token: vscode.CancellationToken): Promise<{ value: string }> {
+  private async onInput(params: InputParams, token: vscode.CancellationToken): Promise<InputAnswer> {
     const kernel = this.kernels.get(params.kernelId);
     const run = this.store.inputRequested(params.requestId);
     if (run) this.refreshRun(run);
@@ -406,7 +411,7 @@ class Controller implements vscode.Disposable {
     if (!choice) return undefined;
     const { spec } = choice;
     const uri = doc?.uri.toString();
-    const params: Record<string, unknown> = {
+    const params: StartKernelParams = {
       kernelName: spec.name,
       startupTimeout: config().get<number>('startupTimeout', 60),
     };
@@ -423,7 +428,7 @@ class Controller implements vscode.Disposable {
     try {
       ref = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `Starting ${displayName}` },
-        () => bridge.request<KernelRef>(Methods.startKernel, params),
+        () => bridge.request(Requests.startKernel, params),
       );
     } catch (err) {
       this.updateStatus();
@@ -498,7 +503,7 @@ class Controller implements vscode.Disposable {
     // With a server set, its running kernels (docs/remote.md); listed alongside the local ones.
     const remote = server ? this.serverKernels(bridge, server) : Promise.resolve(undefined);
     // The bridge lists the connection files of the runtime directory and pings each kernel.
-    const running = await bridge.request<RunningKernel[]>(Methods.listRunningKernels, {});
+    const running = await bridge.request(Requests.listRunningKernels, {});
     const fromServer = await remote;
     type Item = vscode.QuickPickItem & { file?: string; browse?: true; remote?: ServerKernel; problem?: string };
     const items: Item[] = [];
@@ -553,11 +558,11 @@ class Controller implements vscode.Disposable {
       if (!chosen?.length) return;
       file = chosen[0].fsPath;
     }
-    const params: Record<string, unknown> = { connectionFile: file };
+    const params: ConnectKernelParams = { connectionFile: file };
     if (doc) params.uri = doc.uri.toString();
     let ref: KernelRef;
     try {
-      ref = await bridge.request<KernelRef>(Methods.connectKernel, params);
+      ref = await bridge.request(Requests.connectKernel, params);
     } catch (err) {
       throw new UserError(`Could not connect to ${file}: ${errorText(err)}`);
     }
@@ -570,7 +575,7 @@ class Controller implements vscode.Disposable {
     const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
     if (problem) return { problem };
     try {
-      return { kernels: await bridge.request<ServerKernel[]>(Methods.listKernels, { server }) };
+      return { kernels: await bridge.request(Requests.listKernels, { server }) };
     } catch (err) {
       return { problem: errorText(err) };
     }
@@ -583,11 +588,11 @@ class Controller implements vscode.Disposable {
       if (doc) this.kernels.use(doc.uri.toString(), known.kernelId);
       return;
     }
-    const params: Record<string, unknown> = { server, kernelId: kernel.kernelId, startupTimeout: config().get<number>('startupTimeout', 60) };
+    const params: ConnectKernelParams = { server, kernelId: kernel.kernelId, startupTimeout: config().get<number>('startupTimeout', 60) };
     if (doc) params.uri = doc.uri.toString();
     let ref: KernelRef;
     try {
-      ref = await bridge.request<KernelRef>(Methods.connectKernel, params);
+      ref = await bridge.request(Requests.connectKernel, params);
     } catch (err) {
       throw new UserError(`Could not connect to kernel ${kernel.kernelId} on ${server}: ${errorText(err)}`);
     }
@@ -620,7 +625,7 @@ class Controller implements vscode.Disposable {
 
   private async interrupt(kernel: KernelInfo): Promise<void> {
     const bridge = await this.ensureBridge();
-    await bridge.request(Methods.interruptKernel, { kernelId: kernel.kernelId });
+    await bridge.request(Requests.interruptKernel, { kernelId: kernel.kernelId });
   }
 
   private async cmdRestart(): Promise<void> {
@@ -633,7 +638,7 @@ class Controller implements vscode.Disposable {
     if (!kernel.owned && !kernel.server) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
     const bridge = await this.ensureBridge();
     this.kernels.setState(kernel.kernelId, 'restarting');
-    const restart = bridge.request<KernelRef>(Methods.restartKernel, { kernelId: kernel.kernelId });
+    const restart = bridge.request(Requests.restartKernel, { kernelId: kernel.kernelId });
     this.restarts.set(kernel.kernelId, restart);
     try {
       await restart;
@@ -650,7 +655,7 @@ class Controller implements vscode.Disposable {
     const bridge = await this.ensureBridge();
     this.stopping.add(kernel.kernelId);
     try {
-      await bridge.request(Methods.shutdownKernel, { kernelId: kernel.kernelId });
+      await bridge.request(Requests.shutdownKernel, { kernelId: kernel.kernelId });
     } finally {
       this.stopping.delete(kernel.kernelId);
     }
@@ -701,7 +706,7 @@ class Controller implements vscode.Disposable {
     const bridge = await this.ensureBridge();
     let ref: SidecarRef;
     try {
-      ref = await bridge.request<SidecarRef>(Methods.openSidecar, { kernelId: kernel.kernelId });
+      ref = await bridge.request(Requests.openSidecar, { kernelId: kernel.kernelId });
     } catch (err) {
       throw new Error(`Could not open the output sidecar of ${kernel.displayName}: ${errorText(err)}`);
     }
@@ -762,10 +767,7 @@ class Controller implements vscode.Disposable {
       editor.revealRange(new vscode.Range(next, next));
     }
     if (!code.code.trim()) return;
-    await this.run(doc, code, 'selection', (kernel, params) => ({
-      method: Methods.execute,
-      params: { ...params, kernelId: kernel.kernelId, code: code.code },
-    }));
+    await this.run(doc, code, 'selection', (kernel, base) => ({ execute: { ...base, kernelId: kernel.kernelId, code: code.code } }));
   }
 
   private async cmdRunCell(uriArg?: string | vscode.Uri, lineArg?: number): Promise<ExecuteResult | undefined> {
@@ -784,11 +786,11 @@ class Controller implements vscode.Disposable {
     }
     const cell = codeForCell(lines(doc), line);
     const uri = doc.uri.toString();
-    return this.run(doc, cell, 'cell', (kernel, params) =>
+    return this.run(doc, cell, 'cell', (kernel, base) =>
       this.kernels.isBoundInBridge(uri, kernel.kernelId)
         ? // The bridge finds the cell itself and publishes diagnostics for it.
-          { method: 'workspace/executeCommand', params: { command: Methods.runCellCommand, arguments: [uri, line] } }
-        : { method: Methods.execute, params: { ...params, kernelId: kernel.kernelId, code: cell.code } },
+          { runCell: { command: Commands.runCell, arguments: [uri, line] } }
+        : { execute: { ...base, kernelId: kernel.kernelId, code: cell.code } },
     );
   }
 
@@ -800,10 +802,7 @@ class Controller implements vscode.Disposable {
     let last = all.length - 1;
     while (last > 0 && all[last].trim() === '') last--;
     const code: CodeToRun = { code: doc.getText(), firstLine: 0, lastLine: last };
-    await this.run(doc, code, 'file', (kernel, params) => ({
-      method: Methods.execute,
-      params: { ...params, kernelId: kernel.kernelId, code: code.code },
-    }));
+    await this.run(doc, code, 'file', (kernel, base) => ({ execute: { ...base, kernelId: kernel.kernelId, code: code.code } }));
   }
 
   /**
@@ -814,7 +813,7 @@ class Controller implements vscode.Disposable {
     doc: vscode.TextDocument,
     code: CodeToRun,
     what: string,
-    request: (kernel: KernelInfo, base: Record<string, unknown>) => { method: string; params: Record<string, unknown> },
+    request: (kernel: KernelInfo, base: { uri: string; firstLine: number }) => { execute: ExecuteParams } | { runCell: RunCellParams },
   ): Promise<ExecuteResult | undefined> {
     const kernel = await this.kernelForRun(doc);
     if (!kernel) return undefined;
@@ -828,10 +827,11 @@ class Controller implements vscode.Disposable {
     if (config().get<boolean>('output.revealOnRun', true)) this.view.reveal(true);
     this.refreshRun(run);
     // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md).
-    const { method, params } = request(kernel, { uri, firstLine: code.firstLine });
-    this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${method === Methods.execute ? method : `${method} ${String(params.command)}`}`);
+    const req = request(kernel, { uri, firstLine: code.firstLine });
+    const onId = (id: number | string) => this.store.bindRequest(run, id);
+    this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${'execute' in req ? Requests.execute.method : `${Requests.runCell.method} ${Commands.runCell}`}`);
     try {
-      const result = await bridge.request<ExecuteResult>(method, params, (id) => this.store.bindRequest(run, id));
+      const result = await ('execute' in req ? bridge.request(Requests.execute, req.execute, onId) : bridge.request(Requests.runCell, req.runCell, onId));
       for (const changed of this.store.finish(run, result)) this.refreshRun(changed);
       return result;
     } catch (err) {

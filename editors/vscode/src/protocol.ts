@@ -1,6 +1,10 @@
 // The parts of docs/protocol.md (the bridge's editor contract) that the extension uses.
 // Jupyter content is passed through as the kernel sent it (snake_case); the bridge's own
-// fields are camelCase.
+// fields are camelCase. Every request and notification is declared once, typed, in
+// `Requests` and `Notifications` at the end (as rust-analyzer's lsp_ext.ts does): a call
+// site cannot send the wrong params or misread the result.
+
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 
 export interface KernelSpec {
   name: string;
@@ -129,22 +133,93 @@ export const ErrorCodes = {
   requestCancelled: -32800,
 } as const;
 
-export const Methods = {
-  listKernelspecs: 'jupyter/listKernelspecs',
-  startKernel: 'jupyter/startKernel',
-  connectKernel: 'jupyter/connectKernel',
-  listKernels: 'jupyter/listKernels',
-  listRunningKernels: 'jupyter/listRunningKernels',
-  shutdownKernel: 'jupyter/shutdownKernel',
-  kernelInfo: 'jupyter/kernelInfo',
-  execute: 'jupyter/execute',
-  interruptKernel: 'jupyter/interruptKernel',
-  restartKernel: 'jupyter/restartKernel',
-  variables: 'jupyter/variables',
-  openSidecar: 'jupyter/openSidecar',
-  output: 'jupyter/output',
-  status: 'jupyter/status',
-  outputLimit: 'jupyter/outputLimit',
-  input: 'jupyter/input',
-  runCellCommand: 'jupyter.runCell',
+/** Params of the methods that act on one kernel. */
+export interface KernelIdParams {
+  kernelId: string;
+}
+
+/** `server`: a name in `initializationOptions.servers` (docs/remote.md). */
+export interface ServerParams {
+  server?: string;
+}
+
+export interface StartKernelParams extends ServerParams {
+  kernelName: string;
+  startupTimeout?: number;
+  cwd?: string;
+  /** The document bound to the kernel in the bridge (completion, hover, code lenses). */
+  uri?: string;
+}
+
+/** A connection file here, or `{server, kernelId}` for a kernel running on a Jupyter server. */
+export interface ConnectKernelParams extends ServerParams {
+  connectionFile?: string;
+  kernelId?: string;
+  startupTimeout?: number;
+  uri?: string;
+}
+
+export interface ExecuteParams extends KernelIdParams {
+  code: string;
+  /** With `firstLine`: the document the code comes from, for diagnostics. */
+  uri?: string;
+  firstLine?: number;
+}
+
+/** The bridge's `jupyter.runCell` command: it finds the `# %%` cell at `line` itself. */
+export interface RunCellParams {
+  command: typeof Commands.runCell;
+  arguments: [uri: string, line: number];
+}
+
+/**
+ * `jupyter/exportNotebook`: the runs of a kernel written as a notebook at `path` (on the
+ * bridge's machine). `runs: "document"` keeps the runs whose execute carried `uri`;
+ * `"all"` every run of the kernel.
+ */
+export interface ExportNotebookParams extends KernelIdParams {
+  path: string;
+  runs: 'document' | 'all';
+  uri?: string;
+}
+
+export interface ExportNotebookResult {
+  /** Where the notebook was written. */
+  path: string;
+  /** How many cells it has. */
+  cells: number;
+}
+
+export interface InputAnswer {
+  value: string;
+}
+
+/** Commands the bridge registers (`workspace/executeCommand`). */
+export const Commands = {
+  runCell: 'jupyter.runCell',
+} as const;
+
+/** Requests the extension sends the bridge, and the one the bridge sends the extension (`input`). */
+export const Requests = {
+  listKernelspecs: new RequestType<ServerParams, KernelSpec[], void>('jupyter/listKernelspecs'),
+  startKernel: new RequestType<StartKernelParams, KernelRef, void>('jupyter/startKernel'),
+  connectKernel: new RequestType<ConnectKernelParams, KernelRef, void>('jupyter/connectKernel'),
+  listKernels: new RequestType<Required<ServerParams>, ServerKernel[], void>('jupyter/listKernels'),
+  listRunningKernels: new RequestType<Record<string, never>, RunningKernel[], void>('jupyter/listRunningKernels'),
+  shutdownKernel: new RequestType<KernelIdParams, null, void>('jupyter/shutdownKernel'),
+  interruptKernel: new RequestType<KernelIdParams, null, void>('jupyter/interruptKernel'),
+  restartKernel: new RequestType<KernelIdParams, KernelRef, void>('jupyter/restartKernel'),
+  execute: new RequestType<ExecuteParams, ExecuteResult, void>('jupyter/execute'),
+  runCell: new RequestType<RunCellParams, ExecuteResult, void>('workspace/executeCommand'),
+  variables: new RequestType<KernelIdParams, Variable[], void>('jupyter/variables'),
+  openSidecar: new RequestType<KernelIdParams, SidecarRef, void>('jupyter/openSidecar'),
+  exportNotebook: new RequestType<ExportNotebookParams, ExportNotebookResult, void>('jupyter/exportNotebook'),
+  /** From the bridge: a running execute calls input() or getpass(). */
+  input: new RequestType<InputParams, InputAnswer, void>('jupyter/input'),
+} as const;
+
+export const Notifications = {
+  output: new NotificationType<OutputParams>('jupyter/output'),
+  status: new NotificationType<StatusParams>('jupyter/status'),
+  outputLimit: new NotificationType<OutputLimitParams>('jupyter/outputLimit'),
 } as const;
