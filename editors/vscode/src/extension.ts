@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient, type Middleware } from 'vscode-languageclient/node';
 import { resolveBridgeCommand } from './bridgeCommand';
 import { codeForCell, codeForSelection, type CodeToRun } from './cells';
+import { exportRuns } from './exportRuns';
 import { BridgeClient } from './client';
 import { InlineResults } from './inline';
 import { KernelManager, type KernelInfo } from './kernels';
@@ -122,6 +123,7 @@ class Controller implements vscode.Disposable {
       ['clearInline', () => this.inline.clear()],
       ['restartBridge', () => this.cmdRestartBridge()],
       ['openSidecar', () => this.cmdOpenSidecar()],
+      ['exportNotebook', () => this.cmdExportNotebook()],
       ['refreshVariables', () => this.variables.refresh()],
       ['showVariables', () => vscode.commands.executeCommand(`${VARIABLES_VIEW}.focus`)],
     ];
@@ -669,6 +671,7 @@ class Controller implements vscode.Disposable {
       { label: '$(debug-pause) Interrupt', description: kernel.state, run: () => this.interrupt(kernel) },
       ...(kernel.owned || kernel.server ? [{ label: '$(debug-restart) Restart', run: () => this.restart(kernel) }] : []),
       { label: '$(link-external) Open Output Sidecar', run: () => this.openSidecar(kernel) },
+      { label: '$(notebook) Export Runs as Notebook…', run: () => this.exportNotebook(kernel) },
       { label: kernel.owned ? '$(debug-stop) Stop' : '$(debug-disconnect) Detach', run: () => this.cmdStop() },
       { label: '$(add) Start Another Kernel', run: () => this.cmdStartKernel() },
       { label: '$(output) Show Output View', run: () => this.view.reveal(false) },
@@ -734,6 +737,53 @@ class Controller implements vscode.Disposable {
       });
     }
     return url;
+  }
+
+  // -- export to a notebook (jupyter/exportNotebook) --------------------------------------------
+
+  private async cmdExportNotebook(): Promise<void> {
+    const kernel = await this.targetKernel();
+    if (kernel) await this.exportNotebook(kernel);
+  }
+
+  /** Ask which runs and where, and have the bridge write them as a notebook; offer to open it. */
+  private async exportNotebook(kernel: KernelInfo): Promise<void> {
+    const bridge = await this.ensureBridge();
+    const doc = vscode.window.activeTextEditor?.document;
+    const onKernel = doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)?.kernelId === kernel.kernelId;
+    const title = `Export Runs of ${kernel.displayName} as Notebook`;
+    const result = await exportRuns(
+      {
+        kernelId: kernel.kernelId,
+        kernelName: kernel.displayName,
+        document: onKernel ? { uri: doc.uri.toString(), file: doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined } : undefined,
+        folder: this.cwdFor(doc),
+      },
+      {
+        chooseRuns: async (choices) => (await vscode.window.showQuickPick(choices, { title, placeHolder: 'Which runs' }))?.runs,
+        choosePath: async (suggested) => {
+          const chosen = await vscode.window.showSaveDialog({
+            title,
+            saveLabel: 'Export',
+            defaultUri: suggested ? vscode.Uri.file(suggested) : undefined,
+            filters: { 'Jupyter Notebook': ['ipynb'] },
+          });
+          if (chosen && chosen.scheme !== 'file') throw new UserError(`kernel-bridge writes the notebook itself: choose a file on this machine, not ${chosen.toString()}.`);
+          return chosen?.fsPath;
+        },
+      },
+      async (params) => {
+        try {
+          return await bridge.request(Requests.exportNotebook, params);
+        } catch (err) {
+          throw new Error(`Could not export the runs of ${kernel.displayName}: ${errorText(err)}`);
+        }
+      },
+    );
+    if (!result) return;
+    this.log.appendLine(`[export] ${result.cells} cell(s) of ${kernel.kernelId} → ${result.path}`);
+    const choice = await vscode.window.showInformationMessage(`Exported ${result.cells} cell(s) to ${result.path}`, 'Open Notebook');
+    if (choice) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
   }
 
   // -- running code ----------------------------------------------------------------------------
