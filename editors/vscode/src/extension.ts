@@ -13,6 +13,7 @@ import { exportRuns } from './exportRuns';
 import { BridgeClient } from './client';
 import { InlineResults } from './inline';
 import { KernelManager, type KernelInfo } from './kernels';
+import { kernelFitsLanguage } from './languages';
 import { OutputView } from './outputView';
 import {
   Commands,
@@ -454,7 +455,7 @@ class Controller implements vscode.Disposable {
     const preferred = config().get<string>('defaultKernel', '');
     const language = doc?.languageId;
     const fitting = (specs: KernelSpec[]) => {
-      const matching = language ? specs.filter((s) => languageMatches(s, language)) : [];
+      const matching = language ? specs.filter((s) => kernelFitsLanguage(s.language, language)) : [];
       return matching.length ? matching : specs;
     };
     const primary = server ? remote : local;
@@ -912,11 +913,6 @@ class Controller implements vscode.Disposable {
       else d.dispose();
     }
   }
-}
-
-function languageMatches(spec: KernelSpec, languageId: string): boolean {
-  const lang = spec.language.toLowerCase();
-  return lang === languageId || (languageId === 'python' && lang.startsWith('python'));
 }
 
 function lines(doc: vscode.TextDocument): string[] {
