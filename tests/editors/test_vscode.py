@@ -2,8 +2,8 @@
 and its end-to-end tests in a real VS Code workbench against the real bridge and ipykernel.
 
 The end-to-end suite (editors/vscode/test/e2e/workbench.e2e.test.mjs) runs once per module:
-one code-server and one chromium for all checks, in order. Each check it reports becomes one
-pytest test here. code-server, chromium and the extension's npm packages are installed by
+one code-server and one chromium for all checks, in order, and one real jupyter_server for its
+remote-kernel check. Each check it reports becomes one pytest test here. code-server, chromium and the extension's npm packages are installed by
 scripts/test-setup.d/20-vscode.sh, which ``bash scripts/test.sh`` runs first.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from bridge.client import bridge_command
+from tests.integration.test_remote import Server, running_server
 
 REPO = Path(__file__).resolve().parents[2]
 EXT = REPO / "editors" / "vscode"
@@ -30,14 +31,17 @@ E2E_HANG_GUARD = 30 * 60  # seconds: stops a hung run, never asserts speed
 
 # The end-to-end checks, in the order the suite runs them (names as in the .mjs file).
 CHECKS = [
+    "a shell script activates the extension and runs on its kernel (bash_kernel) like Python",
     "starts a kernel from the palette",
     "runs a selected line and shows its result inline",
     "shows busy then idle in the status bar",
     "runs a cell from its code lens; the error shows inline and in the output view",
     "displays a PNG in the output view",
+    "the Jupyter Variables view lists the kernel's names and follows runs",
     "renders markdown, HTML and SVG, and honours update_display_data and clear_output",
     'completes "import o" with os from the kernel',
     "hover over print shows its docstring",
+    "Open Output Sidecar shows the kernel's outputs on its live page beside the editor",
     "answers input() through the input box",
     "hides getpass input and passes it on",
     "cancelling input leaves the kernel usable",
@@ -46,6 +50,7 @@ CHECKS = [
     "stops the kernel",
     "runs a cell through the bridge's jupyter.runCell in a document bound to its kernel",
     "connects to an existing kernel from its connection file",
+    "kernelBridge.server starts kernels on a Jupyter server; stopping one deletes it there",
     "a missing kernel-bridge gets a message with the fix",
     "a broken kernel-bridge gets its error and the fix",
 ]
@@ -102,12 +107,20 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("vscode-e2e")
     results_file = out / "results.jsonl"
     tag = f"KB_E2E_TAG={uuid.uuid4().hex}"
+    with running_server() as jupyter_server:
+        return _run_e2e(out, results_file, tag, jupyter_server)
+
+
+def _run_e2e(out: Path, results_file: Path, tag: str, jupyter_server: Server) -> dict[str, Any]:
+    """Run the e2e suite once, with a real jupyter_server for its remote-kernel check."""
     env = {
         **os.environ,
         "KB_BRIDGE": bridge_command()[0],
         "KB_PYTHON": sys.executable,
         "KB_VSIX": str(EXT / "kernel-bridge.vsix"),
         "KB_E2E_ARTIFACTS": os.environ.get("KB_E2E_ARTIFACTS") or str(out / "screenshots"),
+        "KB_E2E_JUPYTER_URL": jupyter_server.url,
+        "KB_E2E_JUPYTER_TOKEN": jupyter_server.token,
         tag.split("=", 1)[0]: tag.split("=", 1)[1],
     }
     command = [

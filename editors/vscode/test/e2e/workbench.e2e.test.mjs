@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,11 @@ const VSIX = process.env.KB_VSIX || path.join(EXTENSION_DIR, 'kernel-bridge.vsix
 const BRIDGE = process.env.KB_BRIDGE || '';
 const PYTHON = process.env.KB_PYTHON || (BRIDGE ? path.join(path.dirname(BRIDGE), 'python') : 'python3');
 const TEST_TIMEOUT = 180_000; // a hang guard per test, not a speed requirement
+// A real jupyter_server for the remote-kernel check (tests/editors/test_vscode.py starts one).
+const JUPYTER_URL = process.env.KB_E2E_JUPYTER_URL || '';
+const JUPYTER_TOKEN_ENV = 'KB_E2E_JUPYTER_TOKEN';
+
+const SHELL = ['echo "hello $((6*7))"', ''].join('\n');
 
 const FIRST = [
   'print(1+1)',
@@ -68,13 +73,20 @@ const RICH = [
 
 let wb;
 
-/** Run `fn`; on failure, save a screenshot next to the error. */
+/** Run `fn`; on failure, save a screenshot next to the error, and leave the workbench usable for the next check. */
 async function step(name, fn) {
   try {
     await fn();
   } catch (err) {
     const shot = await wb?.screenshot(`failed-${name}`);
     if (shot) err.message += `\n(screenshot: ${shot})`;
+    try {
+      await wb.keyboard.press('Escape');
+      await wb.keyboard.press('Escape');
+      await wb.focusFirstGroup();
+    } catch {
+      // the error above is what matters
+    }
     throw err;
   }
 }
@@ -90,27 +102,33 @@ async function lastRun() {
   return frame.locator('#runs .run').last();
 }
 
-/** Set kernelBridge.path as a user would (Settings JSON), and take the offer to restart the bridge. */
-async function setBridgePathAndRestart(value) {
-  const settings = JSON.parse(readFileSync(path.join(wb.userData, 'User', 'settings.json'), 'utf8'));
+/** Change user settings as a user would (Settings JSON, saved). */
+async function editUserSettings(changes) {
+  const file = path.join(wb.userData, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8'));
   await wb.command('Preferences: Open User Settings (JSON)');
   await wb.page.locator('.tab.active[aria-label*="settings.json"]').first().waitFor({ timeout: 30000 });
   await wb.focusEditor();
   await wb.keyboard.press('Control+A');
-  await wb.keyboard.insertText(JSON.stringify({ ...settings, 'kernelBridge.path': value }, null, 2));
+  await wb.keyboard.insertText(JSON.stringify({ ...settings, ...changes }, null, 2));
   // The JSON editor auto-closes brackets and quotes as text comes in: drop what follows ours.
   await wb.keyboard.press('Shift+Control+End');
   await wb.keyboard.press('Delete');
   await wb.keyboard.press('Control+S');
-  const file = path.join(wb.userData, 'User', 'settings.json');
-  await until('settings.json to be saved with the new path', () => {
+  await until(`settings.json to be saved with ${JSON.stringify(changes)}`, () => {
     const text = readFileSync(file, 'utf8');
     try {
-      return JSON.parse(text)['kernelBridge.path'] === value;
+      const saved = JSON.parse(text);
+      return Object.entries(changes).every(([key, value]) => JSON.stringify(saved[key]) === JSON.stringify(value));
     } catch {
       throw new Error(`not JSON: ${text}`);
     }
   }, 30000);
+}
+
+/** Set kernelBridge.path as a user would (Settings JSON), and take the offer to restart the bridge. */
+async function setBridgePathAndRestart(value) {
+  await editUserSettings({ 'kernelBridge.path': value });
   const offer = wb.page.locator('.notifications-toasts .notification-toast', { hasText: 'Restart kernel-bridge to apply them' }).first();
   await offer.waitFor({ timeout: 60000 });
   await offer.locator('.monaco-button', { hasText: 'Restart now' }).first().click();
@@ -132,6 +150,24 @@ async function problemCounts() {
   return { errors: n(errors), warnings: n(warnings), label };
 }
 
+/** Rows of the open quick pick. */
+function quickPickRows() {
+  return wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+}
+
+/** The kernels the Jupyter server runs (its REST API, with the token the bridge gets from the environment). */
+async function serverKernels() {
+  const res = await fetch(new URL('api/kernels', JUPYTER_URL), { headers: { Authorization: `token ${process.env[JUPYTER_TOKEN_ENV]}` } });
+  assert.ok(res.ok, `GET api/kernels: ${res.status}`);
+  return res.json();
+}
+
+/** A row of the Jupyter Variables view (its aria-label is "name, type, [dims,] summary"). */
+function variableRow(label) {
+  const pane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Jupyter Variables' }) });
+  return pane.locator(`.monaco-list-row[aria-label^="${label}"]`);
+}
+
 async function statusIs(state, ms = 60000) {
   return until(`status bar "${state}"`, async () => (await wb.statusText()).includes(state), ms);
 }
@@ -140,7 +176,15 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
   before(async () => {
     assert.ok(existsSync(VSIX), `${VSIX} is missing: run "npm run package" in editors/vscode`);
     wb = new Workbench();
+    // bash_kernel (in the test environment) as a kernelspec of its own: a second language.
+    const jupyterPath = path.join(wb.root, 'jupyter');
+    mkdirSync(path.join(jupyterPath, 'kernels', 'bash'), { recursive: true });
+    writeFileSync(
+      path.join(jupyterPath, 'kernels', 'bash', 'kernel.json'),
+      JSON.stringify({ argv: [PYTHON, '-m', 'bash_kernel', '-f', '{connection_file}'], display_name: 'Bash', language: 'bash' }),
+    );
     wb.writeFiles({
+      'hello.sh': SHELL,
       'first.py': FIRST,
       'cells.py': CELLS,
       'rich.py': RICH,
@@ -150,17 +194,40 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
     chmodSync(path.join(wb.workspace, 'broken-bridge'), 0o755);
     await wb.start({
       vsix: VSIX,
-      settings: { 'editor.wordBasedSuggestions': 'off', ...(BRIDGE ? { 'kernelBridge.path': BRIDGE } : {}) },
+      settings: {
+        'editor.wordBasedSuggestions': 'off',
+        ...(BRIDGE ? { 'kernelBridge.path': BRIDGE } : {}),
+        // Named from the start (changing it restarts the bridge); kernelBridge.server picks it later.
+        ...(JUPYTER_URL ? { 'kernelBridge.servers': { lab: { url: JUPYTER_URL, tokenEnv: JUPYTER_TOKEN_ENV } } } : {}),
+      },
+      env: { JUPYTER_PATH: jupyterPath },
     });
-    await wb.open('first.py');
   });
 
   after(async () => {
     await wb?.close();
   });
 
+  test('a shell script activates the extension and runs on its kernel (bash_kernel) like Python', { timeout: TEST_TIMEOUT }, () =>
+    step('second-language', async () => {
+      assert.equal(await wb.statusItem().count(), 0, 'the extension is not active before a file of a kernel language opens');
+      await wb.open('hello.sh');
+      await until('the extension to activate for a shell script', async () => (await wb.statusText()).includes('none'));
+      await wb.command('Kernel Bridge: Start Kernel');
+      // The kernelspecs of the file's language come first.
+      await until('the Bash kernelspec first in the quick pick', async () => (await quickPickRows().first().getAttribute('aria-label'))?.startsWith('Bash'));
+      await wb.keyboard.press('Enter');
+      await statusIs('Bash: idle', 90000);
+      await wb.focusEditor();
+      await runLine(1); // Shift+Enter: the keys work in every language a kernelspec speaks
+      await wb.inlineOn(SHELL.split('\n')[0], (t) => t === '→ hello 42', '"hello 42" from bash');
+      await wb.command('Kernel Bridge: Stop Kernel');
+      await statusIs('Kernel: none');
+    }));
+
   test('starts a kernel from the palette', { timeout: TEST_TIMEOUT }, () =>
     step('start-kernel', async () => {
+      await wb.open('first.py');
       await until('the extension to show its status bar item', async () => (await wb.statusText()).includes('none'));
       await wb.command('Kernel Bridge: Start Kernel');
       const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Python 3 (ipykernel)' });
@@ -246,6 +313,18 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await until('the diagnostics to clear', async () => (await problemCounts()).errors === 0);
     }));
 
+  test("the Jupyter Variables view lists the kernel's names and follows runs", { timeout: TEST_TIMEOUT }, () =>
+    step('variables', async () => {
+      await wb.command('Kernel Bridge: Show Variables');
+      // y = 2 came from the "fails" cell; the view asked the kernel (jupyter/variables).
+      await variableRow('y, int, 2').waitFor({ timeout: 30000 });
+      assert.equal(await variableRow('x, ').count(), 0, 'x is not defined yet');
+      await wb.focusEditor();
+      await wb.gotoLine(2);
+      await wb.keyboard.press('Control+Enter'); // the "setup" cell: x = 1
+      await variableRow('x, int, 1').waitFor({ timeout: 30000 });
+    }));
+
   test('renders markdown, HTML and SVG, and honours update_display_data and clear_output', { timeout: TEST_TIMEOUT }, () =>
     step('rich', async () => {
       await wb.open('rich.py');
@@ -323,6 +402,36 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       );
       assert.match(text, /Prints the values to a stream/);
       await wb.page.mouse.move(0, 0);
+    }));
+
+  test("Open Output Sidecar shows the kernel's outputs on its live page beside the editor", { timeout: TEST_TIMEOUT }, () =>
+    step('sidecar', async () => {
+      await wb.command('Kernel Bridge: Open Output Sidecar');
+      // In the Simple Browser, beside the editor.
+      const tab = wb.page.locator('.tab', { hasText: 'Simple Browser' }).first();
+      await tab.waitFor({ timeout: 30000 });
+      // The page (127.0.0.1, with its token) in the Simple Browser's iframe.
+      const sidecar = await until('the sidecar page, connected', async () => {
+        for (const frame of wb.page.frames()) {
+          if (!/^http:\/\/127\.0\.0\.1:\d+\/.*token=/.test(frame.url())) continue;
+          try {
+            if ((await frame.locator('#link').getAttribute('data-link')) === 'up') return frame;
+          } catch {
+            // detached or still loading
+          }
+        }
+        return undefined;
+      }, 30000);
+      await wb.focusFirstGroup();
+      await runLine(1);
+      await wb.inlineOn('print(1+1)', (t) => t === '→ 2', '"2"');
+      await tab.click(); // the run brought the output view to the front
+      const cell = sidecar.locator('section.cell[data-origin="editor"]').last();
+      await until('the run on the sidecar page', async () => (await cell.locator('pre.code').textContent()) === 'print(1+1)' && (await cell.locator('pre.stream').textContent()) === '2\n', 30000);
+      await tab.hover();
+      await tab.locator('.tab-actions .codicon-close').click();
+      await until('the Simple Browser to close', async () => (await wb.page.locator('.tab', { hasText: 'Simple Browser' }).count()) === 0, 30000);
+      await wb.focusFirstGroup();
     }));
 
   test('answers input() through the input box', { timeout: TEST_TIMEOUT }, () =>
@@ -448,6 +557,29 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
           // already gone
         }
       }
+    }));
+
+  test('kernelBridge.server starts kernels on a Jupyter server; stopping one deletes it there', { timeout: TEST_TIMEOUT }, () =>
+    step('remote', async () => {
+      assert.ok(JUPYTER_URL && process.env[JUPYTER_TOKEN_ENV], `KB_E2E_JUPYTER_URL and ${JUPYTER_TOKEN_ENV} name a running jupyter_server (tests/editors/test_vscode.py starts one)`);
+      assert.deepEqual(await serverKernels(), []);
+      await editUserSettings({ 'kernelBridge.server': 'lab' });
+      await wb.open('first.py');
+      await wb.command('Kernel Bridge: Start Kernel');
+      // The server's kernelspecs come first, under its name.
+      const remote = quickPickRows().filter({ hasText: 'Python 3 (ipykernel)' }).filter({ hasText: 'on server lab' }).first();
+      await remote.waitFor({ timeout: 60000 });
+      assert.match((await wb.page.locator('.quick-input-widget').textContent()) ?? '', /Start Kernel \(server: lab\)/);
+      await remote.click();
+      await statusIs('Python 3 (ipykernel) on lab: idle', 90000);
+      const [kernel] = await serverKernels();
+      assert.equal(kernel?.name, 'python3', 'the kernel runs on the server');
+      await wb.focusEditor();
+      await runLine(1);
+      await wb.inlineOn('print(1+1)', (t) => t === '→ 2', '"2" from the remote kernel');
+      await wb.command('Kernel Bridge: Stop Kernel');
+      await statusIs('Kernel: none');
+      await until('the server to have deleted the kernel', async () => (await serverKernels()).length === 0, 30000);
     }));
 
   test('a missing kernel-bridge gets a message with the fix', { timeout: TEST_TIMEOUT }, () =>

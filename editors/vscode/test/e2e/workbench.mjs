@@ -4,7 +4,7 @@
 // in process groups it kills on close.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -99,7 +99,8 @@ export class Workbench {
     }
   }
 
-  async start({ vsix, settings = {} }) {
+  /** `env`: added to code-server's environment, which the extension host and the bridge inherit. */
+  async start({ vsix, settings = {}, env = {} }) {
     const cs = codeServerDir();
     const entry = path.join(cs, 'out', 'node', 'entry.js');
     if (!existsSync(entry)) {
@@ -159,7 +160,7 @@ export class Workbench {
         '--disable-getting-started-override',
         this.workspace,
       ],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     const collect = (data) => {
       this.serverLog.push(data.toString());
@@ -224,7 +225,17 @@ export class Workbench {
       // The group may outlive its leader (extension host, bridge): make sure it is gone.
       killGroup({ pid: this.server.pid, exitCode: null, signalCode: null }, 'SIGKILL');
     }
-    if (!process.env.KB_E2E_KEEP) rmSync(path.join(this.root, 'user-data'), { recursive: true, force: true });
+    if (!process.env.KB_E2E_KEEP) {
+      // Nothing left on disk but the screenshots of failures.
+      const artifactsInside = !path.relative(this.root, this.artifacts).startsWith('..');
+      if (artifactsInside && readdirSync(this.artifacts).length) {
+        for (const entry of readdirSync(this.root)) {
+          if (path.join(this.root, entry) !== this.artifacts) rmSync(path.join(this.root, entry), { recursive: true, force: true });
+        }
+      } else {
+        rmSync(this.root, { recursive: true, force: true });
+      }
+    }
   }
 
   // -- driving the workbench ------------------------------------------------------------------
@@ -262,6 +273,14 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
     await this.page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 30000 });
     await this.focusEditor();
+  }
+
+  /**
+   * Make the first editor group (where the test files are) the active one, by a click on its
+   * active tab: the keyboard may have no target (focus was in a webview's frame that closed).
+   */
+  async focusFirstGroup() {
+    await this.page.locator('.editor-group-container').first().locator('.tab.active').first().click();
   }
 
   async focusEditor() {
