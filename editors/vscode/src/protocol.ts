@@ -77,20 +77,25 @@ export interface ExecuteResult {
   traceback?: string[];
 }
 
-export type OutputMsgType =
-  | 'stream'
-  | 'display_data'
-  | 'update_display_data'
-  | 'execute_result'
-  | 'error'
-  | 'clear_output'
-  | 'execute_input';
+/** The iopub types the extension shows. */
+export const OUTPUT_MSG_TYPES = [
+  'stream',
+  'display_data',
+  'update_display_data',
+  'execute_result',
+  'error',
+  'clear_output',
+  'execute_input',
+] as const;
+
+export type OutputMsgType = (typeof OUTPUT_MSG_TYPES)[number];
 
 export interface OutputParams {
   kernelId: string;
   requestId: number | string | null;
   msgId: string;
-  msgType: OutputMsgType;
+  /** Usually an OutputMsgType; any other iopub type a kernel sends is passed on too, and ignored here. */
+  msgType: OutputMsgType | (string & {});
   content: Record<string, unknown>;
   origin?: 'other' | 'self';
 }

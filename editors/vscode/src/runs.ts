@@ -3,7 +3,11 @@
 // the output view. No VS Code API here, so it is unit-tested directly.
 
 import { stripAnsi } from './ansi';
-import type { ExecuteResult, ExecutionState, MimeBundle, OutputLimitParams, OutputParams } from './protocol';
+import { OUTPUT_MSG_TYPES, type ExecuteResult, type ExecutionState, type MimeBundle, type OutputLimitParams, type OutputMsgType, type OutputParams } from './protocol';
+
+function isOutputMsgType(msgType: string): msgType is OutputMsgType {
+  return (OUTPUT_MSG_TYPES as readonly string[]).includes(msgType);
+}
 
 export type OutputItem =
   | { kind: 'stream'; name: string; text: string; dropped: number }
@@ -61,13 +65,13 @@ export class Run {
   }
 
   /** Apply one `jupyter/output`; true if what the run shows changed (its first output also starts it). */
-  apply(msgType: OutputParams['msgType'], content: Record<string, unknown>): boolean {
+  apply(msgType: OutputMsgType, content: Record<string, unknown>): boolean {
     const starts = this.state === 'queued';
     if (starts) this.state = 'running';
     return this.applyContent(msgType, content) || starts;
   }
 
-  private applyContent(msgType: OutputParams['msgType'], content: Record<string, unknown>): boolean {
+  private applyContent(msgType: OutputMsgType, content: Record<string, unknown>): boolean {
     if (msgType === 'clear_output') {
       if (content.wait) {
         this.clearOnNext = true;
@@ -371,6 +375,16 @@ export class RunStore {
   applyOutput(params: OutputParams): { changed: Run[]; evicted: Run[] } {
     const changed = new Set<Run>();
     let evicted: Run[] = [];
+    if (!isOutputMsgType(params.msgType)) {
+      // A type we do not know (a kernel's own, a newer protocol's) is ignored, as docs/protocol.md
+      // asks of editors; for one of our runs it still says the kernel is running it.
+      const run = this.forRequest(params.requestId);
+      if (run?.state === 'queued') {
+        run.state = 'running';
+        return { changed: [run], evicted };
+      }
+      return { changed: [], evicted };
+    }
     if (params.msgType === 'update_display_data') {
       const transient = (params.content.transient ?? {}) as Record<string, unknown>;
       const displayId = transient.display_id;

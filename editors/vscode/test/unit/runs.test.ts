@@ -236,3 +236,15 @@ test('any output starts its run, even one that changes nothing shown', () => {
   assert.deepEqual(store.applyOutput(out(1, 'clear_output', { wait: true })).changed, [run]);
   assert.equal(run.state, 'running');
 });
+
+test('iopub types the extension does not know are ignored, and start a run of ours', () => {
+  const store = new RunStore(10);
+  const run = sentRun(store, 1);
+  assert.deepEqual(store.applyOutput(out(1, 'kernel_custom_event', { anything: 1 })).changed, [run]);
+  assert.equal(run.state, 'running');
+  assert.deepEqual(run.outputs, []);
+  assert.deepEqual(store.applyOutput(out(1, 'kernel_custom_event', {})).changed, []);
+  const foreign = store.applyOutput(out(null, 'comm_msg', { data: {} }, { origin: 'other' }));
+  assert.deepEqual(foreign, { changed: [], evicted: [] });
+  assert.equal(store.all.length, 1, "another client's unknown traffic makes no entry in the output view");
+});
