@@ -51,6 +51,8 @@ export class Run {
   /** Set when the request itself failed (bridge error, kernel died…). */
   failure: string | undefined;
   private clearOnNext = false;
+  /** Stream outputs whose text ends in a `\r` (the next chunk overwrites that line). */
+  private readonly endsInCR = new WeakSet<OutputItem>();
 
   constructor(
     readonly kernelId: string,
@@ -95,11 +97,13 @@ export class Run {
         const text = String(content.text ?? '');
         const last = this.outputs[this.outputs.length - 1];
         if (last && last.kind === 'stream' && last.name === name) {
-          last.text = appendStream(last.text, text);
+          last.text = appendStream(last.text, text, this.endsInCR.has(last));
           this.capStream(last);
+          this.trackCR(last, text);
         } else {
           const item: OutputItem = { kind: 'stream', name, text: appendStream('', text), dropped: 0 };
           this.capStream(item);
+          this.trackCR(item, text);
           this.outputs.push(item);
         }
         return true;
@@ -174,14 +178,23 @@ export class Run {
     this.failure = message;
   }
 
+  /** Whether a stream's text ends in a `\r`, known without reading the text (see appendStream). */
+  private trackCR(item: OutputItem, chunk: string): void {
+    if (!chunk) return;
+    if (chunk.endsWith('\r')) this.endsInCR.add(item);
+    else this.endsInCR.delete(item);
+  }
+
   private capStream(item: Extract<OutputItem, { kind: 'stream' }>): void {
-    const over = item.text.length - this.limits.maxTextLength;
-    if (over > 0) {
-      let cut = item.text.indexOf('\n', over);
-      cut = cut < 0 || cut - over > 200 ? over : cut + 1;
-      item.text = item.text.slice(cut);
-      item.dropped += cut;
-    }
+    const max = this.limits.maxTextLength;
+    if (item.text.length <= max) return;
+    // Cut an eighth more than needed: a flood then pays for a cut (a copy of the whole text)
+    // once per max/8 characters, not on every message.
+    const over = item.text.length - (max - Math.floor(max / 8));
+    let cut = item.text.indexOf('\n', over);
+    cut = cut < 0 || cut - over > 200 ? over : cut + 1;
+    item.text = item.text.slice(cut);
+    item.dropped += cut;
   }
 
   /** The short text shown after the last line that ran. */
@@ -208,10 +221,14 @@ export class Run {
   }
 }
 
+/** Characters at the end of a stream the inline summary looks at for its last line. */
+const SUMMARY_TAIL_CHARS = 8192;
+
 function itemSummary(item: OutputItem): string {
   switch (item.kind) {
     case 'stream': {
-      const lines = stripAnsi(item.text)
+      // The last line shown is in the text's end; do not scan a flood's whole text each time.
+      const lines = stripAnsi(item.text.slice(-SUMMARY_TAIL_CHARS))
         .split('\n')
         .map((l) => l.replace(/^.*\r(?=.)/, '').replace(/\r$/, ''))
         .filter((l) => l.trim() !== '');
@@ -262,8 +279,19 @@ export function formatBytes(n: number): string {
  * so progress bars overwrite themselves. A trailing `\r` is kept so the next chunk
  * overwrites the line.
  */
-export function appendStream(existing: string, chunk: string): string {
-  let text = (existing + chunk).replace(/\r\n/g, '\n');
+export function appendStream(existing: string, chunk: string, existingEndsInCR = existing.endsWith('\r')): string {
+  // A flood arrives as many small chunks: the work per chunk must not grow with the text
+  // kept (it did, and the output view fell half a minute behind the kernel). So the common
+  // case only concatenates: reading the text (even endsWith) makes V8 copy it flat, which
+  // is why the caller says whether it ends in a \r. Lines before the last newline are final
+  // (no \r is left in them): only the last line can change.
+  if (!existingEndsInCR && !chunk.includes('\r')) return existing + chunk;
+  const lastLine = existing.lastIndexOf('\n') + 1;
+  return existing.slice(0, lastLine) + overwriteLines(existing.slice(lastLine) + chunk);
+}
+
+function overwriteLines(tail: string): string {
+  let text = tail.replace(/\r\n/g, '\n');
   if (!text.includes('\r')) return text;
   const lines = text.split('\n');
   text = lines

@@ -90,6 +90,20 @@ test('carriage returns overwrite the line, as in a terminal', () => {
   assert.equal(appendStream('', 'abc\rX'), 'Xbc');
 });
 
+test('a stream shows the same text however the kernel split it into messages (\\r and \\r\\n across them)', () => {
+  // What a progress bar writes ('\r' then the line), split at the writes, and a \r\n split in two.
+  const writes = ['start\n', '10%', '\r20%', '\r', '\n', '30%\r', 'done\n', 'x\r', '\ny', '\rz\r'];
+  const whole = new Run('k1', '', undefined, 't');
+  whole.apply('stream', { name: 'stdout', text: writes.join('') });
+  const expected = (whole.outputs[0] as { text: string }).text;
+  assert.equal(expected, 'start\n20%\ndone\nx\nz\r');
+  for (let per = 1; per <= writes.length; per++) {
+    const run = new Run('k1', '', undefined, 't');
+    for (let i = 0; i < writes.length; i += per) run.apply('stream', { name: 'stdout', text: writes.slice(i, i + per).join('') });
+    assert.equal((run.outputs[0] as { text: string }).text, expected, `${per} write(s) per message`);
+  }
+});
+
 test('stream text beyond the cap is dropped from the start, whole lines when possible', () => {
   const run = new Run('k1', '', undefined, 't', { maxTextLength: 10 });
   run.apply('stream', { name: 'stdout', text: 'line1\nline2\nline3\n' });
