@@ -83,6 +83,8 @@ class Controller implements vscode.Disposable {
   private servers: BridgeServers | undefined;
   /** Kernels we are shutting down on purpose (their `dead` is not news). */
   private stopping = new Set<string>();
+  /** Settles when the last run asked for has been sent (see run()). */
+  private sendTurn: Promise<void> = Promise.resolve();
   /** Restarts in progress: runs wait for them (the bridge fails requests sent meanwhile). */
   private restarts = new Map<string, Promise<unknown>>();
 
@@ -866,23 +868,39 @@ class Controller implements vscode.Disposable {
     what: string,
     request: (kernel: KernelInfo, base: { uri: string; firstLine: number }) => { execute: ExecuteParams } | { runCell: RunCellParams },
   ): Promise<ExecuteResult | undefined> {
-    const kernel = await this.kernelForRun(doc);
-    if (!kernel) return undefined;
-    await this.restarts.get(kernel.kernelId)?.catch(() => undefined);
-    const bridge = await this.ensureBridge();
-    const uri = doc.uri.toString();
-    const title = `${path.basename(doc.uri.path)}:${code.firstLine + 1}${code.lastLine > code.firstLine ? `–${code.lastLine + 1}` : ''} (${what})`;
-    const { run, evicted } = this.store.add(kernel.kernelId, code.code, { uri, line: code.lastLine }, title);
-    if (evicted.length) this.view.remove(evicted);
-    this.inline.show(uri, code.lastLine, run);
-    if (config().get<boolean>('output.revealOnRun', true)) this.view.reveal(true);
-    this.refreshRun(run);
-    // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md).
-    const req = request(kernel, { uri, firstLine: code.firstLine });
-    const onId = (id: number | string) => this.store.bindRequest(run, id);
-    this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${'execute' in req ? Requests.execute.method : `${Requests.runCell.method} ${Commands.runCell}`}`);
+    // Runs go out in the order they were asked for: a run waits until the one before it is
+    // sent. Without this, a second Shift+Enter while the first run starts the kernel started
+    // a second kernel, and ran before the first.
+    const previous = this.sendTurn;
+    let sent!: () => void;
+    this.sendTurn = new Promise<void>((resolve) => (sent = resolve));
+    let kernel: KernelInfo | undefined;
+    let run: Run;
+    let reply: Promise<ExecuteResult>;
     try {
-      const result = await ('execute' in req ? bridge.request(Requests.execute, req.execute, onId) : bridge.request(Requests.runCell, req.runCell, onId));
+      await previous;
+      kernel = await this.kernelForRun(doc);
+      if (!kernel) return undefined;
+      await this.restarts.get(kernel.kernelId)?.catch(() => undefined);
+      const bridge = await this.ensureBridge();
+      const uri = doc.uri.toString();
+      const title = `${path.basename(doc.uri.path)}:${code.firstLine + 1}${code.lastLine > code.firstLine ? `–${code.lastLine + 1}` : ''} (${what})`;
+      const added = this.store.add(kernel.kernelId, code.code, { uri, line: code.lastLine }, title);
+      run = added.run;
+      if (added.evicted.length) this.view.remove(added.evicted);
+      this.inline.show(uri, code.lastLine, run);
+      if (config().get<boolean>('output.revealOnRun', true)) this.view.reveal(true);
+      this.refreshRun(run);
+      // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md).
+      const req = request(kernel, { uri, firstLine: code.firstLine });
+      const onId = (id: number | string) => this.store.bindRequest(run, id);
+      this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${'execute' in req ? Requests.execute.method : `${Requests.runCell.method} ${Commands.runCell}`}`);
+      reply = 'execute' in req ? bridge.request(Requests.execute, req.execute, onId) : bridge.request(Requests.runCell, req.runCell, onId);
+    } finally {
+      sent();
+    }
+    try {
+      const result = await reply;
       for (const changed of this.store.finish(run, result)) this.refreshRun(changed);
       return result;
     } catch (err) {

@@ -21,7 +21,7 @@ const TEST_TIMEOUT = 180_000; // a hang guard per test, not a speed requirement
 const JUPYTER_URL = process.env.KB_E2E_JUPYTER_URL || '';
 const JUPYTER_TOKEN_ENV = 'KB_E2E_JUPYTER_TOKEN';
 
-const SHELL = ['echo "hello $((6*7))"', ''].join('\n');
+const SHELL = ['X=42; echo "hello $X"', 'echo "again $X"', 'echo "keys $((6*7))"', ''].join('\n');
 
 const FIRST = [
   'print(1+1)',
@@ -210,19 +210,23 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
 
   test('a shell script activates the extension and runs on its kernel (bash_kernel) like Python', { timeout: TEST_TIMEOUT }, () =>
     step('second-language', async () => {
+      const lines = SHELL.split('\n');
       assert.equal(await wb.statusItem().count(), 0, 'the extension is not active before a file of a kernel language opens');
       await wb.open('hello.sh');
       await until('the extension to activate for a shell script', async () => (await wb.statusText()).includes('none'));
-      await wb.command('Kernel Bridge: Start Kernel');
-      // The kernelspecs of the file's language come first.
-      await until('the Bash kernelspec first in the quick pick', async () => (await quickPickRows().first().getAttribute('aria-label'))?.startsWith('Bash'));
-      await wb.keyboard.press('Enter');
-      await statusIs('Bash: idle', 90000);
+      await wb.gotoLine(1);
+      // Two runs at once, no kernel yet: the first starts the one kernelspec of the file's
+      // language without asking; the second waits for it, and runs after it on that kernel.
+      await wb.command('Kernel Bridge: Run Selection or Line');
+      await wb.command('Kernel Bridge: Run Selection or Line');
+      await wb.inlineOn(lines[1], (t) => t === '→ again 42', '"again 42": line 2 ran after line 1, on the same kernel', 90000);
+      await wb.inlineOn(lines[0], (t) => t === '→ hello 42', '"hello 42"');
+      await statusIs('Bash: idle');
       await wb.focusEditor();
-      await runLine(1); // Shift+Enter: the keys work in every language a kernelspec speaks
-      await wb.inlineOn(SHELL.split('\n')[0], (t) => t === '→ hello 42', '"hello 42" from bash');
+      await runLine(3); // Shift+Enter: the keys work in every language a kernelspec speaks
+      await wb.inlineOn(lines[2], (t) => t === '→ keys 42', '"keys 42" from bash');
       await wb.command('Kernel Bridge: Stop Kernel');
-      await statusIs('Kernel: none');
+      await statusIs('Kernel: none'); // one kernel was started, not two
     }));
 
   test('starts a kernel from the palette', { timeout: TEST_TIMEOUT }, () =>
