@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -67,8 +68,11 @@ def running_server(*extra_args: str) -> Iterator[Server]:
         f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", *extra_args,
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    with server_process(argv, url, root, name="server"):
-        yield Server(url, token)
+    try:
+        with server_process(argv, url, root, name="server"):
+            yield Server(url, token)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # its log included: nothing left on disk
 
 
 @pytest.fixture(scope="module")
