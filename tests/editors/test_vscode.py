@@ -148,7 +148,12 @@ def _run_e2e(out: Path, results_file: Path, tag: str, jupyter_server: Server) ->
             record = json.loads(line)
             if record["nesting"] == 1:
                 tests[record["name"]] = record
-    sys.stderr.write(f"[test_vscode] e2e suite: {elapsed:.0f} s, exit {proc.returncode}\n")
+    slowest = sorted(tests.values(), key=lambda t: -t.get("seconds", 0))[:5]
+    sys.stderr.write(
+        f"[test_vscode] e2e suite: {elapsed:.0f} s, exit {proc.returncode}; slowest checks: "
+        + ", ".join(f"{t['name']!r} {t.get('seconds', 0):.1f} s" for t in slowest)
+        + "\n"
+    )
     return {"tests": tests, "output": output, "returncode": proc.returncode, "leftovers": leftovers}
 
 

@@ -32,8 +32,14 @@ const FIRST = [
   'print("after")',
   'while True: pass',
   "print('y' in globals())",
+  // Each check below runs its own line: an inline result left by an earlier run of the
+  // same line would satisfy a wait before the new run has even started.
+  'print("to the sidecar")',
+  'import os; print(os.path.basename(os.getcwd()))',
+  'answer = 6 * 7',
   '',
 ].join('\n');
+const FIRST_LINE = (code) => FIRST.split('\n').indexOf(code) + 1;
 
 // A tiny PNG made with the standard library, so the test needs no plotting package.
 const MAKE_PNG = `import struct, zlib
@@ -322,11 +328,10 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await wb.command('Kernel Bridge: Show Variables');
       // y = 2 came from the "fails" cell; the view asked the kernel (jupyter/variables).
       await variableRow('y, int, 2').waitFor({ timeout: 30000 });
-      assert.equal(await variableRow('x, ').count(), 0, 'x is not defined yet');
-      await wb.focusEditor();
-      await wb.gotoLine(2);
-      await wb.keyboard.press('Control+Enter'); // the "setup" cell: x = 1
-      await variableRow('x, int, 1').waitFor({ timeout: 30000 });
+      assert.equal(await variableRow('answer, ').count(), 0, 'answer is not defined yet');
+      await wb.open('first.py');
+      await runLine(FIRST_LINE('answer = 6 * 7'));
+      await variableRow('answer, int, 42').waitFor({ timeout: 30000 });
     }));
 
   test('renders markdown, HTML and SVG, and honours update_display_data and clear_output', { timeout: TEST_TIMEOUT }, () =>
@@ -427,15 +432,17 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
         return undefined;
       }, 30000);
       await wb.focusFirstGroup();
-      await runLine(1);
-      await wb.inlineOn('print(1+1)', (t) => t === '→ 2', '"2"');
+      const code = 'print("to the sidecar")';
+      await runLine(FIRST_LINE(code));
+      await wb.inlineOn(code, (t) => t === '→ to the sidecar', '"to the sidecar"');
       await tab.click(); // the run brought the output view to the front
       const cell = sidecar.locator('section.cell[data-origin="editor"]').last();
-      await until('the run on the sidecar page', async () => (await cell.locator('pre.code').textContent()) === 'print(1+1)' && (await cell.locator('pre.stream').textContent()) === '2\n', 30000);
+      await until('the run on the sidecar page', async () => (await cell.locator('pre.code').textContent()) === code && (await cell.locator('pre.stream').textContent()) === 'to the sidecar\n', 30000);
       await tab.hover();
       await tab.locator('.tab-actions .codicon-close').click();
       await until('the Simple Browser to close', async () => (await wb.page.locator('.tab', { hasText: 'Simple Browser' }).count()) === 0, 30000);
-      await wb.focusFirstGroup();
+      await wb.outputFrame(); // the output view, in front again, has loaded (and may have taken the focus)
+      await wb.focusEditor();
     }));
 
   test('answers input() through the input box', { timeout: TEST_TIMEOUT }, () =>
@@ -579,8 +586,10 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       const [kernel] = await serverKernels();
       assert.equal(kernel?.name, 'python3', 'the kernel runs on the server');
       await wb.focusEditor();
-      await runLine(1);
-      await wb.inlineOn('print(1+1)', (t) => t === '→ 2', '"2" from the remote kernel');
+      // It runs where the server runs its kernels: in the server's root directory.
+      const code = 'import os; print(os.path.basename(os.getcwd()))';
+      await runLine(FIRST_LINE(code));
+      await wb.inlineOn(code, (t) => /^→ kb-remote-root-/.test(t), "the server's directory, from the remote kernel");
       await wb.command('Kernel Bridge: Stop Kernel');
       await statusIs('Kernel: none');
       await until('the server to have deleted the kernel', async () => (await serverKernels()).length === 0, 30000);

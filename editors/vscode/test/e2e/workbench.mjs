@@ -259,8 +259,9 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
-  /** Open a workspace file in the editor via Quick Open. */
+  /** Open a workspace file in the editor via Quick Open (in the first editor group). */
   async open(name) {
+    await this.focusFirstGroup();
     await this.page.keyboard.press('Control+P');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
@@ -280,11 +281,14 @@ export class Workbench {
    * active tab: the keyboard may have no target (focus was in a webview's frame that closed).
    */
   async focusFirstGroup() {
-    await this.page.locator('.editor-group-container').first().locator('.tab.active').first().click();
+    const tab = this.page.locator('.editor-group-container').first().locator('.tab.active').first();
+    if (await tab.count()) await tab.click();
   }
 
   async focusEditor() {
-    await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click({ position: { x: 400, y: 2 } }).catch(() => undefined);
+    // The text editors are in the first group (the output view and the browser are beside it);
+    // a webview there can take the focus when it finishes loading, after the group was left.
+    await this.page.locator('.editor-group-container').first().locator('.monaco-editor .view-lines').first().click({ position: { x: 400, y: 2 } }).catch(() => undefined);
     await this.page.keyboard.press('Escape');
   }
 
@@ -311,7 +315,8 @@ export class Workbench {
   async inlineResults() {
     return this.page.evaluate(() => {
       const out = [];
-      for (const line of document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines .view-line')) {
+      const group = document.querySelector('.editor-group-container'); // the first: where the text editors are
+      for (const line of group?.querySelectorAll('.monaco-editor .view-lines .view-line') ?? []) {
         for (const span of line.querySelectorAll('span')) {
           const after = getComputedStyle(span, '::after');
           const content = after.content;
