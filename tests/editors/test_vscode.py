@@ -47,6 +47,7 @@ CHECKS = [
     "cancelling input leaves the kernel usable",
     "interrupts while True",
     "restarts the kernel from the status bar",
+    "exports this file's runs as a notebook that nbformat validates",
     "stops the kernel",
     "runs a cell through the bridge's jupyter.runCell in a document bound to its kernel",
     "connects to an existing kernel from its connection file",

@@ -6,7 +6,7 @@
 //   npm run package && KB_BRIDGE=/path/to/kernel-bridge npm run test:e2e
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -511,6 +511,29 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await wb.focusEditor();
       await runLine(8);
       await wb.inlineOn("print('y' in globals())", (t) => t === '→ False', '"False" after the restart');
+    }));
+
+  test("exports this file's runs as a notebook that nbformat validates", { timeout: TEST_TIMEOUT }, () =>
+    step('export', async () => {
+      await wb.open('first.py');
+      await wb.command('Kernel Bridge: Export Runs as Notebook…');
+      const scope = quickPickRows().first();
+      await until('"Runs of first.py" offered first', async () => (await scope.getAttribute('aria-label'))?.startsWith('Runs of first.py'), 30000);
+      await wb.keyboard.press('Enter');
+      // The save dialog (code-server's own, a path in a quick input), first.ipynb beside first.py.
+      const file = path.join(wb.workspace, 'first.ipynb');
+      const input = await wb.quickInput();
+      await until('the save dialog to suggest first.ipynb', async () => (await input.inputValue()).endsWith('first.ipynb'), 30000);
+      await wb.keyboard.press('Enter');
+      const { message } = await toastWith('Exported');
+      assert.match(message, new RegExp(`Exported \\d+ cell\\(s\\) to ${file.replace(/[/.-]/g, '\\$&')}`));
+      // A real consumer reads it: nbformat, against its schema.
+      const check = spawnSync(PYTHON, ['-c', 'import json, sys, nbformat; nb = nbformat.read(sys.argv[1], 4); nbformat.validate(nb); print(json.dumps([c.source for c in nb.cells if c.cell_type == "code"]))', file], { encoding: 'utf8' });
+      assert.equal(check.status, 0, check.stderr);
+      const sources = JSON.parse(check.stdout);
+      assert.ok(sources.includes('print(1+1)') && sources.includes('print("after")'), `cells: ${JSON.stringify(sources)}`);
+      assert.ok(sources.every((code) => FIRST.split('\n').includes(code)), `only first.py's runs: ${JSON.stringify(sources)}`);
+      await wb.keyboard.press('Escape');
     }));
 
   test('stops the kernel', { timeout: TEST_TIMEOUT }, () =>
