@@ -4,7 +4,7 @@ read back with an execute; the page's, from the rendered controls."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,25 @@ def in_browser(url: str, steps: Callable[[Any], dict[str, Any]]) -> dict[str, An
         return steps(browser)
 
 
+def runner(bridge: BridgeClient, kernel: str) -> Callable[[str], Awaitable[None]]:
+    """An execute that must succeed, for the browser thread to call (``call``)."""
+
+    async def execute(code: str) -> None:
+        reply, _ = await run(bridge, kernel, code)
+        assert reply["status"] == "ok", reply
+
+    return execute
+
+
+def open_page(browser: Any, url: str) -> tuple[Any, Any]:
+    """A new page on the sidecar, once its WebSocket is up; and its error watcher."""
+    page = browser.new_page()
+    errors = watch_errors(page)
+    page.goto(url)
+    page.wait_for_selector("#link[data-link=up]")
+    return page, errors
+
+
 def call(fn: Any, *args: Any) -> Any:
     """Run a trio coroutine function of the test from playwright's thread."""
     return trio.from_thread.run(fn, *args)
@@ -55,16 +74,11 @@ def readout(page: Any, value: str) -> None:
 async def test_a_slider_renders_moves_the_kernel_value_and_follows_it(bridge: BridgeClient, kernel: str) -> None:
     url = (await bridge.request("jupyter/openSidecar", {"kernelId": kernel}))["url"]
 
-    async def execute(code: str) -> None:
-        reply, _ = await run(bridge, kernel, code)
-        assert reply["status"] == "ok", reply
+    execute = runner(bridge, kernel)
 
     def steps(browser: Any) -> dict[str, Any]:
         seen: dict[str, Any] = {}
-        page = browser.new_page()
-        errors = watch_errors(page)
-        page.goto(url)
-        page.wait_for_selector("#link[data-link=up]")
+        page, errors = open_page(browser, url)
         call(execute, SLIDER)
         page.wait_for_selector(HANDLE)
         seen["label"] = page.locator(".widget-slider .widget-label").inner_text()
@@ -118,16 +132,11 @@ w.interact(f, x=(0, 10))
 async def test_interact_reruns_f_and_its_output_shows_in_the_page(bridge: BridgeClient, kernel: str) -> None:
     url = (await bridge.request("jupyter/openSidecar", {"kernelId": kernel}))["url"]
 
-    async def execute(code: str) -> None:
-        reply, _ = await run(bridge, kernel, code)
-        assert reply["status"] == "ok", reply
+    execute = runner(bridge, kernel)
 
     def steps(browser: Any) -> dict[str, Any]:
         seen: dict[str, Any] = {}
-        page = browser.new_page()
-        errors = watch_errors(page)
-        page.goto(url)
-        page.wait_for_selector("#link[data-link=up]")
+        page, errors = open_page(browser, url)
         call(execute, INTERACT)
         output = page.locator(".widget-interact .widget-output")
         output.get_by_text("f ran with x=5").wait_for()
@@ -166,10 +175,7 @@ async def test_a_tqdm_loop_of_1000_steps_ends_at_100_percent_and_the_page_stays_
 
     def steps(browser: Any) -> dict[str, Any]:
         seen: dict[str, Any] = {}
-        page = browser.new_page()
-        errors = watch_errors(page)
-        page.goto(url)
-        page.wait_for_selector("#link[data-link=up]")
+        page, errors = open_page(browser, url)
         page.evaluate(COUNT_FRAMES)
         done = trio.from_thread.run(start_loop)
         page.wait_for_selector(".widget-hprogress")  # the bar is shown while the loop runs
@@ -233,16 +239,11 @@ async def test_binary_buffers_and_custom_messages_cross_both_ways(bridge: Bridge
     reply, _ = await run(bridge, kernel, f"import sys; sys.path.insert(0, {str(Path.cwd())!r})")
     assert reply["status"] == "ok", reply
 
-    async def execute(code: str) -> None:
-        reply, _ = await run(bridge, kernel, code)
-        assert reply["status"] == "ok", reply
+    execute = runner(bridge, kernel)
 
     def steps(browser: Any) -> dict[str, Any]:
         seen: dict[str, Any] = {}
-        page = browser.new_page()
-        errors = watch_errors(page)
-        page.goto(url)
-        page.wait_for_selector("#link[data-link=up]")
+        page, errors = open_page(browser, url)
         call(execute, BINARY)
         # kernel -> page: the Image widget's bytes arrive as a buffer (a binary frame)
         image = page.wait_for_selector(".widget-image")
