@@ -141,10 +141,6 @@ class KernelConnection:
     def execution_state(self) -> str:
         return self._state_override or self.session.execution_state
 
-    @property
-    def bad_signatures(self) -> int:
-        return self.session.rejected
-
     # -- lifetime -----------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -307,9 +303,6 @@ class KernelConnection:
         if self.on_late_reply is not None:
             self.on_late_reply(event.msg)
 
-    async def _send_wire(self, channel: str, msg: Message) -> None:
-        await self.transport.send(channel, msg)
-
     async def _answer_input(self, pending: Pending | None, msg: Message) -> None:
         """The kernel is blocked in input() until it gets an input_reply (or an
         interrupt): every input_request is answered, with "" when nobody can."""
@@ -353,7 +346,7 @@ class KernelConnection:
         """Send without waiting for a reply (input_reply, comm messages)."""
         self._check_usable()
         msg = self.session.message(msg_type, content, parent=parent, metadata=metadata, buffers=buffers)
-        await self._send_wire(channel, msg)
+        await self.transport.send(channel, msg)
         return msg
 
     def _check_usable(self) -> None:
@@ -400,7 +393,7 @@ class KernelConnection:
             on_pending(pending)
         self._poke_timer()
         try:
-            await self._send_wire(channel, msg)
+            await self.transport.send(channel, msg)
             with trio.fail_after(timeout) if timeout is not None else nullcontext():
                 await pending.replied.wait()
             if pending.error is not None:

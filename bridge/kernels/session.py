@@ -292,19 +292,8 @@ class KernelSession:
             while len(self._given_up) > LATE_REPLY_MEMORY:
                 self._given_up.popitem(last=False)
 
-    def forget_all(self) -> list[str]:
-        """Every request in flight, forgotten (the kernel died or is being replaced)."""
-        ids = list(self._requests)
-        for request_id in ids:
-            self.forget(request_id)
-        return ids
-
     def outstanding(self, msg_type: str | None = None) -> int:
         return sum(1 for r in self._requests.values() if msg_type is None or r.msg.msg_type == msg_type)
-
-    def run_state(self, request_id: str) -> Run | None:
-        req = self._requests.get(request_id)
-        return None if req is None else req.run
 
     def iopub_seen(self, request_id: str) -> bool:
         req = self._requests.get(request_id)
@@ -360,8 +349,10 @@ class KernelSession:
         events: list[Event] = []
         # replies come in request order: what was sent before on this channel and is
         # still unanswered, the kernel dropped
-        for earlier in self._requests.values():
-            if earlier.channel == channel and earlier.seq < req.seq and earlier.answer is Answer.AWAITING:
+        for earlier in self._requests.values():  # in send order: stop at this request
+            if earlier.seq >= req.seq:
+                break
+            if earlier.channel == channel and earlier.answer is Answer.AWAITING:
                 earlier.answer = Answer.DROPPED
                 if earlier.expects_reply:
                     how = f"replied to a later {req.msg.msg_type} but never to {earlier.msg.msg_type}"
