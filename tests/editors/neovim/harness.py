@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.editors.vim.harness import bridge_command
 
 HANG_GUARD = 60.0  # seconds; stops a hung wait, never asserts speed
 MIN_VERSION = (0, 11)
@@ -41,15 +42,6 @@ FAKE_XDG_OPEN = """#!/bin/sh
 # stands in for a browser: records what Neovim's vim.ui.open was asked to open
 printf '%%s\\n' "$1" >> %(log)s
 """
-
-
-def bridge_command() -> str:
-    script = Path(sys.executable).with_name("kernel-bridge")
-    if script.exists():
-        return str(script)
-    found = shutil.which("kernel-bridge")
-    assert found, "kernel-bridge is not installed (run scripts/test.sh)"
-    return found
 
 
 def find_nvim() -> str | None:
