@@ -46,9 +46,9 @@ class KernelEvents:
     """What a kernel reports upwards; the server turns each into a notification."""
 
     status: Callable[[Kernel, str], None]
-    # iopub traffic we did not cause, and replies that came after we gave up on them
-    foreign: Callable[[Kernel, Message], None] | None = None
+    foreign: Callable[[Kernel, Message], None] | None = None  # iopub traffic we did not cause
     comm: Callable[[Kernel, Message], None] | None = None
+    late_reply: Callable[[Kernel, Message], None] | None = None  # a reply after we gave up on it
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,13 @@ class Kernel:
         else:
             assert info is not None, "a local kernel needs its connection info"
             transport = ZmqTransport(info)
-        foreign, comm = events.foreign, events.comm
+        foreign, comm, late_reply = events.foreign, events.comm, events.late_reply
         self.connection = KernelConnection(
             transport,
             label=f"{self.kernel_name}:{kernel_id}",
             on_status=self._on_status,
             on_foreign=(lambda msg: foreign(self, msg)) if foreign else None,
-            on_late_reply=(lambda msg: foreign(self, msg)) if foreign else None,
+            on_late_reply=(lambda msg: late_reply(self, msg)) if late_reply else None,
             on_comm=(lambda msg: comm(self, msg)) if comm else None,
         )
         self._scope = trio.CancelScope()

@@ -83,12 +83,13 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 from bridge.kernels.kernel import KernelEvents
                 from bridge.kernels.registry import KernelRegistry
                 from bridge.server.comms import comm_notification
-                from bridge.server.execute import foreign_output
+                from bridge.server.execute import foreign_output, late_reply
 
                 events = KernelEvents(
                     status=on_status,
                     foreign=lambda kernel, msg: foreign_output(bridge, kernel, msg),
                     comm=lambda kernel, msg: comm_notification(bridge, kernel, msg),
+                    late_reply=lambda kernel, msg: late_reply(bridge, kernel, msg),
                 )
                 return KernelRegistry(kernels_nursery, events, transport=bridge.settings.transport)
 

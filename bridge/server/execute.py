@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 # iopub of ours that is not shown: the code we sent. Every other type reaches the editor,
 # those we do not know included (editors ignore what they do not know; docs/protocol.md).
-# Of other clients' traffic, what only concerns them.
-IGNORED_FOREIGN = frozenset({"status", "shutdown_reply", "debug_event"})
+# Of other clients' traffic (statuses never come this way), what only concerns them.
+IGNORED_FOREIGN = frozenset({"shutdown_reply", "debug_event"})
 INTERRUPT_ATTEMPTS = 10
 INTERRUPT_RETRY_SECONDS = 1.0
 _CELL_FRAME = re.compile(r"(?:Cell In|Input In)\s*\[(\d+)\],\s*line (\d+)")
@@ -267,21 +267,23 @@ def error_line(traceback: list[str], execution_count: Any, code: str) -> int | N
 
 def foreign_output(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
     """iopub traffic we did not ask for (another client of the kernel, or a late message
-    of ours) still reaches the editor, with ``requestId: null``; so does a reply that came
-    after its request was answered as dropped (``jupyter/lateReply``): nothing is lost."""
-    if msg.msg_type.endswith("_reply"):
-        bridge.notify(
-            "jupyter/lateReply",
-            {
-                "kernelId": kernel.kernel_id,
-                "msgId": msg.msg_id,
-                "msgType": msg.msg_type,
-                "parentMsgId": msg.parent_id,
-                "content": msg.content,
-            },
-        )
-        return
+    of ours) still reaches the editor, with ``requestId: null``: nothing is lost."""
     if msg.msg_type not in IGNORED_FOREIGN:
         params = output_params(kernel.kernel_id, None, msg)
         params["origin"] = "self" if msg.parent_header.get("session") == kernel.connection.factory.session else "other"
         bridge.notify("jupyter/output", params)
+
+
+def late_reply(bridge: Bridge, kernel: Kernel, msg: Message) -> None:
+    """A reply that came after its request was answered (dropped, timed out, cancelled):
+    the kernel's word all the same (``jupyter/lateReply``)."""
+    bridge.notify(
+        "jupyter/lateReply",
+        {
+            "kernelId": kernel.kernel_id,
+            "msgId": msg.msg_id,
+            "msgType": msg.msg_type,
+            "parentMsgId": msg.parent_id,
+            "content": msg.content,
+        },
+    )

@@ -237,6 +237,40 @@ def test_a_reply_forged_for_a_pending_request_does_not_answer_it(
     assert editor.process.poll() is None, stderr_tail(editor)
 
 
+def test_a_reply_after_the_drop_reaches_the_editor_as_a_late_reply(
+    editor: Editor, fake: FakeKernel, tmp_path: Path
+) -> None:
+    """Never thrown away: the kernel's word after -32018 comes as jupyter/lateReply, and an
+    iopub shutdown_reply (a broadcast, not a late reply) does not."""
+    kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
+    fake.scripts.put(lambda k, req: None)  # busy, then idle, and no execute_reply
+    msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "late"})
+    assert editor.wait_response(msg_id, timeout=30)["error"]["code"] == -32018
+    request = fake.messages("shell", "execute_request")[-1]
+    fake.call(
+        lambda: fake.publish(
+            "shutdown_reply",
+            {"status": "ok", "restart": False},
+            {"msg_id": "another-client-1", "session": "another-client", "msg_type": "shutdown_request"},
+        )
+    )
+    fake.call(lambda: fake.reply("shell", request, "execute_reply", plain_reply(fake)))
+
+    def late() -> list[dict[str, Any]]:
+        return [n["params"] for n in editor.notifications if n["method"] == "jupyter/lateReply"]
+
+    editor.wait(lambda: bool(late()), what="the late reply")
+    (params,) = late()
+    assert params["kernelId"] == kernel_id and params["msgType"] == "execute_reply"
+    assert params["parentMsgId"] == request.msg_id and params["content"]["status"] == "ok"
+    assert editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "after"})["status"] == "ok"
+    assert not [
+        n
+        for n in editor.notifications
+        if n["method"] == "jupyter/output" and n["params"]["msgType"] == "shutdown_reply"
+    ]
+
+
 def test_an_execute_the_kernel_goes_idle_on_without_answering_is_still_answered(
     editor: Editor, fake: FakeKernel, tmp_path: Path
 ) -> None:
