@@ -139,11 +139,14 @@ class Bridge:
         """The JSON-RPC id of the request whose handler is running (a context variable)."""
         return self.protocol.msg_id
 
-    def output_sink(self, kernel: Kernel, request_id: Any) -> OutputSink:
+    def output_sink(
+        self, kernel: Kernel, request_id: Any, named: dict[str, str] | None = None
+    ) -> OutputSink:
+        """``named`` is the editor's ``runId`` (when it gave one), echoed with each output."""
         outgoing = self.protocol.outgoing
         sink = OutputSink(
             lambda params: self.notify("jupyter/output", params),
-            base={"kernelId": kernel.kernel_id, "requestId": request_id},
+            base={"kernelId": kernel.kernel_id, "requestId": request_id, **(named or {})},
             backlog=lambda: outgoing.pending_bytes,
             spill_dir=self.spill_dir,
             limit=self.settings.output_limit_bytes,

@@ -21,7 +21,7 @@ from bridge.kernels.connection import Pending
 from bridge.kernels.kernel import Kernel
 from bridge.outputs import widget_placeholder
 from bridge.server.context import Bridge, register_methods
-from bridge.server.params import Line, parse_params
+from bridge.server.params import Line, RunId, parse_params
 from bridge.server.run_history import RunHistories
 from bridge.text import strip_ansi
 from bridge.wire import Message
@@ -48,6 +48,7 @@ class ExecuteParams:
     user_expressions: dict[str, Any] | None = None
     allow_stdin: bool | None = None
     first_line: Line = Line(0)
+    run_id: RunId | None = None  # the editor's name for the run, echoed in its notifications
 
 
 class RunHooks(Protocol):
@@ -88,7 +89,8 @@ class Execute:
         bridge = self.bridge
         protocol = bridge.protocol
         allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
-        sink = bridge.output_sink(kernel, request_id)
+        named = {"runId": p.run_id} if p.run_id is not None else {}
+        sink = bridge.output_sink(kernel, request_id, named)
         limit = bridge.settings.output_limit_bytes
         entry = None if p.silent else self.history.begin(kernel.kernel_id, p.code, p.uri, limit)
         replied: dict[str, Any] | None = None
@@ -115,7 +117,7 @@ class Execute:
         async def on_input(msg: Message) -> str | None:
             if hooks is not None and hooks.ask is not None:
                 return await hooks.ask(msg)
-            return await self._ask_editor(kernel, request_id, msg)
+            return await self._ask_editor(kernel, request_id, msg, named)
 
         def on_iopub(msg: Message) -> None:
             if entry is not None:
@@ -182,12 +184,15 @@ class Execute:
         except BridgeError as exc:
             log.info("interrupt after cancel failed: %s", exc.message)
 
-    async def _ask_editor(self, kernel: Kernel, request_id: Any, msg: Message) -> str | None:
+    async def _ask_editor(
+        self, kernel: Kernel, request_id: Any, msg: Message, named: dict[str, str]
+    ) -> str | None:
         """input_request → ``jupyter/input``. An editor that declines (answers an error)
         gets the kernel interrupted: its input() raises KeyboardInterrupt, not a guess."""
         params = {
             "kernelId": kernel.kernel_id,
             "requestId": request_id,
+            **named,
             "prompt": str(msg.content.get("prompt", "")),
             "password": bool(msg.content.get("password", False)),
         }

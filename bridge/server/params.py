@@ -28,6 +28,8 @@ T = TypeVar("T")
 Seconds = NewType("Seconds", float)
 Environment = NewType("Environment", dict[str, str])
 PathText = NewType("PathText", str)
+RunId = NewType("RunId", str)  # an editor's name for a run: 1 to 256 characters
+RUN_ID_MAX = 256
 Line = NewType("Line", int)  # a document line: LSP positions are uinteger (0 .. 2**31 - 1)
 LSP_UINTEGER_MAX = 2**31 - 1
 
@@ -98,6 +100,14 @@ def _path_text(value: Any, _: Any) -> str:
     return str(text)
 
 
+def _run_id(value: Any, _: Any) -> str:
+    """Echoed in every notification of the run: short, so that it costs nothing to repeat."""
+    text = _strict(str, "a string")(value, str)
+    if not 1 <= len(text) <= RUN_ID_MAX:
+        raise ParamError(f"expected 1 to {RUN_ID_MAX} characters, got {len(text)}")
+    return str(text)
+
+
 def _line(value: Any, _: Any) -> int:
     """LSP types refuse a negative or too large line only when the bridge builds one (a
     diagnostic after the run): checked up front instead."""
@@ -135,6 +145,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Environment, _environment)
     conv.register_structure_hook(PathText, _path_text)
     conv.register_structure_hook(Line, _line)
+    conv.register_structure_hook(RunId, _run_id)
 
     def list_hook(value: Any, kind: Any) -> list[Any]:
         if not isinstance(value, list):

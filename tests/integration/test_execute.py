@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
-from bridge.client import BridgeClient
+from bridge.client import BridgeClient, RpcError
 from tests.integration.helpers import HANG_GUARD, run, stdout_text
 
 
@@ -16,6 +17,22 @@ async def test_stream_and_execute_result(bridge: BridgeClient, kernel: str) -> N
     assert outs[1]["content"]["data"]["text/plain"] == "42"
     assert outs[1]["content"]["execution_count"] == 1
     assert all(o["kernelId"] == kernel and o["msgId"] for o in outs)
+
+
+async def test_run_id_is_echoed_in_each_output(bridge: BridgeClient, kernel: str) -> None:
+    """An editor names its runs (runId) instead of keying them by JSON-RPC ids."""
+    reply, outs = await run(bridge, kernel, "print('a'); 1", runId="cell-7")
+    assert reply["status"] == "ok"
+    assert [(o["msgType"], o["runId"]) for o in outs] == [("stream", "cell-7"), ("execute_result", "cell-7")]
+    _, unnamed = await run(bridge, kernel, "print('b')")
+    assert ["runId" in o for o in unnamed] == [False]
+
+
+async def test_run_id_must_be_a_short_string(bridge: BridgeClient, kernel: str) -> None:
+    for bad, says in ((7, "expected a string"), ("", "expected 1 to 256 characters"), ("x" * 257, "got 257")):
+        with pytest.raises(RpcError) as info:
+            await run(bridge, kernel, "1", runId=bad)
+        assert info.value.code == -32602 and "runId" in info.value.message and says in info.value.message
 
 
 async def test_stderr_stream(bridge: BridgeClient, kernel: str) -> None:

@@ -38,10 +38,12 @@ async def test_input_is_answered_by_the_editor(editor: BridgeClient) -> None:
     editor.on_request = answer
     msg_id = editor.new_id()
     reply = await editor.request(
-        "jupyter/execute", {"kernelId": kernel, "code": "name = input('Name: '); print('hi', name)"}, msg_id=msg_id
+        "jupyter/execute",
+        {"kernelId": kernel, "code": "name = input('Name: '); print('hi', name)", "runId": "r1"},
+        msg_id=msg_id,
     )
     assert reply["status"] == "ok"
-    assert prompts == [{"kernelId": kernel, "requestId": msg_id, "prompt": "Name: ", "password": False}]
+    assert prompts == [{"kernelId": kernel, "requestId": msg_id, "runId": "r1", "prompt": "Name: ", "password": False}]
     assert "hi Ada" in stdout_text(editor.outputs(msg_id))
 
 
