@@ -139,9 +139,7 @@ class Bridge:
         """The JSON-RPC id of the request whose handler is running (a context variable)."""
         return self.protocol.msg_id
 
-    def output_sink(
-        self, kernel: Kernel, request_id: Any, named: dict[str, str] | None = None
-    ) -> OutputSink:
+    def output_sink(self, kernel: Kernel, request_id: Any, named: dict[str, str] | None = None) -> OutputSink:
         """``named`` is the editor's ``runId`` (when it gave one), echoed with each output."""
         outgoing = self.protocol.outgoing
         sink = OutputSink(

@@ -89,7 +89,7 @@ class Execute:
         bridge = self.bridge
         protocol = bridge.protocol
         allow_stdin = bridge.settings.jupyter_input if p.allow_stdin is None else p.allow_stdin
-        named = {"runId": p.run_id} if p.run_id is not None else {}
+        named: dict[str, str] = {"runId": p.run_id} if p.run_id is not None else {}
         sink = bridge.output_sink(kernel, request_id, named)
         limit = bridge.settings.output_limit_bytes
         entry = None if p.silent else self.history.begin(kernel.kernel_id, p.code, p.uri, limit)
@@ -184,9 +184,7 @@ class Execute:
         except BridgeError as exc:
             log.info("interrupt after cancel failed: %s", exc.message)
 
-    async def _ask_editor(
-        self, kernel: Kernel, request_id: Any, msg: Message, named: dict[str, str]
-    ) -> str | None:
+    async def _ask_editor(self, kernel: Kernel, request_id: Any, msg: Message, named: dict[str, str]) -> str | None:
         """input_request → ``jupyter/input``. An editor that declines (answers an error)
         gets the kernel interrupted: its input() raises KeyboardInterrupt, not a guess."""
         params = {
