@@ -4,8 +4,8 @@ a late view getting state, and a flood of updates merged for an editor that read
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
