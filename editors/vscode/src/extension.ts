@@ -14,7 +14,9 @@ import { BridgeClient } from './client';
 import { InlineResults } from './inline';
 import { KernelManager, type KernelInfo } from './kernels';
 import { kernelFitsLanguage } from './languages';
+import { affects, SECTION, setting } from './config';
 import { OutputView } from './outputView';
+import { WidgetRelay } from './widgets';
 import {
   Commands,
   ErrorCodes,
@@ -40,17 +42,11 @@ import { bridgeServers, describeServers, unknownServer, type BridgeServers } fro
 import { KernelStatusBar } from './statusBar';
 import { VARIABLES_VIEW, VariablesView } from './variablesView';
 
-const SECTION = 'kernelBridge';
-
 class UserError extends Error {}
-
-function config(): vscode.WorkspaceConfiguration {
-  return vscode.workspace.getConfiguration(SECTION);
-}
 
 /** `kernelBridge.server`: the server (a name in `kernelBridge.servers`) kernels start on; '' for this machine. */
 function configuredServer(): string {
-  return (config().get<string>('server', '') ?? '').trim();
+  return (setting('server') ?? '').trim();
 }
 
 /** A kernelspec to start, and the server it is on (undefined: this machine). */
@@ -68,12 +64,13 @@ function errorText(err: unknown): string {
 class Controller implements vscode.Disposable {
   private readonly log = vscode.window.createOutputChannel('Kernel Bridge');
   private readonly kernels = new KernelManager();
-  private readonly store = new RunStore(config().get<number>('output.maxRuns', 50), {
-    maxTextLength: config().get<number>('output.maxTextLength', 200_000),
+  private readonly store = new RunStore(setting('output.maxRuns'), {
+    maxTextLength: setting('output.maxTextLength'),
   });
-  private readonly inline = new InlineResults(() => config().get<number>('inline.maxLength', 120));
+  private readonly inline = new InlineResults(() => setting('inline.maxLength'));
   private readonly status = new KernelStatusBar();
   private readonly view: OutputView;
+  private readonly widgets: WidgetRelay;
   private readonly variables: VariablesView;
   private readonly disposables: vscode.Disposable[] = [];
   private bridge: BridgeClient | undefined;
@@ -94,7 +91,14 @@ class Controller implements vscode.Disposable {
       () => this.store.all,
       (run) => this.kernels.get(run.kernelId)?.displayName ?? run.kernelId,
       () => this.clearFinishedRuns(),
+      (kernelId, message) => void this.widgets.fromView(kernelId, message),
     );
+    this.widgets = new WidgetRelay({
+      post: (kernelId, events) => this.view.widgets(kernelId, events),
+      commMsg: async (kernelId, commId, data, metadata, buffers) =>
+        (await this.ensureBridge()).request(Requests.commMsg, { kernelId, commId, data, metadata, buffers }),
+      commInfo: async (kernelId) => (await this.ensureBridge()).request(Requests.commInfo, { kernelId, targetName: 'jupyter.widget' }),
+    });
     this.variables = new VariablesView({
       current: () => this.currentKernel(),
       fetch: async (kernel) => (await this.ensureBridge()).request(Requests.variables, { kernelId: kernel.kernelId }),
@@ -104,6 +108,7 @@ class Controller implements vscode.Disposable {
       this.inline,
       this.status,
       this.view,
+      this.widgets,
       this.variables,
       this.kernels.onDidChange(() => this.onKernelsChanged()),
       vscode.window.onDidChangeActiveTextEditor(() => {
@@ -160,7 +165,7 @@ class Controller implements vscode.Disposable {
   private async startBridge(): Promise<BridgeClient> {
     const resolution = resolveBridgeCommand(
       {
-        configured: config().get<string>('path', ''),
+        configured: setting('path'),
         pathEnv: process.env.PATH,
         pythonInterpreters: this.pythonInterpreters(),
         workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
@@ -182,7 +187,7 @@ class Controller implements vscode.Disposable {
       throw new UserError(resolution.message);
     }
     this.log.appendLine(`[kernel-bridge] using ${resolution.command} (${resolution.how})`);
-    const servers = bridgeServers(config().get('servers'));
+    const servers = bridgeServers(setting('servers'));
     for (const problem of servers.problems) {
       this.log.appendLine(`[settings] ${problem}`);
       void vscode.window.showWarningMessage(`Kernel Bridge: ${problem}`, 'Open Settings').then((c) => {
@@ -193,12 +198,12 @@ class Controller implements vscode.Disposable {
     const bridge = new BridgeClient(
       {
         command: resolution.command,
-        args: config().get<string[]>('args', []),
+        args: setting('args'),
         cwd: vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file' ? vscode.workspace.workspaceFolders[0].uri.fsPath : undefined,
         initializationOptions: {
-          startupTimeout: config().get<number>('startupTimeout', 60),
-          outputLimitBytes: config().get<number>('output.limitBytes', 4194304),
-          ...(config().get<string>('defaultKernel') ? { defaultKernel: config().get<string>('defaultKernel') } : {}),
+          startupTimeout: setting('startupTimeout'),
+          outputLimitBytes: setting('output.limitBytes'),
+          ...(setting('defaultKernel') ? { defaultKernel: setting('defaultKernel') } : {}),
           ...(Object.keys(servers.servers).length ? { servers: servers.servers } : {}),
         },
         env: servers.env,
@@ -239,7 +244,7 @@ class Controller implements vscode.Disposable {
   private async serverSpecs(bridge: BridgeClient, server: string): Promise<KernelSpec[]> {
     const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
     if (problem) {
-      const inSettings = !unknownServer(server, bridgeServers(config().get('servers')));
+      const inSettings = !unknownServer(server, bridgeServers(setting('servers')));
       throw new UserError(inSettings ? `${problem} Restart kernel-bridge to apply the changed "kernelBridge.servers".` : problem);
     }
     let specs: KernelSpec[];
@@ -256,6 +261,8 @@ class Controller implements vscode.Disposable {
     client.onNotification(Notifications.output, (params) => this.onOutput(params));
     client.onNotification(Notifications.status, (params) => this.onStatus(params));
     client.onNotification(Notifications.outputLimit, (params) => this.onOutputLimit(params));
+    client.onNotification(Notifications.comm, (params) => this.widgets.comm(params));
+    client.onNotification(Notifications.commIdle, (params) => this.widgets.idle(params));
     client.onRequest(Requests.input, (params, token) => this.onInput(params, token));
   }
 
@@ -307,10 +314,10 @@ class Controller implements vscode.Disposable {
   }
 
   private onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
-    if (e.affectsConfiguration(`${SECTION}.output.maxRuns`)) {
-      this.view.remove(this.store.setMaxRuns(config().get<number>('output.maxRuns', 50)));
+    if (affects(e, 'output.maxRuns')) {
+      this.view.remove(this.store.setMaxRuns(setting('output.maxRuns')));
     }
-    if (['path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel', 'servers'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+    if (affects(e, 'path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel', 'servers')) {
       const kernels = this.kernels.all.length ? ' (running kernels stop)' : '';
       void vscode.window
         .showInformationMessage(`Kernel Bridge settings changed. Restart kernel-bridge to apply them${kernels}.`, 'Restart now')
@@ -337,7 +344,7 @@ class Controller implements vscode.Disposable {
   }
 
   private onOutputLimit(params: OutputLimitParams): void {
-    const run = this.store.forRequest(params.requestId);
+    const run = this.store.forRun(params.runId);
     if (!run) return;
     run.outputLimit(params);
     this.refreshRun(run);
@@ -346,6 +353,7 @@ class Controller implements vscode.Disposable {
   private onStatus(params: StatusParams): void {
     if (!this.kernels.get(params.kernelId)) return;
     if (params.executionState === 'dead' || params.executionState === 'restarting') {
+      this.widgets.kernelGone(params.kernelId);
       this.log.appendLine(`[kernel] ${params.kernelId} ${params.executionState}${params.reason ? `: ${params.reason}` : ''}`);
     }
     this.kernels.setState(params.kernelId, params.executionState, params.reason);
@@ -363,7 +371,7 @@ class Controller implements vscode.Disposable {
 
   private async onInput(params: InputParams, token: vscode.CancellationToken): Promise<InputAnswer> {
     const kernel = this.kernels.get(params.kernelId);
-    const run = this.store.inputRequested(params.requestId);
+    const run = this.store.inputRequested(params.runId);
     if (run) this.refreshRun(run);
     const value = await vscode.window.showInputBox(
       {
@@ -418,7 +426,7 @@ class Controller implements vscode.Disposable {
     const uri = doc?.uri.toString();
     const params: StartKernelParams = {
       kernelName: spec.name,
-      startupTimeout: config().get<number>('startupTimeout', 60),
+      startupTimeout: setting('startupTimeout'),
     };
     if (choice.server) {
       params.server = choice.server; // the server decides the working directory
@@ -454,7 +462,7 @@ class Controller implements vscode.Disposable {
     doc: vscode.TextDocument | undefined,
     ask: boolean,
   ): Promise<SpecChoice | undefined> {
-    const preferred = config().get<string>('defaultKernel', '');
+    const preferred = setting('defaultKernel');
     const language = doc?.languageId;
     const fitting = (specs: KernelSpec[]) => {
       const matching = language ? specs.filter((s) => kernelFitsLanguage(s.language, language)) : [];
@@ -593,7 +601,7 @@ class Controller implements vscode.Disposable {
       if (doc) this.kernels.use(doc.uri.toString(), known.kernelId);
       return;
     }
-    const params: ConnectKernelParams = { server, kernelId: kernel.kernelId, startupTimeout: config().get<number>('startupTimeout', 60) };
+    const params: ConnectKernelParams = { server, kernelId: kernel.kernelId, startupTimeout: setting('startupTimeout') };
     if (doc) params.uri = doc.uri.toString();
     let ref: KernelRef;
     try {
@@ -643,6 +651,7 @@ class Controller implements vscode.Disposable {
     if (!kernel.owned && !kernel.server) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
     const bridge = await this.ensureBridge();
     this.kernels.setState(kernel.kernelId, 'restarting');
+    this.widgets.kernelGone(kernel.kernelId);
     const restart = bridge.request(Requests.restartKernel, { kernelId: kernel.kernelId });
     this.restarts.set(kernel.kernelId, restart);
     try {
@@ -719,7 +728,7 @@ class Controller implements vscode.Disposable {
     const url = ref.url;
     // The URL carries the page's own token: it is what the user copies into a browser.
     this.log.appendLine(`[sidecar] ${kernel.displayName} (${kernel.kernelId}): ${url}`);
-    const how = config().get<string>('sidecar.open', 'simpleBrowser');
+    const how = setting('sidecar.open');
     let opened = false;
     if (how === 'simpleBrowser') {
       try {
@@ -842,7 +851,7 @@ class Controller implements vscode.Disposable {
     return this.run(doc, cell, 'cell', (kernel, base) =>
       this.kernels.isBoundInBridge(uri, kernel.kernelId)
         ? // The bridge finds the cell itself and publishes diagnostics for it.
-          { runCell: { command: Commands.runCell, arguments: [uri, line] } }
+          { runCell: { command: Commands.runCell, arguments: [uri, line, base.runId] } }
         : { execute: { ...base, kernelId: kernel.kernelId, code: cell.code } },
     );
   }
@@ -866,7 +875,7 @@ class Controller implements vscode.Disposable {
     doc: vscode.TextDocument,
     code: CodeToRun,
     what: string,
-    request: (kernel: KernelInfo, base: { uri: string; firstLine: number }) => { execute: ExecuteParams } | { runCell: RunCellParams },
+    request: (kernel: KernelInfo, base: { uri: string; firstLine: number; runId: string }) => { execute: ExecuteParams } | { runCell: RunCellParams },
   ): Promise<ExecuteResult | undefined> {
     // Runs go out in the order they were asked for: a run waits until the one before it is
     // sent. Without this, a second Shift+Enter while the first run starts the kernel started
@@ -889,13 +898,14 @@ class Controller implements vscode.Disposable {
       run = added.run;
       if (added.evicted.length) this.view.remove(added.evicted);
       this.inline.show(uri, code.lastLine, run);
-      if (config().get<boolean>('output.revealOnRun', true)) this.view.reveal(true);
+      if (setting('output.revealOnRun')) this.view.reveal(true);
       this.refreshRun(run);
-      // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md).
-      const req = request(kernel, { uri, firstLine: code.firstLine });
-      const onId = (id: number | string) => this.store.bindRequest(run, id);
+      // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md);
+      // `runId` names the run in its outputs, input prompts and output-limit notice.
+      const req = request(kernel, { uri, firstLine: code.firstLine, runId: run.runId });
+      this.store.markSent(run);
       this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${'execute' in req ? Requests.execute.method : `${Requests.runCell.method} ${Commands.runCell}`}`);
-      reply = 'execute' in req ? bridge.request(Requests.execute, req.execute, onId) : bridge.request(Requests.runCell, req.runCell, onId);
+      reply = 'execute' in req ? bridge.request(Requests.execute, req.execute) : bridge.request(Requests.runCell, req.runCell);
     } finally {
       sent();
     }

@@ -77,6 +77,9 @@ const RICH = [
   '',
 ].join('\n');
 
+// ipywidgets 8 (in the test environment's kernel): a live slider in the output view.
+const WIDGETS = ['import ipywidgets as w; s = w.IntSlider(value=3, description="level"); s', 'print("slider at", s.value)', ''].join('\n');
+
 let wb;
 
 /** Run `fn`; on failure, save a screenshot next to the error, and leave the workbench usable for the next check. */
@@ -194,6 +197,7 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       'first.py': FIRST,
       'cells.py': CELLS,
       'rich.py': RICH,
+      'widgets.py': WIDGETS,
       // A bridge whose environment is broken: what a user sees then.
       'broken-bridge': `#!/bin/sh\necho "Traceback (most recent call last):" >&2\necho "ModuleNotFoundError: No module named 'trio'" >&2\nexit 1\n`,
     });
@@ -367,6 +371,38 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       assert.match(text, /updated display/);
       assert.doesNotMatch(text, /original display/, 'update_display_data replaced the display');
       await wb.page.keyboard.press('Control+Z');
+    }));
+
+  test("an IntSlider is live in the output view: its arrow keys change the kernel's value", { timeout: TEST_TIMEOUT }, () =>
+    step('widgets', async () => {
+      const errors = [];
+      const onConsole = (m) => m.type() === 'error' && errors.push(m.text());
+      wb.page.on('console', onConsole);
+      try {
+        await wb.open('widgets.py');
+        await runLine(1);
+        const run = await lastRun();
+        // the sidecar's widget manager (@jupyter-widgets/html-manager) drew the kernel's model
+        const slider = run.locator('.widget-slider');
+        await slider
+          .locator('.noUi-handle')
+          .waitFor({ timeout: 60000 })
+          .catch(async (err) => {
+            throw new Error(`${err.message}\nthe run shows: ${await run.innerText()}\nconsole errors:\n${errors.join('\n').slice(-3000)}`);
+          });
+        assert.equal((await slider.locator('.widget-label').textContent()).trim(), 'level');
+        assert.equal((await slider.locator('.widget-readout').textContent()).trim(), '3');
+        const handle = slider.locator('.noUi-handle');
+        await handle.press('ArrowRight');
+        await handle.press('ArrowRight');
+        await until('the readout to show 5', async () => (await slider.locator('.widget-readout').textContent()).trim() === '5');
+        // the change went through the extension and the bridge to the kernel (jupyter/commMsg)
+        await wb.focusFirstGroup();
+        await runLine(2);
+        await wb.inlineOn('print("slider at", s.value)', (t) => t.includes('slider at 5'), '"slider at 5"');
+      } finally {
+        wb.page.off('console', onConsole);
+      }
     }));
 
   test('completes "import o" with os from the kernel', { timeout: TEST_TIMEOUT }, () =>
