@@ -1,6 +1,7 @@
 // Kernel Bridge for VS Code: glue between the editor and `kernel-bridge` (docs/protocol.md).
-// All Jupyter logic is in the bridge; this file wires commands, the status bar, inline
-// results and the output view to its requests and notifications.
+// All Jupyter logic is in the bridge; this file owns the bridge process and its client, the
+// kernel commands and the status bar, and wires them to the output view (with its widgets,
+// widgets.ts) and the runs (runCommands.ts). Settings: config.ts; requests: protocol.ts.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,7 +9,6 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ResponseError, type LanguageClient, type Middleware } from 'vscode-languageclient/node';
 import { resolveBridgeCommand } from './bridgeCommand';
-import { codeForCell, codeForSelection, type CodeToRun } from './cells';
 import { exportRuns } from './exportRuns';
 import { BridgeClient } from './client';
 import { InlineResults } from './inline';
@@ -16,28 +16,21 @@ import { KernelManager, type KernelInfo } from './kernels';
 import { kernelFitsLanguage } from './languages';
 import { affects, SECTION, setting } from './config';
 import { OutputView } from './outputView';
+import { Runner } from './runCommands';
 import { WidgetRelay } from './widgets';
 import {
   Commands,
-  ErrorCodes,
   Notifications,
   Requests,
   type ConnectKernelParams,
-  type ExecuteParams,
-  type ExecuteResult,
-  type InputAnswer,
-  type InputParams,
   type KernelRef,
   type KernelSpec,
-  type OutputLimitParams,
-  type OutputParams,
-  type RunCellParams,
   type ServerKernel,
   type SidecarRef,
   type StartKernelParams,
   type StatusParams,
 } from './protocol';
-import { RunStore, type Run } from './runs';
+import { RunStore } from './runs';
 import { bridgeServers, describeServers, unknownServer, type BridgeServers } from './servers';
 import { KernelStatusBar } from './statusBar';
 import { VARIABLES_VIEW, VariablesView } from './variablesView';
@@ -71,6 +64,7 @@ class Controller implements vscode.Disposable {
   private readonly status = new KernelStatusBar();
   private readonly view: OutputView;
   private readonly widgets: WidgetRelay;
+  private readonly runner: Runner;
   private readonly variables: VariablesView;
   private readonly disposables: vscode.Disposable[] = [];
   private bridge: BridgeClient | undefined;
@@ -80,10 +74,8 @@ class Controller implements vscode.Disposable {
   private servers: BridgeServers | undefined;
   /** Kernels we are shutting down on purpose (their `dead` is not news). */
   private stopping = new Set<string>();
-  /** Settles when the last run asked for has been sent (see run()). */
-  private sendTurn: Promise<void> = Promise.resolve();
   /** Restarts in progress: runs wait for them (the bridge fails requests sent meanwhile). */
-  private restarts = new Map<string, Promise<unknown>>();
+  private readonly restarts = new Map<string, Promise<unknown>>();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.view = new OutputView(
@@ -103,6 +95,17 @@ class Controller implements vscode.Disposable {
       current: () => this.currentKernel(),
       fetch: async (kernel) => (await this.ensureBridge()).request(Requests.variables, { kernelId: kernel.kernelId }),
     });
+    this.runner = new Runner({
+      log: this.log,
+      kernels: this.kernels,
+      store: this.store,
+      inline: this.inline,
+      view: this.view,
+      variables: this.variables,
+      restarts: this.restarts,
+      ensureBridge: () => this.ensureBridge(),
+      startKernel: (doc, ask) => this.startKernel(doc, ask),
+    });
     this.disposables.push(
       this.log,
       this.inline,
@@ -120,9 +123,9 @@ class Controller implements vscode.Disposable {
     const commands: [string, (...args: any[]) => unknown][] = [
       ['startKernel', () => this.cmdStartKernel()],
       ['connectKernel', () => this.cmdConnectKernel()],
-      ['runSelection', () => this.cmdRunSelection()],
-      ['runCell', (uri?: string | vscode.Uri, line?: number) => this.cmdRunCell(uri, line)],
-      ['runFile', () => this.cmdRunFile()],
+      ['runSelection', () => this.runner.cmdRunSelection()],
+      ['runCell', (uri?: string | vscode.Uri, line?: number) => this.runner.cmdRunCell(uri, line)],
+      ['runFile', () => this.runner.cmdRunFile()],
       ['interrupt', () => this.cmdInterrupt()],
       ['restart', () => this.cmdRestart()],
       ['stop', () => this.cmdStop()],
@@ -258,12 +261,12 @@ class Controller implements vscode.Disposable {
   }
 
   private hookClient(client: LanguageClient): void {
-    client.onNotification(Notifications.output, (params) => this.onOutput(params));
+    client.onNotification(Notifications.output, (params) => this.runner.onOutput(params));
     client.onNotification(Notifications.status, (params) => this.onStatus(params));
-    client.onNotification(Notifications.outputLimit, (params) => this.onOutputLimit(params));
+    client.onNotification(Notifications.outputLimit, (params) => this.runner.onOutputLimit(params));
     client.onNotification(Notifications.comm, (params) => this.widgets.comm(params));
     client.onNotification(Notifications.commIdle, (params) => this.widgets.idle(params));
-    client.onRequest(Requests.input, (params, token) => this.onInput(params, token));
+    client.onRequest(Requests.input, (params, token) => this.runner.onInput(params, token));
   }
 
   /** Requests for documents that no kernel serves stay in VS Code; jupyter.runCell is ours. */
@@ -277,7 +280,7 @@ class Controller implements vscode.Disposable {
       executeCommand: async (command, args, next) => {
         if (command === Commands.runCell) {
           try {
-            return await this.cmdRunCell(args[0], args[1]);
+            return await this.runner.cmdRunCell(args[0], args[1]);
           } catch (err) {
             this.reportError(err);
             return undefined;
@@ -293,7 +296,7 @@ class Controller implements vscode.Disposable {
     for (const run of this.store.all) {
       if (!run.finished) {
         run.fail('kernel-bridge exited');
-        this.refreshRun(run);
+        this.runner.refreshRun(run);
       }
     }
     this.kernels.clear();
@@ -337,19 +340,6 @@ class Controller implements vscode.Disposable {
 
   // -- notifications and requests from the bridge -----------------------------------------------
 
-  private onOutput(params: OutputParams): void {
-    const { changed, evicted } = this.store.applyOutput(params);
-    if (evicted.length) this.view.remove(evicted);
-    for (const run of changed) this.refreshRun(run);
-  }
-
-  private onOutputLimit(params: OutputLimitParams): void {
-    const run = this.store.forRun(params.runId);
-    if (!run) return;
-    run.outputLimit(params);
-    this.refreshRun(run);
-  }
-
   private onStatus(params: StatusParams): void {
     if (!this.kernels.get(params.kernelId)) return;
     if (params.executionState === 'dead' || params.executionState === 'restarting') {
@@ -357,7 +347,7 @@ class Controller implements vscode.Disposable {
       this.log.appendLine(`[kernel] ${params.kernelId} ${params.executionState}${params.reason ? `: ${params.reason}` : ''}`);
     }
     this.kernels.setState(params.kernelId, params.executionState, params.reason);
-    for (const run of this.store.kernelState(params.kernelId, params.executionState)) this.refreshRun(run);
+    for (const run of this.store.kernelState(params.kernelId, params.executionState)) this.runner.refreshRun(run);
     if (params.executionState === 'dead' && !this.stopping.has(params.kernelId)) {
       const kernel = this.kernels.get(params.kernelId)!;
       const actions = kernel.owned || kernel.server ? ['Restart Kernel'] : [];
@@ -367,35 +357,6 @@ class Controller implements vscode.Disposable {
           if (c) this.restart(kernel).catch((err) => this.reportError(err));
         });
     }
-  }
-
-  private async onInput(params: InputParams, token: vscode.CancellationToken): Promise<InputAnswer> {
-    const kernel = this.kernels.get(params.kernelId);
-    const run = this.store.inputRequested(params.runId);
-    if (run) this.refreshRun(run);
-    const value = await vscode.window.showInputBox(
-      {
-        title: `${kernel?.displayName ?? 'The kernel'} asks for input`,
-        prompt: params.prompt || 'Input for the running code',
-        password: params.password,
-        ignoreFocusOut: true,
-        placeHolder: params.password ? 'hidden input; Escape cancels' : 'Enter to send; Escape cancels',
-      },
-      token,
-    );
-    if (value === undefined) {
-      // The bridge then gives the kernel an empty reply or interrupts it (docs/protocol.md, "Input").
-      if (run) {
-        run.apply('stream', { name: 'stdout', text: `${params.prompt}⟨input cancelled⟩\n` });
-        this.refreshRun(run);
-      }
-      throw new ResponseError(ErrorCodes.requestCancelled, token.isCancellationRequested ? 'input no longer wanted' : 'input cancelled by the user');
-    }
-    if (run) {
-      run.apply('stream', { name: 'stdout', text: `${params.prompt}${params.password ? '••••' : value}\n` });
-      this.refreshRun(run);
-    }
-    return { value };
   }
 
   // -- kernels -----------------------------------------------------------------------------------
@@ -798,139 +759,6 @@ class Controller implements vscode.Disposable {
     if (choice) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
   }
 
-  // -- running code ----------------------------------------------------------------------------
-
-  /** The kernel a document runs on; starts one (asking only if needed) when there is none. */
-  private async kernelForRun(doc: vscode.TextDocument): Promise<KernelInfo | undefined> {
-    const uri = doc.uri.toString();
-    const kernel = this.kernels.kernelFor(uri, doc.languageId);
-    if (kernel && kernel.state !== 'dead') {
-      this.kernels.use(uri, kernel.kernelId);
-      return kernel;
-    }
-    return this.startKernel(doc, false);
-  }
-
-  private async cmdRunSelection(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return;
-    const doc = editor.document;
-    const sel = editor.selection;
-    const code = codeForSelection(lines(doc), {
-      startLine: sel.start.line,
-      startCharacter: sel.start.character,
-      endLine: sel.end.line,
-      endCharacter: sel.end.character,
-    });
-    if (sel.isEmpty && sel.active.line + 1 < doc.lineCount) {
-      // Like a REPL: run the line and move on to the next one.
-      const next = new vscode.Position(sel.active.line + 1, doc.lineAt(sel.active.line + 1).firstNonWhitespaceCharacterIndex);
-      editor.selection = new vscode.Selection(next, next);
-      editor.revealRange(new vscode.Range(next, next));
-    }
-    if (!code.code.trim()) return;
-    await this.run(doc, code, 'selection', (kernel, base) => ({ execute: { ...base, kernelId: kernel.kernelId, code: code.code } }));
-  }
-
-  private async cmdRunCell(uriArg?: string | vscode.Uri, lineArg?: number): Promise<ExecuteResult | undefined> {
-    let doc: vscode.TextDocument | undefined;
-    let line: number;
-    if (uriArg !== undefined && typeof lineArg === 'number') {
-      const uri = typeof uriArg === 'string' ? uriArg : uriArg.toString();
-      doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
-      if (!doc) doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
-      line = lineArg;
-    } else {
-      const editor = vscode.window.activeTextEditor;
-      if (!editor) return undefined;
-      doc = editor.document;
-      line = editor.selection.active.line;
-    }
-    const cell = codeForCell(lines(doc), line);
-    const uri = doc.uri.toString();
-    return this.run(doc, cell, 'cell', (kernel, base) =>
-      this.kernels.isBoundInBridge(uri, kernel.kernelId)
-        ? // The bridge finds the cell itself and publishes diagnostics for it.
-          { runCell: { command: Commands.runCell, arguments: [uri, line, base.runId] } }
-        : { execute: { ...base, kernelId: kernel.kernelId, code: cell.code } },
-    );
-  }
-
-  private async cmdRunFile(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return;
-    const doc = editor.document;
-    const all = lines(doc);
-    let last = all.length - 1;
-    while (last > 0 && all[last].trim() === '') last--;
-    const code: CodeToRun = { code: doc.getText(), firstLine: 0, lastLine: last };
-    await this.run(doc, code, 'file', (kernel, base) => ({ execute: { ...base, kernelId: kernel.kernelId, code: code.code } }));
-  }
-
-  /**
-   * One run: its inline result at `code.lastLine`, its outputs in the output view, its
-   * request built by `request` (execute, or the bridge's jupyter.runCell).
-   */
-  private async run(
-    doc: vscode.TextDocument,
-    code: CodeToRun,
-    what: string,
-    request: (kernel: KernelInfo, base: { uri: string; firstLine: number; runId: string }) => { execute: ExecuteParams } | { runCell: RunCellParams },
-  ): Promise<ExecuteResult | undefined> {
-    // Runs go out in the order they were asked for: a run waits until the one before it is
-    // sent. Without this, a second Shift+Enter while the first run starts the kernel started
-    // a second kernel, and ran before the first.
-    const previous = this.sendTurn;
-    let sent!: () => void;
-    this.sendTurn = new Promise<void>((resolve) => (sent = resolve));
-    let kernel: KernelInfo | undefined;
-    let run: Run;
-    let reply: Promise<ExecuteResult>;
-    try {
-      await previous;
-      kernel = await this.kernelForRun(doc);
-      if (!kernel) return undefined;
-      await this.restarts.get(kernel.kernelId)?.catch(() => undefined);
-      const bridge = await this.ensureBridge();
-      const uri = doc.uri.toString();
-      const title = `${path.basename(doc.uri.path)}:${code.firstLine + 1}${code.lastLine > code.firstLine ? `–${code.lastLine + 1}` : ''} (${what})`;
-      const added = this.store.add(kernel.kernelId, code.code, { uri, line: code.lastLine }, title);
-      run = added.run;
-      if (added.evicted.length) this.view.remove(added.evicted);
-      this.inline.show(uri, code.lastLine, run);
-      if (setting('output.revealOnRun')) this.view.reveal(true);
-      this.refreshRun(run);
-      // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md);
-      // `runId` names the run in its outputs, input prompts and output-limit notice.
-      const req = request(kernel, { uri, firstLine: code.firstLine, runId: run.runId });
-      this.store.markSent(run);
-      this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${'execute' in req ? Requests.execute.method : `${Requests.runCell.method} ${Commands.runCell}`}`);
-      reply = 'execute' in req ? bridge.request(Requests.execute, req.execute) : bridge.request(Requests.runCell, req.runCell);
-    } finally {
-      sent();
-    }
-    try {
-      const result = await reply;
-      for (const changed of this.store.finish(run, result)) this.refreshRun(changed);
-      return result;
-    } catch (err) {
-      const message = errorText(err);
-      for (const changed of this.store.fail(run, message)) this.refreshRun(changed);
-      if (err instanceof ResponseError && err.code === ErrorCodes.kernelDied) {
-        this.kernels.setState(kernel.kernelId, 'dead', message);
-      }
-      return undefined;
-    } finally {
-      // The run may have defined, changed or deleted variables.
-      this.variables.refresh();
-    }
-  }
-
-  private refreshRun(run: Run): void {
-    this.inline.refresh(run);
-    this.view.update([run]);
-  }
-
   private clearFinishedRuns(): void {
     this.store.clearFinished();
   }
@@ -941,12 +769,6 @@ class Controller implements vscode.Disposable {
       else d.dispose();
     }
   }
-}
-
-function lines(doc: vscode.TextDocument): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < doc.lineCount; i++) out.push(doc.lineAt(i).text);
-  return out;
 }
 
 let controller: Controller | undefined;
