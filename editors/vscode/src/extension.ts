@@ -1,58 +1,34 @@
 // Kernel Bridge for VS Code: glue between the editor and `kernel-bridge` (docs/protocol.md).
-// All Jupyter logic is in the bridge; this file owns the bridge process and its client, the
-// kernel commands and the status bar, and wires them to the output view (with its widgets,
-// widgets.ts) and the runs (runCommands.ts). Settings: config.ts; requests: protocol.ts.
+// All Jupyter logic is in the bridge; this file owns the bridge process and its client's
+// lifetime, and wires the commands to their modules: kernels (kernelCommands.ts), runs
+// (runCommands.ts), the output view and its widgets (outputView.ts, widgets.ts). Settings:
+// config.ts; every request and notification: protocol.ts.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ResponseError, type LanguageClient, type Middleware } from 'vscode-languageclient/node';
+import type { LanguageClient, Middleware } from 'vscode-languageclient/node';
 import { resolveBridgeCommand } from './bridgeCommand';
-import { exportRuns } from './exportRuns';
 import { BridgeClient } from './client';
 import { InlineResults } from './inline';
-import { KernelManager, type KernelInfo } from './kernels';
-import { kernelFitsLanguage } from './languages';
+import { KernelManager } from './kernels';
 import { affects, SECTION, setting } from './config';
 import { OutputView } from './outputView';
 import { Runner } from './runCommands';
+import { KernelCommands } from './kernelCommands';
+import { errorText, UserError } from './userError';
 import { WidgetRelay } from './widgets';
 import {
   Commands,
   Notifications,
   Requests,
-  type ConnectKernelParams,
-  type KernelRef,
   type KernelSpec,
-  type ServerKernel,
-  type SidecarRef,
-  type StartKernelParams,
   type StatusParams,
 } from './protocol';
 import { RunStore } from './runs';
 import { bridgeServers, describeServers, unknownServer, type BridgeServers } from './servers';
 import { KernelStatusBar } from './statusBar';
 import { VARIABLES_VIEW, VariablesView } from './variablesView';
-
-class UserError extends Error {}
-
-/** `kernelBridge.server`: the server (a name in `kernelBridge.servers`) kernels start on; '' for this machine. */
-function configuredServer(): string {
-  return (setting('server') ?? '').trim();
-}
-
-/** A kernelspec to start, and the server it is on (undefined: this machine). */
-interface SpecChoice {
-  spec: KernelSpec;
-  server?: string;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ResponseError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
 
 class Controller implements vscode.Disposable {
   private readonly log = vscode.window.createOutputChannel('Kernel Bridge');
@@ -64,6 +40,7 @@ class Controller implements vscode.Disposable {
   private readonly status = new KernelStatusBar();
   private readonly view: OutputView;
   private readonly widgets: WidgetRelay;
+  private readonly kernelCommands: KernelCommands;
   private readonly runner: Runner;
   private readonly variables: VariablesView;
   private readonly disposables: vscode.Disposable[] = [];
@@ -92,8 +69,23 @@ class Controller implements vscode.Disposable {
       commInfo: async (kernelId) => (await this.ensureBridge()).request(Requests.commInfo, { kernelId, targetName: 'jupyter.widget' }),
     });
     this.variables = new VariablesView({
-      current: () => this.currentKernel(),
+      current: () => this.kernelCommands.currentKernel(),
       fetch: async (kernel) => (await this.ensureBridge()).request(Requests.variables, { kernelId: kernel.kernelId }),
+    });
+    this.kernelCommands = new KernelCommands({
+      log: this.log,
+      kernels: this.kernels,
+      status: this.status,
+      view: this.view,
+      variables: this.variables,
+      widgets: this.widgets,
+      restarts: this.restarts,
+      stopping: this.stopping,
+      ensureBridge: () => this.ensureBridge(),
+      specs: () => this.specs,
+      loadSpecs: (bridge) => this.loadSpecs(bridge),
+      serverSpecs: (bridge, server) => this.serverSpecs(bridge, server),
+      servers: () => this.servers,
     });
     this.runner = new Runner({
       log: this.log,
@@ -104,7 +96,7 @@ class Controller implements vscode.Disposable {
       variables: this.variables,
       restarts: this.restarts,
       ensureBridge: () => this.ensureBridge(),
-      startKernel: (doc, ask) => this.startKernel(doc, ask),
+      startKernel: (doc, ask) => this.kernelCommands.startKernel(doc, ask),
     });
     this.disposables.push(
       this.log,
@@ -113,28 +105,28 @@ class Controller implements vscode.Disposable {
       this.view,
       this.widgets,
       this.variables,
-      this.kernels.onDidChange(() => this.onKernelsChanged()),
+      this.kernels.onDidChange(() => this.kernelCommands.onKernelsChanged()),
       vscode.window.onDidChangeActiveTextEditor(() => {
-        this.updateStatus();
+        this.kernelCommands.updateStatus();
         this.variables.kernelsChanged();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)),
     );
     const commands: [string, (...args: any[]) => unknown][] = [
-      ['startKernel', () => this.cmdStartKernel()],
-      ['connectKernel', () => this.cmdConnectKernel()],
+      ['startKernel', () => this.kernelCommands.cmdStartKernel()],
+      ['connectKernel', () => this.kernelCommands.cmdConnectKernel()],
       ['runSelection', () => this.runner.cmdRunSelection()],
       ['runCell', (uri?: string | vscode.Uri, line?: number) => this.runner.cmdRunCell(uri, line)],
       ['runFile', () => this.runner.cmdRunFile()],
-      ['interrupt', () => this.cmdInterrupt()],
-      ['restart', () => this.cmdRestart()],
-      ['stop', () => this.cmdStop()],
-      ['kernelActions', () => this.cmdKernelActions()],
+      ['interrupt', () => this.kernelCommands.cmdInterrupt()],
+      ['restart', () => this.kernelCommands.cmdRestart()],
+      ['stop', () => this.kernelCommands.cmdStop()],
+      ['kernelActions', () => this.kernelCommands.cmdKernelActions()],
       ['showOutput', () => this.view.reveal(false)],
       ['clearInline', () => this.inline.clear()],
       ['restartBridge', () => this.cmdRestartBridge()],
-      ['openSidecar', () => this.cmdOpenSidecar()],
-      ['exportNotebook', () => this.cmdExportNotebook()],
+      ['openSidecar', () => this.kernelCommands.cmdOpenSidecar()],
+      ['exportNotebook', () => this.kernelCommands.cmdExportNotebook()],
       ['refreshVariables', () => this.variables.refresh()],
       ['showVariables', () => vscode.commands.executeCommand(`${VARIABLES_VIEW}.focus`)],
     ];
@@ -151,7 +143,7 @@ class Controller implements vscode.Disposable {
       );
     }
     void vscode.commands.executeCommand('setContext', `${SECTION}.activated`, true);
-    this.onKernelsChanged();
+    this.kernelCommands.onKernelsChanged();
   }
 
   // -- the bridge process -------------------------------------------------------------------
@@ -354,409 +346,9 @@ class Controller implements vscode.Disposable {
       void vscode.window
         .showWarningMessage(`Kernel ${kernel.displayName} died${params.reason ? `: ${params.reason}` : ''}.`, ...actions)
         .then((c) => {
-          if (c) this.restart(kernel).catch((err) => this.reportError(err));
+          if (c) this.kernelCommands.restart(kernel).catch((err: unknown) => this.reportError(err));
         });
     }
-  }
-
-  // -- kernels -----------------------------------------------------------------------------------
-
-  private async cmdStartKernel(): Promise<KernelInfo | undefined> {
-    return this.startKernel(vscode.window.activeTextEditor?.document, true);
-  }
-
-  /**
-   * Start a kernel for `doc` (bound to it in the bridge), on `kernelBridge.server` if one is set;
-   * `ask` shows the quick pick even with a default.
-   */
-  private async startKernel(doc: vscode.TextDocument | undefined, ask: boolean): Promise<KernelInfo | undefined> {
-    const bridge = await this.ensureBridge();
-    const server = configuredServer();
-    const remote = server ? await this.serverSpecs(bridge, server) : [];
-    const local = this.specs ?? (await this.loadSpecs(bridge));
-    if (local.length === 0 && remote.length === 0) {
-      throw new UserError(
-        server
-          ? `Server "${server}" has no kernelspecs, and none are installed here.`
-          : 'No Jupyter kernelspecs are installed. Install one (e.g. `python3 -m pip install ipykernel`).',
-      );
-    }
-    const choice = await this.pickSpec(local, remote, server, doc, ask);
-    if (!choice) return undefined;
-    const { spec } = choice;
-    const uri = doc?.uri.toString();
-    const params: StartKernelParams = {
-      kernelName: spec.name,
-      startupTimeout: setting('startupTimeout'),
-    };
-    if (choice.server) {
-      params.server = choice.server; // the server decides the working directory
-    } else {
-      const cwd = this.cwdFor(doc);
-      if (cwd) params.cwd = cwd;
-    }
-    if (uri) params.uri = uri;
-    const displayName = choice.server ? `${spec.displayName} on ${choice.server}` : spec.displayName;
-    this.status.show(undefined, `Starting ${displayName}…`);
-    let ref: KernelRef;
-    try {
-      ref = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `Starting ${displayName}` },
-        () => bridge.request(Requests.startKernel, params),
-      );
-    } catch (err) {
-      this.updateStatus();
-      throw new UserError(`Could not start ${displayName}: ${errorText(err)}`);
-    }
-    const info = this.kernels.add(ref, displayName, true, uri);
-    this.log.appendLine(
-      `[kernel] started ${spec.name}${choice.server ? ` on ${choice.server} (its id there: ${ref.remoteKernelId ?? '?'})` : ''} as ${ref.kernelId}${uri ? ` for ${uri}` : ''}`,
-    );
-    return info;
-  }
-
-  /** The kernelspec to start: with a server set, its kernelspecs come first (and are the defaults). */
-  private async pickSpec(
-    local: KernelSpec[],
-    remote: KernelSpec[],
-    server: string,
-    doc: vscode.TextDocument | undefined,
-    ask: boolean,
-  ): Promise<SpecChoice | undefined> {
-    const preferred = setting('defaultKernel');
-    const language = doc?.languageId;
-    const fitting = (specs: KernelSpec[]) => {
-      const matching = language ? specs.filter((s) => kernelFitsLanguage(s.language, language)) : [];
-      return matching.length ? matching : specs;
-    };
-    const primary = server ? remote : local;
-    const primaryServer = server || undefined;
-    if (!ask && primary.length) {
-      const byDefault = primary.find((s) => s.name === preferred);
-      if (byDefault) return { spec: byDefault, server: primaryServer };
-      const fits = fitting(primary);
-      if (fits.length === 1) return { spec: fits[0], server: primaryServer };
-    }
-    type Item = vscode.QuickPickItem & { choice?: SpecChoice };
-    const itemsFor = (specs: KernelSpec[], on: string | undefined): Item[] => {
-      const fits = fitting(specs);
-      return [...fits, ...specs.filter((s) => !fits.includes(s))].map((s) => ({
-        label: s.displayName,
-        description: s.name + (s.name === preferred ? ' (default)' : ''),
-        detail: `language: ${s.language}${on ? ` · on server ${on}` : ''}`,
-        choice: { spec: s, server: on },
-      }));
-    };
-    const items: Item[] = server
-      ? [
-          { label: `on ${server}`, kind: vscode.QuickPickItemKind.Separator },
-          ...itemsFor(remote, server),
-          ...(local.length ? [{ label: 'on this machine', kind: vscode.QuickPickItemKind.Separator }, ...itemsFor(local, undefined)] : []),
-        ]
-      : itemsFor(local, undefined);
-    const picked = await vscode.window.showQuickPick(items, {
-      title: server ? `Start Kernel (server: ${server})` : 'Start Kernel',
-      placeHolder: 'Kernelspec to start',
-      matchOnDescription: true,
-    });
-    return picked?.choice;
-  }
-
-  private cwdFor(doc: vscode.TextDocument | undefined): string | undefined {
-    if (doc && doc.uri.scheme === 'file') {
-      const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
-      return folder?.uri.scheme === 'file' ? folder.uri.fsPath : path.dirname(doc.uri.fsPath);
-    }
-    const first = vscode.workspace.workspaceFolders?.[0];
-    return first?.uri.scheme === 'file' ? first.uri.fsPath : undefined;
-  }
-
-  private async cmdConnectKernel(): Promise<void> {
-    const bridge = await this.ensureBridge();
-    const server = configuredServer();
-    // With a server set, its running kernels (docs/remote.md); listed alongside the local ones.
-    const remote = server ? this.serverKernels(bridge, server) : Promise.resolve(undefined);
-    // The bridge lists the connection files of the runtime directory and pings each kernel.
-    const running = await bridge.request(Requests.listRunningKernels, {});
-    const fromServer = await remote;
-    type Item = vscode.QuickPickItem & { file?: string; browse?: true; remote?: ServerKernel; problem?: string };
-    const items: Item[] = [];
-    if (server && fromServer) {
-      items.push({ label: `on ${server}`, kind: vscode.QuickPickItemKind.Separator });
-      if ('problem' in fromServer) {
-        items.push({ label: `$(warning) Could not list the kernels of ${server}`, detail: fromServer.problem, problem: fromServer.problem });
-      } else {
-        for (const k of fromServer.kernels) {
-          items.push({
-            label: `$(remote) ${k.kernelName}`,
-            description: [k.executionState, k.bridgeKernelId ? 'connected' : undefined, k.lastActivity ? `last active ${new Date(k.lastActivity).toLocaleString()}` : undefined]
-              .filter(Boolean)
-              .join(' · '),
-            detail: k.kernelId,
-            remote: k,
-          });
-        }
-        if (!fromServer.kernels.length) items.push({ label: `$(info) No kernels are running on ${server}`, problem: `No kernels are running on ${server}.` });
-      }
-      items.push({ label: 'on this machine', kind: vscode.QuickPickItemKind.Separator });
-    }
-    for (const k of running) {
-      items.push({
-        label: `${k.alive ? '$(circle-filled)' : '$(circle-slash)'} ${path.basename(k.connectionFile)}`,
-        description: [k.kernelName, k.alive ? 'alive' : 'not answering', new Date(k.startTime).toLocaleString()].filter(Boolean).join(' · '),
-        file: k.connectionFile,
-      });
-    }
-    items.push({ label: '$(folder-opened) Browse…', browse: true });
-    const picked = await vscode.window.showQuickPick(items, {
-      title: 'Connect to Existing Kernel',
-      placeHolder:
-        running.length || (fromServer && 'kernels' in fromServer && fromServer.kernels.length)
-          ? server
-            ? `Kernels running on ${server}, and connection files here`
-            : 'Running kernels (their connection files)'
-          : 'No connection files in the Jupyter runtime directory; browse for one',
-      matchOnDetail: true,
-    });
-    if (!picked) return;
-    if (picked.problem) throw new Error(picked.problem);
-    const doc = vscode.window.activeTextEditor?.document;
-    if (picked.remote) return this.connectServerKernel(bridge, server, picked.remote, doc);
-    let file = picked.file;
-    if (!file) {
-      const chosen = await vscode.window.showOpenDialog({
-        title: 'Kernel connection file',
-        canSelectMany: false,
-        filters: { 'Connection files': ['json'] },
-      });
-      if (!chosen?.length) return;
-      file = chosen[0].fsPath;
-    }
-    const params: ConnectKernelParams = { connectionFile: file };
-    if (doc) params.uri = doc.uri.toString();
-    let ref: KernelRef;
-    try {
-      ref = await bridge.request(Requests.connectKernel, params);
-    } catch (err) {
-      throw new UserError(`Could not connect to ${file}: ${errorText(err)}`);
-    }
-    // An attached kernel has no kernelspec name of its own; name it by what it runs.
-    const name = ref.kernelName && ref.kernelName !== 'unknown' ? ref.kernelName : ref.implementation || ref.language || 'kernel';
-    this.kernels.add(ref, `${name} (attached)`, false, doc?.uri.toString());
-  }
-
-  private async serverKernels(bridge: BridgeClient, server: string): Promise<{ kernels: ServerKernel[] } | { problem: string }> {
-    const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
-    if (problem) return { problem };
-    try {
-      return { kernels: await bridge.request(Requests.listKernels, { server }) };
-    } catch (err) {
-      return { problem: errorText(err) };
-    }
-  }
-
-  private async connectServerKernel(bridge: BridgeClient, server: string, kernel: ServerKernel, doc: vscode.TextDocument | undefined): Promise<void> {
-    const known = kernel.bridgeKernelId ? this.kernels.get(kernel.bridgeKernelId) : undefined;
-    if (known) {
-      // Already one of ours (started or attached from here): the document runs on it from now on.
-      if (doc) this.kernels.use(doc.uri.toString(), known.kernelId);
-      return;
-    }
-    const params: ConnectKernelParams = { server, kernelId: kernel.kernelId, startupTimeout: setting('startupTimeout') };
-    if (doc) params.uri = doc.uri.toString();
-    let ref: KernelRef;
-    try {
-      ref = await bridge.request(Requests.connectKernel, params);
-    } catch (err) {
-      throw new UserError(`Could not connect to kernel ${kernel.kernelId} on ${server}: ${errorText(err)}`);
-    }
-    this.kernels.add(ref, `${ref.kernelName || kernel.kernelName || 'kernel'} on ${server} (attached)`, false, doc?.uri.toString());
-    this.log.appendLine(`[kernel] attached to ${kernel.kernelId} on ${server} as ${ref.kernelId}`);
-  }
-
-  /** The kernel for an action without a document: the active editor's, else the active one, else ask. */
-  private async targetKernel(): Promise<KernelInfo | undefined> {
-    const doc = vscode.window.activeTextEditor?.document;
-    const forDoc = doc ? this.kernels.kernelFor(doc.uri.toString(), doc.languageId) : undefined;
-    const candidates = this.kernels.all;
-    if (forDoc) return forDoc;
-    if (this.kernels.active) return this.kernels.active;
-    if (candidates.length === 0) {
-      void vscode.window.showInformationMessage('No kernel is running. Start one with "Kernel Bridge: Start Kernel".');
-      return undefined;
-    }
-    const picked = await vscode.window.showQuickPick(
-      candidates.map((k) => ({ label: k.displayName, description: `${k.kernelId} · ${k.state}`, kernel: k })),
-      { placeHolder: 'Kernel' },
-    );
-    return picked?.kernel;
-  }
-
-  private async cmdInterrupt(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (kernel) await this.interrupt(kernel);
-  }
-
-  private async interrupt(kernel: KernelInfo): Promise<void> {
-    const bridge = await this.ensureBridge();
-    await bridge.request(Requests.interruptKernel, { kernelId: kernel.kernelId });
-  }
-
-  private async cmdRestart(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (kernel) await this.restart(kernel);
-  }
-
-  private async restart(kernel: KernelInfo): Promise<void> {
-    // A remote kernel's server restarts it, attached or not (docs/remote.md).
-    if (!kernel.owned && !kernel.server) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
-    const bridge = await this.ensureBridge();
-    this.kernels.setState(kernel.kernelId, 'restarting');
-    this.widgets.kernelGone(kernel.kernelId);
-    const restart = bridge.request(Requests.restartKernel, { kernelId: kernel.kernelId });
-    this.restarts.set(kernel.kernelId, restart);
-    try {
-      await restart;
-    } finally {
-      this.restarts.delete(kernel.kernelId);
-    }
-    this.kernels.setState(kernel.kernelId, 'idle');
-    this.variables.refresh();
-  }
-
-  private async cmdStop(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (!kernel) return;
-    const bridge = await this.ensureBridge();
-    this.stopping.add(kernel.kernelId);
-    try {
-      await bridge.request(Requests.shutdownKernel, { kernelId: kernel.kernelId });
-    } finally {
-      this.stopping.delete(kernel.kernelId);
-    }
-    this.kernels.remove(kernel.kernelId);
-  }
-
-  private async cmdKernelActions(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (!kernel) return;
-    const items: (vscode.QuickPickItem & { run: () => unknown })[] = [
-      { label: '$(debug-pause) Interrupt', description: kernel.state, run: () => this.interrupt(kernel) },
-      ...(kernel.owned || kernel.server ? [{ label: '$(debug-restart) Restart', run: () => this.restart(kernel) }] : []),
-      { label: '$(link-external) Open Output Sidecar', run: () => this.openSidecar(kernel) },
-      { label: '$(notebook) Export Runs as Notebook…', run: () => this.exportNotebook(kernel) },
-      { label: kernel.owned ? '$(debug-stop) Stop' : '$(debug-disconnect) Detach', run: () => this.cmdStop() },
-      { label: '$(add) Start Another Kernel', run: () => this.cmdStartKernel() },
-      { label: '$(output) Show Output View', run: () => this.view.reveal(false) },
-    ];
-    const picked = await vscode.window.showQuickPick(items, { title: `${kernel.displayName}: ${kernel.state}` });
-    if (picked) await picked.run();
-  }
-
-  private onKernelsChanged(): void {
-    void vscode.commands.executeCommand('setContext', `${SECTION}.languages`, this.kernels.languages);
-    void vscode.commands.executeCommand('setContext', `${SECTION}.hasKernel`, this.kernels.all.length > 0);
-    this.updateStatus();
-    this.variables.kernelsChanged();
-  }
-
-  /** The kernel of the active editor's document, else the active kernel. */
-  private currentKernel(): KernelInfo | undefined {
-    const doc = vscode.window.activeTextEditor?.document;
-    return (doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)) ?? this.kernels.active;
-  }
-
-  private updateStatus(): void {
-    this.status.show(this.currentKernel());
-  }
-
-  // -- the output sidecar (docs/sidecar.md) ------------------------------------------------------
-
-  private async cmdOpenSidecar(): Promise<string | undefined> {
-    const kernel = await this.targetKernel();
-    return kernel ? this.openSidecar(kernel) : undefined;
-  }
-
-  /** Ask the bridge for the kernel's sidecar page, put its URL in the log, and open it as the settings say. */
-  private async openSidecar(kernel: KernelInfo): Promise<string> {
-    const bridge = await this.ensureBridge();
-    let ref: SidecarRef;
-    try {
-      ref = await bridge.request(Requests.openSidecar, { kernelId: kernel.kernelId });
-    } catch (err) {
-      throw new Error(`Could not open the output sidecar of ${kernel.displayName}: ${errorText(err)}`);
-    }
-    const url = ref.url;
-    // The URL carries the page's own token: it is what the user copies into a browser.
-    this.log.appendLine(`[sidecar] ${kernel.displayName} (${kernel.kernelId}): ${url}`);
-    const how = setting('sidecar.open');
-    let opened = false;
-    if (how === 'simpleBrowser') {
-      try {
-        await vscode.commands.executeCommand('simpleBrowser.api.open', vscode.Uri.parse(url, true), {
-          viewColumn: vscode.ViewColumn.Beside,
-          preserveFocus: true,
-        });
-        opened = true;
-      } catch (err) {
-        this.log.appendLine(`[sidecar] no Simple Browser (${errorText(err)}): opening it in the browser`);
-      }
-    }
-    if (!opened && how !== 'none') opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
-    if (!opened) {
-      void vscode.window.showInformationMessage(`Output sidecar of ${kernel.displayName}: ${url}`, 'Open in Browser', 'Copy URL').then((c) => {
-        if (c === 'Open in Browser') void vscode.env.openExternal(vscode.Uri.parse(url, true));
-        if (c === 'Copy URL') void vscode.env.clipboard.writeText(url);
-      });
-    }
-    return url;
-  }
-
-  // -- export to a notebook (jupyter/exportNotebook) --------------------------------------------
-
-  private async cmdExportNotebook(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (kernel) await this.exportNotebook(kernel);
-  }
-
-  /** Ask which runs and where, and have the bridge write them as a notebook; offer to open it. */
-  private async exportNotebook(kernel: KernelInfo): Promise<void> {
-    const bridge = await this.ensureBridge();
-    const doc = vscode.window.activeTextEditor?.document;
-    const onKernel = doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)?.kernelId === kernel.kernelId;
-    const title = `Export Runs of ${kernel.displayName} as Notebook`;
-    const result = await exportRuns(
-      {
-        kernelId: kernel.kernelId,
-        kernelName: kernel.displayName,
-        document: onKernel ? { uri: doc.uri.toString(), file: doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined } : undefined,
-        folder: this.cwdFor(doc),
-      },
-      {
-        chooseRuns: async (choices) => (await vscode.window.showQuickPick(choices, { title, placeHolder: 'Which runs' }))?.runs,
-        choosePath: async (suggested) => {
-          const chosen = await vscode.window.showSaveDialog({
-            title,
-            saveLabel: 'Export',
-            defaultUri: suggested ? vscode.Uri.file(suggested) : undefined,
-            filters: { 'Jupyter Notebook': ['ipynb'] },
-          });
-          if (chosen && chosen.scheme !== 'file') throw new UserError(`kernel-bridge writes the notebook itself: choose a file on this machine, not ${chosen.toString()}.`);
-          return chosen?.fsPath;
-        },
-      },
-      async (params) => {
-        try {
-          return await bridge.request(Requests.exportNotebook, params);
-        } catch (err) {
-          throw new Error(`Could not export the runs of ${kernel.displayName}: ${errorText(err)}`);
-        }
-      },
-    );
-    if (!result) return;
-    this.log.appendLine(`[export] ${result.cells} cell(s) of ${kernel.kernelId} → ${result.path}`);
-    const choice = await vscode.window.showInformationMessage(`Exported ${result.cells} cell(s) to ${result.path}`, 'Open Notebook');
-    if (choice) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
   }
 
   private clearFinishedRuns(): void {
