@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from bridge.errors import BridgeError, KernelTimeout, RequestDropped, VariablesUnsupported
+from bridge.errors import KernelTimeout, RequestDropped, VariablesUnsupported
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
