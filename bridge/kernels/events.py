@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from bridge.kernels.kernel import Kernel
+
+# The states docs/protocol.md promises in jupyter/status: the Jupyter spec's three (starting,
+# busy, idle), a server's restarting, and the bridge's own disconnected and dead.
+ExecutionState = Literal["starting", "busy", "idle", "restarting", "disconnected", "dead"]
+EXECUTION_STATES: tuple[ExecutionState, ...] = ("starting", "busy", "idle", "restarting", "disconnected", "dead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,7 @@ class KernelStatus:
     the bridge says it. Not ``dead``: that is ``KernelDead``."""
 
     kernel: Kernel
-    state: str
+    state: ExecutionState
 
     @property
     def kernel_id(self) -> str:

@@ -141,7 +141,9 @@ class LaunchedKernel(Kernel):
         process = self.process
         if process is None or process.returncode is not None:
             return
-        if self.connection.alive:
+        # a restart already refuses requests (-32015), the shutdown_request too: waiting
+        # for an exit it cannot have asked for would only delay the SIGTERM
+        if self.connection.alive and not self.connection.restarting:
             with trio.move_on_after(SHUTDOWN_REPLY_WAIT):
                 try:
                     await self.connection.request("control", "shutdown_request", {"restart": False})

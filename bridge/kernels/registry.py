@@ -19,6 +19,7 @@ from bridge.errors import InvalidParams, KernelNotFound
 from bridge.kernels.connection_info import ConnectionInfo, TransportKind
 from bridge.kernels.encryption import DEFAULT_POLICY, Policy, check_connect
 from bridge.kernels.events import (
+    EXECUTION_STATES,
     KernelDead,
     KernelRemoved,
     KernelRestarted,
@@ -82,7 +83,12 @@ class KernelRegistry:
     def _on_status(self, kernel: Kernel, state: str) -> None:
         if kernel.quiet:
             return
-        self._emit(KernelDead(kernel) if state == "dead" else KernelStatus(kernel, state))
+        if state == "dead":
+            self._emit(KernelDead(kernel))
+        elif state in EXECUTION_STATES:
+            self._emit(KernelStatus(kernel, state))
+        else:  # the spec's set is closed; a kernel that breaks it is not the editor's problem
+            log.debug("kernel %s reported an unknown execution state %r", kernel.kernel_id, state)
 
     def listen_iopub(self, kernel_id: str, listener: IopubListener) -> Callable[[], None]:
         """Every iopub message of kernel ``kernel_id`` (whoever caused it, but our private
