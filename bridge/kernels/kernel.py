@@ -19,6 +19,7 @@ What differs is in the hooks each kind overrides (``_spawn``, ``_interrupt``, ``
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,7 @@ class LaunchOptions:
     transport: TransportKind = "tcp"  # for a process the bridge starts: tcp or ipc
 
 
-class Kernel:
+class Kernel(ABC):
     """A kernel of any kind: its connection, its id here, whether it is the bridge's."""
 
     kind: ClassVar[KernelKind]
@@ -193,6 +194,7 @@ class Kernel:
     def abandon(self) -> None:
         """Last resort, synchronous: what the bridge started here does not survive this
         object (processes, files). Safe to call more than once."""
+        return  # by default: nothing to do
 
     # -- interrupt ----------------------------------------------------------------------
 
@@ -220,6 +222,7 @@ class Kernel:
 
     def check_restartable(self) -> None:
         """Raise the error the editor gets if this kind of kernel cannot be restarted."""
+        return  # by default: nothing to do
 
     def begin_restart(self) -> None:
         """Requests fail with -32015 from now on, those in flight at once; the kernel's
@@ -232,10 +235,10 @@ class Kernel:
         self.quiet = False
         self.connection.restarting = False
 
+    @abstractmethod
     async def successor(self) -> Kernel:
         """Restart: stop or restart what runs, and return the kernel object that takes
         this one's place (same id, not running yet)."""
-        raise NotImplementedError(f"a {self.kind} kernel has no successor")  # check_restartable refused it
 
     # -- shutdown -----------------------------------------------------------------------
 
@@ -250,6 +253,7 @@ class Kernel:
 
     async def _stop(self) -> None:
         """Stop the kernel itself, if it is the bridge's: nothing for a kernel attached to."""
+        return  # by default: nothing to do
 
     # -- iopub for listeners outside the request that caused it (the sidecar) --------------
 

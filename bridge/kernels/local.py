@@ -182,6 +182,13 @@ class AttachedKernel(Kernel):
         return self.info.encrypted
 
     def check_restartable(self) -> None:
-        raise InvalidParams(
+        raise self._not_restartable()
+
+    async def successor(self) -> Kernel:
+        raise self._not_restartable()
+
+    def _not_restartable(self) -> InvalidParams:
+        """The bridge does not know how someone else started it, so cannot start it again."""
+        return InvalidParams(
             f"kernel {self.kernel_id} was attached from a connection file; only kernels the bridge started can be restarted"
         )
