@@ -24,12 +24,10 @@ import binascii
 import uuid
 from collections import deque
 from typing import Any
-from weakref import WeakSet
 
 import attrs
 
 from bridge.errors import InvalidParams
-from bridge.kernels.connection import KernelConnection
 from bridge.kernels.kernel import Kernel
 from bridge.outputs import COALESCE_HIGH_WATER
 from bridge.server.context import Bridge, register_methods
@@ -134,7 +132,7 @@ class CommRelay:
         self._held: deque[_Held] = deque()
         # (kernelId, commId, parentId) -> its held update, while only updates came since
         self._mergeable: dict[tuple[str, str, str | None], _Held] = {}
-        self._listening: WeakSet[KernelConnection] = WeakSet()
+        self._listening: set[str] = set()  # ids of the kernels whose iopub is watched
         self.merged = 0
 
     def _behind(self) -> bool:
@@ -181,25 +179,23 @@ class CommRelay:
         self.bridge.protocol.outgoing.drain_hooks.discard(self.flush)
 
     def listen(self, kernel: Kernel) -> None:
-        """Watch ``kernel``'s iopub for the idle after each comm message this bridge sends
-        (a restart makes a new connection: watched on the next message)."""
-        connection = kernel.connection
-        if connection in self._listening:
+        """Watch ``kernel``'s iopub (and its successors' after a restart: the registry's
+        listeners follow them) for the idle after each comm message this bridge sends."""
+        if kernel.kernel_id in self._listening:
             return
-        self._listening.add(connection)
-        session = connection.factory.session
+        self._listening.add(kernel.kernel_id)
 
-        def on_iopub(msg: Message) -> None:
+        def on_iopub(current: Kernel, msg: Message) -> None:
             parent = msg.parent_header
             if (
                 msg.msg_type == "status"
                 and msg.content.get("execution_state") == "idle"
                 and parent.get("msg_type") == "comm_msg"
-                and parent.get("session") == session
+                and parent.get("session") == current.connection.factory.session
             ):
-                self.idle(kernel, msg)
+                self.idle(current, msg)
 
-        connection.iopub_listeners.add(on_iopub)
+        self.bridge.registry.listen_iopub(kernel.kernel_id, on_iopub)
 
 
 _relays: dict[int, CommRelay] = {}

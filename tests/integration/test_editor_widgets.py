@@ -145,3 +145,25 @@ async def test_an_update_flood_reaches_a_slow_editor_merged_per_model(
     assert len(updates) < steps // 2
     assert any(u["data"]["state"].get("max") == steps for u in updates)  # a merged key is not lost
     assert await value_of(bridge, kernel) == str(steps)
+
+
+async def set_value_and_wait_idle(client: BridgeClient, kernel: str, comm_id: str, value: int) -> None:
+    start = len(client.notifications)
+    sent = await client.request(
+        "jupyter/commMsg",
+        {
+            "kernelId": kernel,
+            "commId": comm_id,
+            "data": {"method": "update", "state": {"value": value}, "buffer_paths": []},
+        },
+    )
+    await client.wait_for(
+        lambda n: n["method"] == "jupyter/commIdle" and n["params"]["parentId"] == sent["msgId"], start, HANG_GUARD
+    )
+
+
+async def test_the_idle_after_a_comm_message_still_comes_after_a_restart(bridge: BridgeClient, kernel: str) -> None:
+    await set_value_and_wait_idle(bridge, kernel, await make_slider(bridge, kernel), 5)  # watched from here
+    await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
+    await set_value_and_wait_idle(bridge, kernel, await make_slider(bridge, kernel, 1), 2)  # the new kernel's widget
+    assert await value_of(bridge, kernel) == "2"
