@@ -538,11 +538,27 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await wb.focusEditor();
       await runLine(8);
       await wb.inlineOn("print('y' in globals())", (t) => t === '→ True', '"True" (y was set by a cell of cells.py)');
+      // A restart may take less time than a poll of the status bar: every label the status bar
+      // shows meanwhile is recorded.
+      await wb.page.evaluate(() => {
+        const seen = (window.__kbStatusSeen = []);
+        const observer = new MutationObserver((records) => {
+          for (const r of records) {
+            if (r.oldValue) seen.push(r.oldValue);
+            if (r.target instanceof Element) seen.push(r.target.getAttribute('aria-label') ?? '');
+          }
+        });
+        observer.observe(document.querySelector('.part.statusbar'), { subtree: true, attributes: true, attributeFilter: ['aria-label'], attributeOldValue: true });
+        window.__kbStatusObserver = observer;
+      });
       await wb.statusItem().click();
       const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Restart' }).first();
       await row.waitFor({ timeout: 30000 });
       await row.click();
-      await statusIs(': restarting');
+      await until('the status bar to show ": restarting"', () =>
+        wb.page.evaluate(() => window.__kbStatusSeen.some((label) => label.startsWith('Kernel') && label.includes(': restarting'))),
+      );
+      await wb.page.evaluate(() => window.__kbStatusObserver.disconnect());
       await statusIs(': idle', 90000);
       await wb.focusEditor();
       await runLine(8);
