@@ -396,6 +396,7 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
         await handle.press('ArrowRight');
         await handle.press('ArrowRight');
         await until('the readout to show 5', async () => (await slider.locator('.widget-readout').textContent()).trim() === '5');
+        await handle.evaluate((el) => el.blur()); // the later checks' keys go to the editor, never to the slider
         // the change went through the extension and the bridge to the kernel (jupyter/commMsg)
         await wb.focusFirstGroup();
         await runLine(2);
