@@ -13,6 +13,7 @@ import argparse
 import atexit
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,6 +112,7 @@ def main() -> None:
     )
     parser.add_argument("workload", nargs="?", choices=("execute", "inspect", "complete", "flood", "coldstart"))
     parser.add_argument("--count", type=int, default=1000, help="requests to drive (default 1000)")
+    parser.add_argument("--save", metavar="FILE", help="also keep the cProfile stats (for pstats' print_callers)")
     parser.add_argument("--serve", metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -132,6 +134,8 @@ def main() -> None:
                 break
             time.sleep(0.1)
         report(out, requests)
+        if args.save:
+            shutil.copyfile(out, args.save)
 
 
 if __name__ == "__main__":
