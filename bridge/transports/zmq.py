@@ -7,6 +7,7 @@ slowed, and a SUB queue that fills up silently drops (docs/architecture.md).
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import trio
@@ -104,7 +105,10 @@ class ZmqTransport:
     ) -> None:
         """Ping the hb channel; a kernel silent for ``dead_after`` seconds is dead.
 
-        REQ sockets are lock-step, so a ping without a pong means a new socket.
+        REQ sockets are lock-step, so a ping without a pong means a new socket. The pong
+        is not waited for: it is picked up (without blocking) when the next tick comes,
+        so an idle kernel costs the bridge one wake-up per ``interval``, and the ticks of
+        every kernel fall on the same multiples of ``interval`` (one wake-up for all).
         """
         last_pong = trio.current_time()
         while connection.alive:
@@ -116,18 +120,18 @@ class ZmqTransport:
             try:
                 while connection.alive:
                     await hb.send_multipart([b"ping"])
-                    got = False
-                    with trio.move_on_after(interval):
-                        await hb.recv_multipart()
-                        got = True
-                    # if our own loop was busy, the pong may be queued already
-                    got = got or hb.recv_multipart_nowait() is not None
-                    if not got:
+                    await trio.sleep_until(_next_tick(trio.current_time(), interval))
+                    if hb.recv_multipart_nowait() is None:
                         break
                     last_pong = trio.current_time()
-                    await trio.sleep(interval)
             finally:
                 hb.close()
             if trio.current_time() - last_pong >= dead_after:
                 connection.mark_dead(f"kernel stopped answering heartbeats for {dead_after:g} s")
                 return
+
+
+def _next_tick(now: float, interval: float) -> float:
+    """The first multiple of ``interval`` at least ``interval / 2`` from now (time for
+    the pong to come back)."""
+    return math.ceil((now + interval / 2) / interval) * interval
