@@ -51,6 +51,9 @@ def encode_json(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
         return json.dumps(obj, default=default, separators=(",", ":")).encode("ascii")
 
 
+DIRECT_WRITE_MAX = 64 * 1024  # a pipe's usual capacity
+
+
 class OutgoingQueue:
     """Bytes waiting for the editor. ``write`` never blocks: an editor that does not read
     must not stall the bridge (stock pygls deadlocks on a full stdout pipe). What can pile
@@ -58,7 +61,8 @@ class OutgoingQueue:
 
     On a pipe (``FdStream``, non-blocking) with nothing queued, ``write`` writes at once:
     waking the pump task for every message cost a task switch per message; the pump
-    takes over whatever the pipe does not accept."""
+    takes over whatever the pipe does not accept. Big messages go to the pump whole: a
+    partial write would leave a copy of the rest (50 MB of output, spilled or not)."""
 
     def __init__(self) -> None:
         self._chunks: list[bytes] = []
@@ -74,7 +78,7 @@ class OutgoingQueue:
     def write(self, data: bytes) -> None:
         if self.closed:
             return
-        if self._fd is not None and not self._chunks and not self._sending:
+        if self._fd is not None and not self._chunks and not self._sending and len(data) <= DIRECT_WRITE_MAX:
             try:
                 written = os.write(self._fd, data)
             except OSError:  # full (EAGAIN), or broken: the pump waits, or meets the error
