@@ -19,12 +19,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bridge.client_protocol import (
+    NOTIFICATION,
+    SERVER_REQUEST,
     BridgeGone,
     ClientProtocol,
     Message,
-    Notification,
     RpcError,
-    ServerRequest,
     bridge_command,
     initialize_params,
     result_of,
@@ -169,18 +169,16 @@ class BlockingClient(ClientProtocol):
                 data = os.read(self._out, 1 << 20)
             except BlockingIOError:
                 return
+            handle = self.handle
             for msg in self.receive_data(data):
-                self._on_message(msg)
-
-    def _on_message(self, msg: Message) -> None:
-        event = self.handle(msg)
-        if isinstance(event, Notification):
-            if self.on_notification is not None:
-                self.on_notification(msg)
-        elif isinstance(event, ServerRequest) and self.on_request is not None:
-            reply = self.on_request(msg)
-            if reply is not None:
-                self.send_raw(self.encode_reply(msg["id"], reply))
+                kind = handle(msg)
+                if kind is NOTIFICATION:
+                    if self.on_notification is not None:
+                        self.on_notification(msg)
+                elif kind is SERVER_REQUEST and self.on_request is not None:
+                    reply = self.on_request(msg)
+                    if reply is not None:
+                        self.send_raw(self.encode_reply(msg["id"], reply))
 
     # -- ending ----------------------------------------------------------------------
 

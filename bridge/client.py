@@ -17,13 +17,13 @@ from typing import Any
 import trio
 
 from bridge.client_protocol import (
+    NOTIFICATION,
+    RESPONSE,
+    SERVER_REQUEST,
     BridgeGone,
     ClientProtocol,
     Message,
-    Notification,
-    Response,
     RpcError,
-    ServerRequest,
     bridge_command,
     initialize_params,
     result_of,
@@ -98,13 +98,13 @@ class BridgeClient(ClientProtocol):
             self._waiting.clear()
 
     def _on_message(self, msg: Message, nursery: trio.Nursery) -> None:
-        event = self.handle(msg)
-        if isinstance(event, ServerRequest):
+        kind = self.handle(msg)
+        if kind == SERVER_REQUEST:
             nursery.start_soon(self._answer, msg)
-        elif isinstance(event, Notification):
+        elif kind == NOTIFICATION:
             self._arrived.set()
             self._arrived = trio.Event()
-        elif isinstance(event, Response) and msg["id"] in self._waiting:
+        elif kind == RESPONSE and msg["id"] in self._waiting:
             self.take_response(msg["id"])
             self._waiting.pop(msg["id"]).send_nowait(msg)
 

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from bridge.client_protocol import (
+    NOTIFICATION,
+    NULL_ID_ERROR,
+    RESPONSE,
+    SERVER_REQUEST,
     BadFrame,
     ClientProtocol,
-    Notification,
-    NullIdError,
-    Response,
     RpcError,
-    ServerRequest,
     result_of,
 )
 from bridge.server.framing import Body, FrameReader, frame
@@ -65,8 +65,7 @@ def test_each_kind_of_message_is_recorded_and_named() -> None:
             {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}},
         )
     )
-    events = [client.handle(m) for m in messages]
-    assert [type(e) for e in events] == [Notification, Response, ServerRequest, NullIdError]
+    assert [client.handle(m) for m in messages] == [NOTIFICATION, RESPONSE, SERVER_REQUEST, NULL_ID_ERROR]
     assert client.outputs(1) == [output(1, "a")["params"]] and client.outputs(2) == []
     assert client.notifications_before[1] == 1, "outputs before their reply are counted"
     assert result_of(client.take_response(1) or {}) == {"status": "ok"}
