@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # imported after the environment is set: jupyter paths are read at import time
     from bench import faults, floods, idle, latency, multikernel, pipeline, startup, widgets
-    from bench.editor import Editor
     from bench.kernels import kernels
     from bench.stats import Report, table
+    from bridge.blocking_client import BlockingClient as Editor
 
     q = args.quick
     report = Report()

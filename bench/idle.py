@@ -18,9 +18,10 @@ import subprocess
 import time
 from typing import Any
 
-from bench.editor import Editor, cpu_seconds, rss_bytes
 from bench.kernels import kernels
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
+from tests.support.processes import cpu_seconds, rss_bytes
 
 MiB = 1024 * 1024
 GUARD_FILL = 66_000  # past the replay guard's 65,536 (33 executes of 2,000)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.contenders import Async, Blocking, Bridge, Contender, Raw
-from bench.editor import Editor
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
 
 
 @dataclass

@@ -60,9 +60,9 @@ def serve(out: str) -> None:
 
 def drive(workload: str, out: str, count: int) -> int:
     from bench.contenders import Bridge
-    from bench.editor import Editor
     from bench.floods import FLOOD
     from bench.kernels import kernels
+    from bridge.blocking_client import BlockingClient as Editor
 
     with kernels(1) as (km,):
         editor = Editor([sys.executable, "-m", "bench.profile", "--serve", out], stderr=subprocess.DEVNULL)
@@ -95,8 +95,8 @@ def report(out: str, requests: int) -> None:
 
 
 def coldstart() -> None:
-    from bench.editor import bridge_argv
     from bench.startup import PYGLS_ARGV, _imports
+    from bridge.client_protocol import bridge_command as bridge_argv
 
     ours, theirs = _imports(bridge_argv()), _imports(PYGLS_ARGV)
     only = sorted(((us, name) for name, us in ours.items() if name not in theirs), reverse=True)

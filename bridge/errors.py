@@ -2,13 +2,15 @@
 
 Spec: JSON-RPC 2.0 section 5.1 and LSP "ErrorCodes". Server-defined codes live in
 -32099..-32000; the ones we use are listed in docs/protocol.md.
+
+Plain data, no JSON-RPC library: the kernel and remote code raise these without knowing
+who listens, and only ``bridge/server/`` (``jsonrpc_errors.py``) turns one into a
+JSON-RPC error object (tests/unit/test_layers.py keeps pygls out of the lower layers).
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from pygls.exceptions import JsonRpcException
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -55,16 +57,20 @@ ERROR_CODES: dict[int, str] = {
 }
 
 
-class BridgeError(JsonRpcException):
-    """An error with a JSON-RPC code; its message is shown to the user as is.
-
-    A JsonRpcException so that pygls turns it into the response's ``error`` unchanged.
-    """
+class BridgeError(Exception):
+    """An error with a code from ``ERROR_CODES``; its message is shown to the user as is,
+    ``data`` (plain JSON, or None) goes into the JSON-RPC error's ``data``."""
 
     CODE = INTERNAL_ERROR
 
     def __init__(self, message: str, *, code: int | None = None, data: Any = None) -> None:
-        super().__init__(message, code or self.CODE, data)
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.CODE
+        self.data = data
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidParams(BridgeError):
@@ -103,6 +109,19 @@ class ExportFailed(BridgeError):
     """jupyter/exportNotebook could not write its file (the message says where and why)."""
 
     CODE = EXPORT_FAILED
+
+
+class VariablesUnsupported(BridgeError):
+    """The kernel's language has no variables query and its kernel no debugger."""
+
+    CODE = VARIABLES_UNSUPPORTED
+
+
+class RemoteServerError(BridgeError):
+    """A Jupyter server could not be reached, refused us, or failed; the message says which
+    (bridge/remote/errors.py has its finer kinds)."""
+
+    CODE = REMOTE_SERVER_ERROR
 
 
 class RequestDropped(BridgeError):

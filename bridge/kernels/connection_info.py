@@ -16,7 +16,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import zmq
 from zmq.utils import z85
@@ -24,14 +24,18 @@ from zmq.utils import z85
 from bridge.errors import ConnectionFileError
 from bridge.wire.signing import Signer
 
-CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
+TransportKind = Literal["tcp", "ipc"]
+TRANSPORTS: tuple[TransportKind, ...] = ("tcp", "ipc")
+# the ports a connection file names: the four message channels and the heartbeat
+PortName = Literal["shell", "iopub", "stdin", "control", "hb"]
+CHANNELS: tuple[PortName, ...] = ("shell", "iopub", "stdin", "control", "hb")
 CURVE_FIELDS = ("curve_publickey", "curve_secretkey")
 Z85_KEY_LENGTH = 40  # a 32-byte Curve25519 key in Z85 text
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionInfo:
-    transport: str
+    transport: TransportKind
     ip: str
     ports: dict[str, int]
     key: bytes = field(repr=False)
@@ -75,7 +79,7 @@ class ConnectionInfo:
                 raise ConnectionFileError(f"{where} has no valid {channel}_port (got {port!r})")
             ports[channel] = port
         transport = data.get("transport", "tcp")
-        if transport not in ("tcp", "ipc"):
+        if transport not in TRANSPORTS:
             raise ConnectionFileError(f"{where}: unsupported transport {transport!r} (expected tcp or ipc)")
         ip = data.get("ip", "127.0.0.1")
         key = data.get("key", "")
@@ -88,7 +92,7 @@ class ConnectionInfo:
             raise ConnectionFileError(f"{where}: signature_scheme: {exc}") from None
         curve = {name: _z85_key(data.get(name), name, where) for name in CURVE_FIELDS}
         return cls(
-            transport=transport,
+            transport=cast(TransportKind, transport),
             ip=ip or "127.0.0.1",
             ports=ports,
             key=key.encode("utf-8"),
@@ -125,7 +129,7 @@ def _z85_key(value: Any, name: str, where: str) -> bytes | None:
     return value.encode("ascii")
 
 
-def new_connection_file(kernel_name: str, *, transport: str = "tcp", curve: bool = False) -> ConnectionInfo:
+def new_connection_file(kernel_name: str, *, transport: TransportKind = "tcp", curve: bool = False) -> ConnectionInfo:
     """Write a fresh connection file (0600) in the Jupyter runtime dir, ports on loopback.
 
     The key is 32 random bytes, hex-encoded, as jupyter_client does. With ``curve``, a

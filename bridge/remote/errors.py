@@ -4,16 +4,9 @@ The token never appears in a message (``ServerConfig.redact``)."""
 
 from __future__ import annotations
 
-from bridge.errors import BridgeError
+from bridge.errors import RemoteServerError
 
-# documented in docs/protocol.md ("Remote kernels")
-REMOTE_SERVER_ERROR = -32017
-
-
-class RemoteServerError(BridgeError):
-    """The server could not be reached, refused us, or failed; the message says which."""
-
-    CODE = REMOTE_SERVER_ERROR
+__all__ = ["HttpError", "RemoteNotFound", "RemoteServerError", "missing_dependency"]
 
 
 class HttpError(RemoteServerError):

@@ -1,5 +1,5 @@
 """One kernel on a Jupyter server: the server, the kernel's id there, and the REST calls
-on it. ``bridge.kernels.kernel.Kernel`` holds one of these when the kernel is remote."""
+on it. ``ServerKernel`` (server_kernel.py) holds one: the registry's kind for a kernel on a server."""
 
 from __future__ import annotations
 

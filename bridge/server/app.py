@@ -36,7 +36,6 @@ from bridge.server.framing import Body, FrameReader
 from bridge.server.protocol import OutgoingQueue, TrioLanguageServerProtocol
 
 if TYPE_CHECKING:  # loaded with the first kernel request (bridge/server/features.py)
-    from bridge.kernels.kernel import Kernel
     from bridge.kernels.registry import KernelRegistry
 
 log = logging.getLogger(__name__)
@@ -65,18 +64,6 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
     async with trio.open_nursery() as root:
         root.start_soon(_pump, outgoing, stdout)
         async with trio.open_nursery() as kernels_nursery:
-
-            def on_status(kernel: Kernel, state: str) -> None:
-                params: dict[str, Any] = {"kernelId": kernel.kernel_id, "executionState": state}
-                if state == "dead":
-                    if kernel.connection.dead_reason:
-                        params["reason"] = kernel.connection.dead_reason
-                    if kernel.exit_code is not None:
-                        params["exitCode"] = kernel.exit_code
-                elif state == "disconnected" and kernel.connection.link_reason:
-                    params["reason"] = kernel.connection.link_reason
-                protocol.notify_fast("jupyter/status", params)
-
             settings = settings or Settings()
 
             def make_registry() -> KernelRegistry:
@@ -85,8 +72,8 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
                 from bridge.server.comms import comm_notification
                 from bridge.server.execute import foreign_output, late_reply
 
+                # kernel states reach the editor through the registry's events (server/lifecycle.py)
                 events = KernelEvents(
-                    status=on_status,
                     foreign=lambda kernel, msg: foreign_output(bridge, kernel, msg),
                     comm=lambda kernel, msg: comm_notification(bridge, kernel, msg),
                     late_reply=lambda kernel, msg: late_reply(bridge, kernel, msg),

@@ -18,6 +18,7 @@ import trio
 from lsprotocol import types
 
 from bridge.errors import BridgeError, KernelNotFound, KernelspecNotFound, unwrap_group
+from bridge.kernels.events import KernelRemoved, RegistryEvent
 from bridge.server.context import Bridge
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,12 @@ class AutoStart:
         self._starting: dict[str, trio.Event] = {}
         self._failed: dict[str, BaseException] = {}
         self.started: dict[str, str] = {}  # kernelId -> the document it was started for
+        bridge.subscribe(self._on_kernel_event)
+
+    def _on_kernel_event(self, event: RegistryEvent) -> None:
+        """A kernel shut down (by whatever request) is no longer one we started."""
+        if isinstance(event, KernelRemoved):
+            self.started.pop(event.kernel_id, None)
 
     def language_of(self, uri: str) -> str:
         workspace = self.bridge.protocol.workspace

@@ -241,7 +241,6 @@ class CodeActions:
     async def shutdown(self, *args: Any) -> None:
         kernel = self._kernel(names.SHUTDOWN, args)
         await self.lifecycle.shutdown_kernel({"kernelId": kernel.kernel_id})
-        self.runs.autostart.started.pop(kernel.kernel_id, None)
         self._tell(f"kernel-bridge: kernel {kernel.kernel_name} · {kernel.kernel_id} shut down")
 
     async def start_kernel(self, *args: Any) -> dict[str, Any]:

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge.kernels.encryption import DEFAULT_POLICY, POLICIES
+from bridge.kernels.encryption import DEFAULT_POLICY, POLICIES, Policy
 from bridge.outputs import DEFAULT_LIMIT, OutputSink
 from bridge.server.protocol import TrioLanguageServerProtocol
 
 if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first kernel request
+    from bridge.kernels.connection_info import TransportKind
+    from bridge.kernels.events import Subscriber
     from bridge.kernels.kernel import Kernel
     from bridge.kernels.registry import KernelRegistry
 
@@ -37,9 +39,9 @@ class Settings:
     jupyter_input: bool = False  # the editor answers jupyter/input requests
     # named Jupyter servers for remote kernels: name -> {url, token|tokenEnv, ...} (docs/remote.md)
     servers: dict[str, Any] = field(default_factory=dict)
-    transport: str = "tcp"  # for kernels the bridge starts: "tcp" (127.0.0.1) or "ipc" (unix sockets)
+    transport: TransportKind = "tcp"  # for kernels the bridge starts: "tcp" (127.0.0.1) or "ipc" (unix sockets)
     # CurveZMQ for local kernels: "auto" (when the kernelspec supports it), "off", "required"
-    encryption: str = DEFAULT_POLICY
+    encryption: Policy = DEFAULT_POLICY
     # editors without an adapter (bridge/server/autostart.py, docs/editors.md)
     kernels: dict[str, str] = field(default_factory=dict)  # LSP languageId -> kernelspec name
     auto_start: str = "onRun"  # "onRun" | "onOpen" | "never"
@@ -118,6 +120,7 @@ class Bridge:
     # None until the feature modules load
     publish_run_diagnostics: Callable[[str, list[Any]], None] | None = None
     _registry: KernelRegistry | None = None
+    _subscribers: list[Subscriber] = field(default_factory=list)
 
     @property
     def registry(self) -> KernelRegistry:
@@ -125,7 +128,18 @@ class Bridge:
         ``initialize`` reply (cold start is what an editor waits for)."""
         if self._registry is None:
             self._registry = self.make_registry()
+            for subscriber in self._subscribers:
+                self._registry.subscribe(subscriber)
+            self._subscribers.clear()
         return self._registry
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Follow the registry's events for the bridge's lifetime (bridge/kernels/events.py),
+        without making the registry before it is needed."""
+        if self._registry is not None:
+            self._registry.subscribe(subscriber)
+        else:
+            self._subscribers.append(subscriber)
 
     @property
     def kernels_in_use(self) -> bool:

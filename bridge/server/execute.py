@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
 from bridge.errors import BridgeError, RequestDropped
 from bridge.kernels.connection import Pending
+from bridge.kernels.events import KernelRemoved, RegistryEvent
 from bridge.kernels.kernel import Kernel
 from bridge.outputs import widget_placeholder
 from bridge.server.context import Bridge, register_methods
@@ -76,7 +77,12 @@ class Execute:
     def __init__(self, bridge: Bridge, history: RunHistories | None = None) -> None:
         self.bridge = bridge
         # what ran, for jupyter/exportNotebook (server/export.py)
-        self.history = history or RunHistories(lambda: (k.kernel_id for k in bridge.registry.all()))
+        self.history = history or RunHistories()
+        bridge.subscribe(self._on_kernel_event)
+
+    def _on_kernel_event(self, event: RegistryEvent) -> None:
+        if isinstance(event, KernelRemoved):  # a restart keeps the id, and the history
+            self.history.forget(event.kernel_id)
 
     async def execute(self, params: Any) -> dict[str, Any]:
         p = parse_params(ExecuteParams, params)

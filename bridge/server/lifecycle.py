@@ -2,7 +2,10 @@
 
 Each of listKernelspecs, startKernel, connectKernel and listKernels takes an optional
 ``server`` (a name from ``initializationOptions.servers``, or ``{url, token?, tokenEnv?}``):
-then it acts on that Jupyter server (bridge/remote) instead of this machine."""
+then it acts on that Jupyter server (bridge/remote) instead of this machine.
+
+The kernels' states reach the editor as ``jupyter/status`` from here too: ``Lifecycle``
+subscribes to the registry's events (``status_notification``)."""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ import attrs
 
 from bridge.errors import InvalidParams
 from bridge.kernels.discovery import list_running, resolve_connection_file
+from bridge.kernels.events import KernelDead, KernelStatus, RegistryEvent
 from bridge.kernels.kernel import Kernel
 from bridge.kernels.launch import list_kernelspecs
 from bridge.remote.config import ServerConfig, resolve_server
 from bridge.remote.rest import ServerClient
+from bridge.remote.server_kernel import ServerKernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import Environment, PathText, Seconds, parse_params
 
@@ -56,9 +61,33 @@ class KernelParams:
     uri: str | None = None
 
 
+def status_notification(event: RegistryEvent) -> dict[str, Any] | None:
+    """The ``jupyter/status`` params an event makes, if it makes one."""
+    if isinstance(event, KernelDead):
+        kernel = event.kernel
+        params: dict[str, Any] = {"kernelId": kernel.kernel_id, "executionState": "dead"}
+        if event.reason:
+            params["reason"] = event.reason
+        if kernel.exit_code is not None:
+            params["exitCode"] = kernel.exit_code
+        return params
+    if isinstance(event, KernelStatus):
+        params = {"kernelId": event.kernel_id, "executionState": event.state}
+        if event.state == "disconnected" and event.kernel.connection.link_reason:
+            params["reason"] = event.kernel.connection.link_reason
+        return params
+    return None
+
+
 class Lifecycle:
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
+        bridge.subscribe(self._notify_status)
+
+    def _notify_status(self, event: RegistryEvent) -> None:
+        params = status_notification(event)
+        if params is not None:
+            self.bridge.notify("jupyter/status", params)
 
     def _server(self, value: Any) -> ServerConfig | None:
         if value is None:
@@ -117,7 +146,7 @@ class Lifecycle:
         return await list_running(exclude=self._owned_files())
 
     def _owned_files(self) -> set[Any]:
-        return {k.info.path.resolve() for k in self.bridge.registry.all() if k.owned and k.info and k.info.path}
+        return {path.resolve() for k in self.bridge.registry.all() if (path := k.own_connection_file) is not None}
 
     async def list_kernels(self, params: Any) -> list[dict[str, Any]]:
         server = self._server(parse_params(ServerParams, params).server)
@@ -132,8 +161,7 @@ class Lifecycle:
                 "owned": k.owned,
                 "encrypted": k.encrypted,
             }
-            if k.remote is not None:
-                entry.update(k.remote.describe())
+            entry.update(k.location())
             listed.append(entry)
         return listed
 
@@ -143,7 +171,7 @@ class Lifecycle:
         ours = {
             k.remote.remote_id: k
             for k in self.bridge.registry.all()
-            if k.remote is not None and k.remote.server.url == server.url
+            if isinstance(k, ServerKernel) and k.remote.server.url == server.url
         }
         listed = []
         for model in await ServerClient(server).kernels():

@@ -38,6 +38,7 @@ from pygls.protocol.json_rpc import MsgId
 
 from bridge.errors import REQUEST_CANCELLED, unwrap_group
 from bridge.server.framing import frame
+from bridge.server.jsonrpc_errors import as_jsonrpc
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             try:
                 future.set_result(await handler(*args, **kwargs))
             except Exception as exc:
-                future.set_exception(unwrap_group(exc))
+                future.set_exception(as_jsonrpc(unwrap_group(exc)))
         if self._scopes.get(msg_id) is scope:
             del self._scopes[msg_id]
         if scope.cancelled_caught:

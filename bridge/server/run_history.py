@@ -182,14 +182,20 @@ class RunHistory:
 class RunHistories:
     """Every kernel's RunHistory, by kernelId (a restart keeps the id, and the history)."""
 
-    def __init__(self, live: Callable[[], Iterable[str]]) -> None:
-        self._live = live  # the kernelIds still running, to forget the others
+    def __init__(self, live: Callable[[], Iterable[str]] | None = None) -> None:
+        # the kernelIds still running, to forget the others at each run; without it, the
+        # owner calls ``forget`` (the bridge does on the registry's KernelRemoved)
+        self._live = live
         self._by_kernel: dict[str, RunHistory] = {}
 
+    def forget(self, kernel_id: str) -> None:
+        self._by_kernel.pop(kernel_id, None)
+
     def begin(self, kernel_id: str, code: str, uri: str | None, limit: int) -> Run:
-        live = set(self._live())
-        for gone in [k for k in self._by_kernel if k not in live]:
-            del self._by_kernel[gone]
+        if self._live is not None:
+            live = set(self._live())
+            for gone in [k for k in self._by_kernel if k not in live]:
+                del self._by_kernel[gone]
         history = self._by_kernel.setdefault(kernel_id, RunHistory())
         return history.begin(code, uri, limit)
 

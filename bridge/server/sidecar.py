@@ -2,10 +2,10 @@
 
 One sidecar per kernel, opened on first request (later ones get the same URL), running
 in the handlers nursery until the kernel leaves the registry (``shutdownKernel``) or the
-bridge ends. It listens to every iopub message of the kernel
-(``KernelConnection.iopub_listeners``), whoever caused it. A restart replaces the
-registry's Kernel object (same kernelId, new connection): the sidecar follows it to the
-new connection and the page shows a divider. Pages reach the kernel for widgets through
+bridge ends. It listens to every iopub message of the kernel, whoever caused it
+(``KernelRegistry.listen_iopub``), and to the registry's events: a restart replaces the
+registry's Kernel object (same kernelId, new connection), the listener moves to it with
+no gap and the page shows a divider; a death shows one too; removal ends the sidecar. Pages reach the kernel for widgets through
 ``KernelLink`` (comm_msg on widget comms, comm_info_request). See docs/sidecar.md.
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 import attrs
 import trio
 
-from bridge.errors import BridgeError, KernelNotFound, unwrap_group
+from bridge.errors import BridgeError, unwrap_group
+from bridge.kernels.events import KernelDead, KernelRemoved, KernelRestarted, RegistryEvent
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
@@ -26,11 +27,6 @@ from bridge.sidecar.widgets import WIDGET_TARGET
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)
-
-# how often a sidecar looks at its kernel while it runs (a death without a stop) and once
-# it stopped (a restart puts a new Kernel object in the registry, a shutdown removes it)
-ALIVE_CHECK_SECONDS = 1.0
-REPLACED_CHECK_SECONDS = 0.1
 
 
 @attrs.define
@@ -42,7 +38,7 @@ class OpenSidecarParams:
 class KernelLink:
     """What the pages of a kernel's sidecar may send it: comm messages on its widgets, and
     the question which widgets exist. It follows the kernel across restarts (``_follow``
-    points it at the registry's current Kernel object)."""
+    points it at the kernel object a ``KernelRestarted`` event names)."""
 
     def __init__(self) -> None:
         self.kernel: Kernel | None = None
@@ -138,7 +134,7 @@ class Sidecar:
             async with trio.open_nursery() as nursery:
                 url = await nursery.start(server.run)
                 # the sidecar ends when its kernel is gone: _follow then cancels it all
-                await nursery.start(self._follow, kernel.kernel_id, hub, link, nursery.cancel_scope)
+                await nursery.start(self._follow, kernel, hub, link, nursery.cancel_scope)
                 log.info("sidecar for kernel %s on 127.0.0.1:%s", kernel.kernel_id, server.app.port)
                 task_status.started(url)
         finally:
@@ -146,65 +142,51 @@ class Sidecar:
                 del self._running[kernel.kernel_id]
             log.info("sidecar for kernel %s stopped", kernel.kernel_id)
 
-    def _lookup(self, kernel_id: str) -> Kernel | None:
-        try:
-            return self.bridge.registry.get(kernel_id)
-        except KernelNotFound:
-            return None
-
     async def _follow(
         self,
-        kernel_id: str,
+        kernel: Kernel,
         hub: SidecarHub,
         link: KernelLink,
         done: trio.CancelScope,
         *,
         task_status: trio.TaskStatus[None],
     ) -> None:
-        """Keep ``hub`` listening to whichever Kernel object has ``kernel_id``; cancel
-        ``done`` once there is none (the kernel was shut down)."""
-        current: Kernel | None = None
-        listener = None
+        """Keep ``hub`` listening to whichever kernel object has ``kernel``'s id (a restart
+        makes a new one); cancel ``done`` once the kernel leaves the registry. Both come
+        from the registry: its iopub listeners follow restarts by themselves, its events
+        say restarted, dead and removed."""
+        registry = self.bridge.registry
+        kernel_id = kernel.kernel_id
 
-        def attach(kernel: Kernel) -> None:
-            nonlocal listener, current
-            detach()
-            connection = kernel.connection
+        def on_iopub(source: Kernel, msg: Message) -> None:
+            mine = msg.parent_header.get("session") == source.connection.factory.session
+            hub.publish_iopub(msg, "editor" if mine else "other")
 
-            def on_iopub(msg: Message) -> None:
-                mine = msg.parent_header.get("session") == connection.factory.session
-                hub.publish_iopub(msg, "editor" if mine else "other")
+        def on_event(event: RegistryEvent) -> None:
+            if event.kernel_id != kernel_id:
+                return
+            if isinstance(event, KernelRestarted):
+                link.kernel = event.kernel
+                hub.kernel_event("restarted")
+                hub.set_state(event.kernel.connection.execution_state)
+            elif isinstance(event, KernelDead):
+                hub.kernel_event("dead", reason=event.reason)
+            elif isinstance(event, KernelRemoved):
+                done.cancel()
 
-            listener = on_iopub
-            connection.iopub_listeners.add(listener)
-            current = link.kernel = kernel
-
-        def detach() -> None:
-            if current is not None and listener is not None:
-                current.connection.iopub_listeners.discard(listener)
-
-        reported_dead = False
+        link.kernel = kernel
+        stop_listening = registry.listen_iopub(kernel_id, on_iopub)
+        unsubscribe = registry.subscribe(on_event)
         try:
-            kernel = self._lookup(kernel_id)
-            if kernel is not None:
-                attach(kernel)
+            if not kernel.connection.alive and not kernel.quiet:
+                hub.kernel_event("dead", reason=kernel.connection.dead_reason or "")
             task_status.started()
-            while (kernel := self._lookup(kernel_id)) is not None:
-                if kernel is not current:
-                    attach(kernel)
-                    reported_dead = False
-                    hub.kernel_event("restarted")
-                    hub.set_state(kernel.connection.execution_state)
-                if not kernel.connection.alive and not reported_dead and not kernel.quiet:
-                    reported_dead = True
-                    hub.kernel_event("dead", reason=kernel.connection.dead_reason or "")
-                if kernel.stopped.is_set():
-                    await trio.sleep(REPLACED_CHECK_SECONDS)
-                else:
-                    with trio.move_on_after(ALIVE_CHECK_SECONDS):
-                        await kernel.stopped.wait()
+            if kernel_id not in registry:  # removed while the sidecar started
+                return
+            await trio.sleep_forever()
         finally:
-            detach()
+            unsubscribe()
+            stop_listening()
             link.kernel = None
             done.cancel()
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from bridge.errors import VARIABLES_UNSUPPORTED, BridgeError, KernelTimeout, RequestDropped
+from bridge.errors import KernelTimeout, RequestDropped, VariablesUnsupported
 from bridge.kernels.kernel import Kernel
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
@@ -30,10 +30,6 @@ from bridge.wire import Message
 log = logging.getLogger(__name__)
 
 DEBUG_REPLY_WAIT = 5.0
-
-
-class VariablesUnsupported(BridgeError):
-    CODE = VARIABLES_UNSUPPORTED
 
 
 @attrs.define

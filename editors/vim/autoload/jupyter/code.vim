@@ -118,3 +118,5 @@ export def CodeAtCursor(): dict<any>
   endif
   return {code: join(lines, "\n"), cursorPos: before + col, lineStart: before, lnum: lnum}
 enddef
+
+defcompile

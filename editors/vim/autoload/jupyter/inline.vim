@@ -101,3 +101,5 @@ def Forget(bufnr: number, id: number)
     remove(texts[key], string(id))
   endif
 enddef
+
+defcompile

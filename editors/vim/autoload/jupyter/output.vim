@@ -377,3 +377,5 @@ def Scroll()
     endfor
   endfor
 enddef
+
+defcompile

@@ -220,3 +220,5 @@ def Exited(_: job, status: number)
     handlers.exit(status, StderrTail())
   endif
 enddef
+
+defcompile

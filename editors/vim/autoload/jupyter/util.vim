@@ -101,3 +101,5 @@ export def Base64Bytes(text: string, count: number): list<number>
   endfor
   return bytes
 enddef
+
+defcompile

@@ -225,3 +225,5 @@ def Fill(bufnr: number, lines: list<string>)
   setbufline(bufnr, 1, lines)
   setbufvar(bufnr, '&modifiable', 0)
 enddef
+
+defcompile
