@@ -31,6 +31,8 @@ SCENARIOS = (
     "coldstart",
     "stuck",
     "multikernel",
+    "idle",
+    "kernels-memory",
     "faults",
     "bridge-end",
 )
@@ -73,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     private_jupyter_dirs()
 
     # imported after the environment is set: jupyter paths are read at import time
-    from bench import faults, floods, latency, multikernel, pipeline, startup, widgets
-    from bench.editor import Editor
+    from bench import faults, floods, idle, latency, multikernel, pipeline, startup, widgets
     from bench.kernels import kernels
     from bench.stats import Report, table
+    from bridge.blocking_client import BlockingClient as Editor
 
     q = args.quick
     report = Report()
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             if "introspection" in only:
                 latency.introspection(report, cf, editor, rounds=2 if q else 4, n=10 if q else 25, log=log)
             if "queued" in only:
-                pipeline.queued(report, cf, editor, n=2000, reps=1 if q else 3, log=log)
+                pipeline.queued(report, cf, editor, n=1000, reps=1 if q else 3, log=log)
             if "flood" in only:
                 floods.flood(report, cf, editor, reps=2 if q else 5, log=log)
             if "memory" in only:
@@ -125,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             editor.close()
+    if "idle" in only:
+        idle.idle(report, count=3, seconds=5 if q else 10, rounds=2 if q else 4, log=log)
+    if "kernels-memory" in only:
+        idle.kernels_memory(report, count=4 if q else 16, log=log)
     if "faults" in only:
         faults.kernel_faults(report, reps=1 if q else 2, log=log)
     if "bridge-end" in only:

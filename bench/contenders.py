@@ -14,8 +14,9 @@ import asyncio
 import time
 from typing import Any
 
-from bench.editor import Editor, cpu_seconds
 from bench.raw import RawClient, load_connection_file
+from bridge.blocking_client import BlockingClient as Editor
+from tests.support.processes import cpu_seconds
 
 # One document for the LSP requests; the jupyter/ methods and the baselines send the very
 # same code and cursor positions (code points), so every client asks the kernel the same.

@@ -11,16 +11,10 @@ import subprocess
 import time
 from typing import Any
 
-from bench.editor import Editor, RpcError
 from bench.stats import Report, Row
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
+from bridge.blocking_client import BlockingClient as Editor
+from bridge.blocking_client import RpcError
+from tests.support.processes import pid_alive as _pid_alive
 
 
 def _start(editor: Editor) -> tuple[str, int]:

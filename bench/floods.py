@@ -9,9 +9,10 @@ import time
 from typing import Any
 
 from bench.contenders import DOC_URI, LSP_COMPLETE, LSP_HOVER, Bridge
-from bench.editor import Editor, reset_peak_rss, rss_bytes
 from bench.raw import RawClient, load_connection_file
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
+from tests.support.processes import reset_peak_rss, rss_bytes
 
 LINES = 200_000
 FLOOD = f"for i in range({LINES}):\n    print(i)"

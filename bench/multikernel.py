@@ -18,10 +18,11 @@ from typing import Any
 
 import zmq
 
-from bench.editor import Editor, RpcError
 from bench.kernels import kernels
 from bench.raw import RawClient, load_connection_file
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
+from bridge.blocking_client import RpcError
 
 CODE = "1+1"
 
@@ -98,7 +99,7 @@ def multikernel(
     report: Report, editor: Editor, *, counts: tuple[int, ...], executes: int, rounds: int, log: Any
 ) -> None:
     """``executes`` in total per round for each N (split over the N kernels)."""
-    from bench.editor import cpu_seconds
+    from tests.support.processes import cpu_seconds
 
     with kernels(max(counts)) as managers:
         log(f"  {max(counts)} kernels ready")
@@ -224,8 +225,8 @@ def gateway(report: Report, *, count: int, executes: int, rounds: int, log: Any)
     after, so neither set's heartbeats or pings cost anything during the other's turn."""
     import subprocess
 
-    from bench.editor import cpu_seconds
     from tests.integration.http_servers import enterprise_gateway_missing, enterprise_gateway_process
+    from tests.support.processes import cpu_seconds
 
     missing = enterprise_gateway_missing()
     if missing:

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from bench.contenders import Bridge
-from bench.editor import Editor
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
 
 
 def _jupyter_client(connection_file: str, n: int) -> tuple[float, int, int]:

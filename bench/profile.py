@@ -13,6 +13,7 @@ import argparse
 import atexit
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,13 +22,15 @@ import time
 LAYERS = [
     ("stdin read + JSON-RPC dispatch (dispatch.py, pygls)", "bridge/server/app.py", "_read_loop"),
     ("request handlers (server/*.py, run as trio tasks)", "bridge/server/protocol.py", "_run_async"),
-    ("  of which: send to the kernel (wire.serialize, HMAC, zmq)", "bridge/kernels/connection.py", "_send_wire"),
-    ("kernel readers: recv + verify + parse + route", "bridge/kernels/connection.py", "_read"),
+    ("  of which: send to the kernel (wire.serialize, HMAC, zmq)", "bridge/transports/zmq.py", "send"),
+    ("kernel readers: recv + verify + parse + route", "bridge/transports/zmq.py", "_read"),
+    ("  of which: deliver (session rules, routing, notifications)", "bridge/kernels/connection.py", "deliver"),
     ("  of which: zmqio.recv_multipart", "bridge/zmqio.py", "recv_multipart"),
     ("  of which: wire.deserialize (HMAC, 4× json.loads)", "bridge/wire/serialize.py", "deserialize"),
     ("  of which: jupyter/status notifications", "bridge/server/app.py", "on_status"),
     ("responses through pygls (_send_handler_result)", "pygls/protocol/json_rpc.py", "_send_handler_result"),
-    ("stdout pump (OutgoingQueue.pump)", "bridge/server/protocol.py", "pump"),
+    ("editor notifications encoded and written (notify_fast)", "bridge/server/protocol.py", "notify_fast"),
+    ("stdout pump (OutgoingQueue.pump: what the pipe did not take at once)", "bridge/server/protocol.py", "pump"),
     ("trio scheduler (unrolled_run, own time)", "trio/_core/_run.py", "unrolled_run"),
 ]
 
@@ -57,9 +60,9 @@ def serve(out: str) -> None:
 
 def drive(workload: str, out: str, count: int) -> int:
     from bench.contenders import Bridge
-    from bench.editor import Editor
     from bench.floods import FLOOD
     from bench.kernels import kernels
+    from bridge.blocking_client import BlockingClient as Editor
 
     with kernels(1) as (km,):
         editor = Editor([sys.executable, "-m", "bench.profile", "--serve", out], stderr=subprocess.DEVNULL)
@@ -92,8 +95,8 @@ def report(out: str, requests: int) -> None:
 
 
 def coldstart() -> None:
-    from bench.editor import bridge_argv
     from bench.startup import PYGLS_ARGV, _imports
+    from bridge.client_protocol import bridge_command as bridge_argv
 
     ours, theirs = _imports(bridge_argv()), _imports(PYGLS_ARGV)
     only = sorted(((us, name) for name, us in ours.items() if name not in theirs), reverse=True)
@@ -111,6 +114,7 @@ def main() -> None:
     )
     parser.add_argument("workload", nargs="?", choices=("execute", "inspect", "complete", "flood", "coldstart"))
     parser.add_argument("--count", type=int, default=1000, help="requests to drive (default 1000)")
+    parser.add_argument("--save", metavar="FILE", help="also keep the cProfile stats (for pstats' print_callers)")
     parser.add_argument("--serve", metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -132,6 +136,8 @@ def main() -> None:
                 break
             time.sleep(0.1)
         report(out, requests)
+        if args.save:
+            shutil.copyfile(out, args.save)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.editor import BridgeGone, Editor, bridge_argv
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
+from bridge.blocking_client import BridgeGone
+from bridge.blocking_client import bridge_command as bridge_argv
 from bridge.server.framing import frame
 
 PYGLS_ARGV = [sys.executable, str(Path(__file__).with_name("pygls_server.py"))]

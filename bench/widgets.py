@@ -28,9 +28,9 @@ import zmq
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, RejectConnection, Request, TextMessage
 
-from bench.editor import Editor
 from bench.raw import RawClient, load_connection_file
 from bench.stats import Report, Row
+from bridge.blocking_client import BlockingClient as Editor
 
 SETUP = """
 import ipywidgets as _w, time as _time

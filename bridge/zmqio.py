@@ -29,11 +29,14 @@ _NOBLOCK_SNDMORE = int(zmq.NOBLOCK) | int(zmq.SNDMORE)
 
 
 def _recv_parts(sock: zmq.Socket[bytes]) -> list[bytes]:
-    """pyzmq's ``recv_multipart`` with int flags (its own loop builds enum members per part).
+    """pyzmq's ``recv_multipart`` without its per-part ``getsockopt(RCVMORE)`` (which
+    builds a ``SocketOption`` enum member each time): a frame knows whether more follow.
     Raises zmq.Again when no message is queued; the parts of one message arrive together."""
-    parts = [sock.recv(_NOBLOCK)]
-    while sock.get(_RCVMORE):
-        parts.append(sock.recv(_NOBLOCK))
+    frame = sock.recv(_NOBLOCK, copy=False)
+    parts = [frame.bytes]
+    while frame.more:
+        frame = sock.recv(_NOBLOCK, copy=False)
+        parts.append(frame.bytes)
     return parts
 
 
@@ -53,6 +56,8 @@ class AsyncSocket:
         self._fd = cast(int, sock.getsockopt(zmq.FD))
         self._park: trio.CancelScope | None = None
         self._closed = False
+        # True once a message was returned with no yield since: the next one must yield
+        self._owe_checkpoint = False
 
     async def recv_multipart(self) -> list[bytes]:
         sock = self.sock
@@ -64,9 +69,13 @@ class AsyncSocket:
                     parts = _recv_parts(sock)
                 except zmq.Again:
                     continue
-                # A flooding kernel always has a message ready: yield to the other
-                # tasks (the editor's requests, the stdout pump) before returning it.
-                await trio.lowlevel.cancel_shielded_checkpoint()
+                # A flooding kernel always has a message ready: between two messages
+                # returned back to back, yield to the other tasks (the editor's requests,
+                # the stdout pump). A message found after parking needs no second yield:
+                # the park was one, and a task switch per message is most of a reader's cost.
+                if self._owe_checkpoint:
+                    await trio.lowlevel.cancel_shielded_checkpoint()
+                self._owe_checkpoint = True
                 return parts
             with trio.CancelScope() as park:
                 self._park = park
@@ -74,6 +83,7 @@ class AsyncSocket:
                     await trio.lowlevel.wait_readable(self._fd)
                 finally:
                     self._park = None
+                    self._owe_checkpoint = False
 
     def recv_multipart_nowait(self) -> list[bytes] | None:
         """Drain helper: a message if one is queued now, else None."""

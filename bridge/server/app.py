@@ -178,3 +178,4 @@ async def _read_loop(stdin: trio.abc.ReceiveStream, dispatcher: Dispatcher) -> N
                 dispatcher.handle_body(event.data)
             else:
                 dispatcher.framing_error(event)
+        await dispatcher.protocol.start_queued()

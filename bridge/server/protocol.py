@@ -4,10 +4,10 @@ pygls keeps JSON-RPC dispatch and LSP types loop-agnostic except in a few places
 override exactly those (see docs/architecture.md, "pygls on trio"):
 
 * ``_execute_handler``: coroutine handlers become trio tasks in the server's nursery,
-  each in a cancel scope that ``$/cancelRequest`` cancels. They are started one at a
-  time, in arrival order, each running up to its first checkpoint before the next one
-  starts: trio shuffles tasks started together, and two executes written back to back
-  must reach the kernel in the order the editor sent them;
+  each in a cancel scope that ``$/cancelRequest`` cancels. The stdin reader starts them
+  (``start_queued``) one at a time, in arrival order, each running up to its first
+  checkpoint before the next one starts: trio shuffles tasks started together, and two
+  executes written back to back must reach the kernel in the order the editor sent them;
 * ``_handle_cancel_notification``: cancels that scope;
 * ``_send_data``: frames with the byte length of UTF-8 bodies (pygls counts characters)
   and hands the bytes to a non-blocking writer;
@@ -23,7 +23,8 @@ import inspect
 import itertools
 import json
 import logging
-import math
+import os
+from collections import deque
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from functools import partial
@@ -51,13 +52,23 @@ def encode_json(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
         return json.dumps(obj, default=default, separators=(",", ":")).encode("ascii")
 
 
+DIRECT_WRITE_MAX = 64 * 1024  # a pipe's usual capacity
+
+
 class OutgoingQueue:
     """Bytes waiting for the editor. ``write`` never blocks: an editor that does not read
     must not stall the bridge (stock pygls deadlocks on a full stdout pipe). What can pile
-    up here is bounded by the output caps (bridge/outputs.py) plus the replies owed."""
+    up here is bounded by the output caps (bridge/outputs.py) plus the replies owed.
+
+    On a pipe (``FdStream``, non-blocking) with nothing queued, ``write`` writes at once:
+    waking the pump task for every message cost a task switch per message; the pump
+    takes over whatever the pipe does not accept. Big messages go to the pump whole: a
+    partial write would leave a copy of the rest (50 MB of output, spilled or not)."""
 
     def __init__(self) -> None:
         self._chunks: list[bytes] = []
+        self._fd: int | None = None  # the pipe's fd, once the pump runs on an FdStream
+        self._sending = False  # the pump is between taking chunks and having written them
         self.pending_bytes = 0
         self._ready = trio.Event()
         self.closed = False
@@ -68,6 +79,14 @@ class OutgoingQueue:
     def write(self, data: bytes) -> None:
         if self.closed:
             return
+        if self._fd is not None and not self._chunks and not self._sending and len(data) <= DIRECT_WRITE_MAX:
+            try:
+                written = os.write(self._fd, data)
+            except OSError:  # full (EAGAIN), or broken: the pump waits, or meets the error
+                written = 0
+            if written == len(data):
+                return
+            data = data[written:]
         self._chunks.append(data)
         self.pending_bytes += len(data)
         self._ready.set()
@@ -79,6 +98,8 @@ class OutgoingQueue:
     async def pump(self, stream: trio.abc.SendStream) -> None:
         """Write queued bytes in batches (one syscall for many small messages); after
         ``close()``, flush what is queued and return."""
+        if isinstance(stream, trio.lowlevel.FdStream):
+            self._fd = stream.fileno()
         while True:
             if not self._chunks:
                 if self.closed:
@@ -88,7 +109,11 @@ class OutgoingQueue:
                 continue
             chunks, self._chunks = self._chunks, []
             data = b"".join(chunks)
-            await stream.send_all(data)
+            self._sending = True
+            try:
+                await stream.send_all(data)
+            finally:
+                self._sending = False
             self.pending_bytes -= len(data)
             if self.drain_hooks and self.pending_bytes < self.low_water:
                 for hook in list(self.drain_hooks):
@@ -105,7 +130,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         self._cancel_hooks: dict[MsgId, Callable[[], None]] = {}
         self._cancelled_early: set[MsgId] = set()
         self._queued: set[MsgId] = set()
-        self._start_send, self._start_receive = trio.open_memory_channel[tuple[Any, ...]](math.inf)
+        self._to_start: deque[tuple[Any, ...]] = deque()
         self._editor_ids = itertools.count(1)
         self.exit_requested = trio.Event()
 
@@ -113,15 +138,15 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         self.nursery = nursery
         self.outgoing = outgoing
         self.set_writer(outgoing, include_headers=True)
-        nursery.start_soon(self._start_handlers)
 
-    async def _start_handlers(self) -> None:
-        """Start queued handlers in FIFO order. ``nursery.start`` returns only once the
-        new task has run to its first checkpoint (it reports ``started`` first thing and
-        keeps running until it yields), so what each handler does synchronously — an
-        execute's zmq send — happens in arrival order."""
-        async for item in self._start_receive:
-            await self.nursery.start(self._run_async, *item)
+    async def start_queued(self) -> None:
+        """Start the handlers dispatch queued, in FIFO order; the stdin reader calls this
+        after each read (a task of its own for it would cost a task switch per request).
+        ``nursery.start`` returns only once the new task has run to its first checkpoint
+        (it reports ``started`` first thing and keeps running until it yields), so what
+        each handler does synchronously — an execute's zmq send — happens in arrival order."""
+        while self._to_start:
+            await self.nursery.start(self._run_async, *self._to_start.popleft())
 
     @property
     def shutdown_requested(self) -> bool:
@@ -142,7 +167,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
     def start_request(self, msg_id: MsgId, handler: Callable[..., Any], params: Any) -> None:
         """Queue a request for its handler (in arrival order, like every other request)."""
         self._queued.add(msg_id)
-        self._start_send.send_nowait((msg_id, msg_id, handler, partial(self._answer, msg_id), (params,), {}))
+        self._to_start.append((msg_id, msg_id, handler, partial(self._answer, msg_id), (params,), {}))
 
     def _answer(self, msg_id: MsgId, future: Future[Any]) -> None:
         """The response, as pygls' ``_send_handler_result`` would word it."""
@@ -175,7 +200,7 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
             self._queued.add(msg_id)
             # the starter task's context is not the request's: carry the request id over
             request_id = self._ctx_msg_id.get()
-            self._start_send.send_nowait((msg_id, request_id, handler, callback, args or (), kwargs or {}))
+            self._to_start.append((msg_id, request_id, handler, callback, args or (), kwargs or {}))
         else:
             super()._execute_handler(msg_id, handler, callback, args, kwargs)
 

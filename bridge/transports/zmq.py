@@ -7,6 +7,7 @@ slowed, and a SUB queue that fills up silently drops (docs/architecture.md).
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import trio
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_DEAD_AFTER = 2.0
+_NOBLOCK = int(zmq.NOBLOCK)
 
 
 class ZmqTransport:
@@ -104,7 +106,10 @@ class ZmqTransport:
     ) -> None:
         """Ping the hb channel; a kernel silent for ``dead_after`` seconds is dead.
 
-        REQ sockets are lock-step, so a ping without a pong means a new socket.
+        REQ sockets are lock-step, so a ping without a pong means a new socket. The pong
+        is not waited for: it is picked up (without blocking) when the next tick comes,
+        so an idle kernel costs the bridge one wake-up per ``interval``, and the ticks of
+        every kernel fall on the same multiples of ``interval`` (one wake-up for all).
         """
         last_pong = trio.current_time()
         while connection.alive:
@@ -115,19 +120,23 @@ class ZmqTransport:
             hb = AsyncSocket(sock)
             try:
                 while connection.alive:
-                    await hb.send_multipart([b"ping"])
-                    got = False
-                    with trio.move_on_after(interval):
-                        await hb.recv_multipart()
-                        got = True
-                    # if our own loop was busy, the pong may be queued already
-                    got = got or hb.recv_multipart_nowait() is not None
-                    if not got:
+                    try:
+                        sock.send(b"ping", _NOBLOCK)  # no task switch: the tick's sleep is the checkpoint
+                    except zmq.Again:  # not connected yet: a missed pong all the same
+                        await trio.sleep_until(_next_tick(trio.current_time(), interval))
+                        break
+                    await trio.sleep_until(_next_tick(trio.current_time(), interval))
+                    if hb.recv_multipart_nowait() is None:
                         break
                     last_pong = trio.current_time()
-                    await trio.sleep(interval)
             finally:
                 hb.close()
             if trio.current_time() - last_pong >= dead_after:
                 connection.mark_dead(f"kernel stopped answering heartbeats for {dead_after:g} s")
                 return
+
+
+def _next_tick(now: float, interval: float) -> float:
+    """The first multiple of ``interval`` at least ``interval / 2`` from now (time for
+    the pong to come back)."""
+    return math.ceil((now + interval / 2) / interval) * interval

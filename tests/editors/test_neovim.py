@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.editors.neovim.harness import HANG_GUARD, Neovim, new_workdir, require_nvim
-from tests.integration.helpers import pid_alive
 from tests.sidecar.browser import chromium, needs_browser
+from tests.support.processes import pid_alive
 
 HINTS = """
 local out = {}

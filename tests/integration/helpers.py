@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
-from bridge.client import BridgeClient, RpcError
+from tests.support.client import HANG_GUARD, BridgeClient, RpcError, stdout_text
+from tests.support.processes import pid_alive
+from tests.support.processes import wait_dead_async as wait_dead
 
-HANG_GUARD = 60  # seconds; stops a hung test, never asserts speed
+__all__ = [
+    "HANG_GUARD",
+    "a_remote_kernels_life",
+    "during_run",
+    "kernel_pid",
+    "pid_alive",
+    "run",
+    "stdout_text",
+    "wait_dead",
+]
 
 
 async def run(
@@ -23,37 +33,11 @@ async def run(
     return reply, client.outputs(msg_id)
 
 
-def stdout_text(outputs: list[dict[str, Any]]) -> str:
-    return "".join(
-        o["content"]["text"] for o in outputs if o["msgType"] == "stream" and o["content"]["name"] == "stdout"
-    )
-
-
 async def kernel_pid(client: BridgeClient, kernel_id: str) -> int:
     reply, outs = await run(client, kernel_id, "import os; os.getpid()")
     assert reply["status"] == "ok"
     (result,) = [o for o in outs if o["msgType"] == "execute_result"]
     return int(result["content"]["data"]["text/plain"])
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purposes
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-async def wait_dead(pid: int, limit: float = HANG_GUARD) -> bool:
-    with trio.move_on_after(limit):
-        while pid_alive(pid):
-            await trio.sleep(0.05)
-        return True
-    return False
 
 
 async def during_run(

@@ -1,18 +1,18 @@
 """What the reliability tests share: a bridge on real pipes driven synchronously (so that
 hypothesis can feed one bridge thousands of cases), its stderr kept for failure messages,
-and process checks from /proc."""
+and the checks on processes every test kind shares (tests/support/processes.py)."""
 
 from __future__ import annotations
 
 import os
-import signal
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from bench.editor import HANG_GUARD, BridgeGone, Editor, RpcError, bridge_argv, cpu_seconds, rss_bytes
+from tests.support.client import HANG_GUARD, BridgeGone, RpcError, bridge_command, outputs_since
+from tests.support.client import BlockingClient as Editor
+from tests.support.processes import cpu_seconds, kill_if_alive, pid_alive, rss_bytes, wait_dead
 
 __all__ = [
     "HANG_GUARD",
@@ -22,6 +22,8 @@ __all__ = [
     "bridge",
     "cpu_seconds",
     "kernel_pid",
+    "kill_if_alive",
+    "outputs_since",
     "pid_alive",
     "rss_bytes",
     "stderr_tail",
@@ -39,7 +41,7 @@ def bridge(
     with tempfile.NamedTemporaryFile(prefix="kb-stderr-", suffix=".log", delete=False) as err:
         path = err.name
     with open(path, "wb") as err:
-        editor = Editor([*bridge_argv(), *args], env=env, stderr=err)
+        editor = Editor([*bridge_command(), *args], env=env, stderr=err)
     editor.stderr_path = path  # type: ignore[attr-defined]
     try:
         if initialize:
@@ -64,46 +66,12 @@ def stderr_text(editor: Editor) -> str:
         return f.read().decode("utf-8", "replace")
 
 
-def pid_alive(pid: int) -> bool:
-    """Alive and not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
-def wait_dead(pid: int, limit: float = HANG_GUARD) -> bool:
-    deadline = time.monotonic() + limit
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def kill_if_alive(pid: int) -> None:
-    if pid_alive(pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def kernel_pid(editor: Editor, kernel_id: str) -> int:
     start = len(editor.notifications)
     reply = editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "import os; os.getpid()"})
     assert reply["status"] == "ok", reply
     (result,) = [o for o in outputs_since(editor, start) if o["msgType"] == "execute_result"]
     return int(result["content"]["data"]["text/plain"])
-
-
-def outputs_since(editor: Editor, start: int, request_id: Any = ...) -> list[dict[str, Any]]:
-    return [
-        n["params"]
-        for n in editor.notifications[start:]
-        if n["method"] == "jupyter/output" and (request_id is ... or n["params"].get("requestId") == request_id)
-    ]
 
 
 def wait_status(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import json
+import random
 
 import pytest
 from jupyter_client.session import Session
@@ -156,6 +158,28 @@ def test_replay_guard_is_bounded() -> None:
     guard.check(b"a")  # forgotten: the oldest fell out
     with pytest.raises(ReplayedMessage):
         guard.check(b"d")
+
+
+def test_replay_guard_forgets_exactly_the_oldest() -> None:
+    """The guard's table shifts entries back when it evicts (linear probing): against a
+    plain model of "the last ``size`` signatures", over many evictions and repeats."""
+    rng = random.Random(18)
+    size = 50
+    guard = ReplayGuard(size=size)
+    recent: collections.deque[bytes] = collections.deque(maxlen=size)
+    pool = [hashlib.sha256(str(i).encode()).hexdigest().encode() for i in range(3 * size)]
+    refused = 0
+    for _ in range(20 * size):
+        sig = rng.choice(pool)
+        if sig in recent:
+            refused += 1
+            with pytest.raises(ReplayedMessage):
+                guard.check(sig)
+        else:
+            guard.check(sig)
+            recent.append(sig)
+    assert len(guard) == size
+    assert refused > 100  # the walk did revisit remembered signatures
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 
 from tests.editors.vim.harness import bridge_command
+from tests.support.processes import HANG_GUARD
 
-HANG_GUARD = 60.0  # seconds; stops a hung wait, never asserts speed
 MIN_VERSION = (0, 11)
 
 # what docs/editors.md gives a Neovim 0.11 user, with the command's path filled in

@@ -16,13 +16,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.processes import pid_alive, wait_until
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -112,26 +113,9 @@ def run_vim(tmp_path: Path, body: str, *, env: dict[str, str] | None = None,
     return VimProcess(tmp_path, body, env).result(allow_errors=allow_errors)
 
 
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Polls ``predicate``; the timeout only stops a hang, it asserts nothing on speed."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def wait_gone(pid: int, what: str) -> None:
     if pid:
-        wait_until(lambda: not alive(pid), f"{what} (pid {pid}) to exit")
+        wait_until(lambda: not pid_alive(pid), f"{what} (pid {pid}) to exit")
 
 
 class Tmux:
