@@ -25,6 +25,7 @@ from bridge.server.code_actions import CodeActions
 from bridge.server.commands import RUN_CELL
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute
+from bridge.server.params import RUN_ID_MAX, RunId
 from bridge.server.runs import DocumentRuns
 from bridge.text import Cell, cell_at, cell_starts, codepoints_to_column, column_to_codepoints, plain_text
 
@@ -243,9 +244,17 @@ class LspFeatures:
         return lenses
 
     async def run_cell(self, *args: Any) -> dict[str, Any]:
-        if len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], int) or isinstance(args[1], bool):
-            raise InvalidParams(f"invalid params: {RUN_CELL} takes [uri, line]")
-        uri, line = args
+        if (
+            len(args) not in (2, 3)
+            or not isinstance(args[0], str)
+            or not isinstance(args[1], int)
+            or isinstance(args[1], bool)
+        ):
+            raise InvalidParams(f"invalid params: {RUN_CELL} takes [uri, line, runId?]")
+        uri, line = args[0], args[1]
+        run_id = args[2] if len(args) == 3 else None
+        if run_id is not None and (not isinstance(run_id, str) or not 1 <= len(run_id) <= RUN_ID_MAX):
+            raise InvalidParams(f"invalid params: {RUN_CELL}'s runId: a string of 1 to {RUN_ID_MAX} characters")
         lines = self._lines(uri)
         if not lines:
             raise InvalidParams(f"invalid params: {uri} is not open (send textDocument/didOpen first)")
@@ -253,7 +262,9 @@ class LspFeatures:
             raise InvalidParams(f"invalid params: line {line} is outside {uri} (0..{len(lines) - 1})")
         cell = cell_at(lines, line)
         last = max((i for i in range(cell.code_start, cell.end) if lines[i].strip()), default=cell.code_start)
-        return await self.runs.run(uri, cell.code, cell.code_start, last, "cell", wait=True)
+        return await self.runs.run(
+            uri, cell.code, cell.code_start, last, "cell", wait=True, run_id=RunId(run_id) if run_id else None
+        )
 
     # -- results inline, documents -----------------------------------------------------------
 

@@ -33,7 +33,7 @@ from bridge.server.autostart import AutoStart
 from bridge.server.context import Bridge
 from bridge.server.execute import Execute, ExecuteParams
 from bridge.server.page_input import PageInput
-from bridge.server.params import Line
+from bridge.server.params import Line, RunId
 from bridge.server.progress import RunProgress
 from bridge.wire import Message
 
@@ -95,11 +95,20 @@ class DocumentRuns:
         return not self.bridge.settings.jupyter_output
 
     async def run(
-        self, uri: str, code: str, first_line: int, last_line: int, what: str, *, wait: bool
+        self,
+        uri: str,
+        code: str,
+        first_line: int,
+        last_line: int,
+        what: str,
+        *,
+        wait: bool,
+        run_id: RunId | None = None,
     ) -> dict[str, Any]:
         """Run ``code`` (document lines ``first_line``..``last_line``) on the document's
         kernel, starting one if needed. ``wait``: return the ExecuteResult; else return
-        ``{kernelId}`` once the code is on its way (the result shows in the document)."""
+        ``{kernelId}`` once the code is on its way (the result shows in the document).
+        ``run_id``: the editor's name for the run (``jupyter.runCell``'s third argument)."""
         order = self._order.setdefault(uri, trio.Lock())
         outcome = _Outcome()
         async with order:
@@ -115,7 +124,9 @@ class DocumentRuns:
                     allow_stdin = True  # input() is answered on the output page
                     ask = partial(self.page_input.ask, kernel, url)
             hooks = _Hooks(record, ask)
-            params = ExecuteParams(code=code, uri=uri, first_line=Line(first_line), allow_stdin=allow_stdin)
+            params = ExecuteParams(
+                code=code, uri=uri, first_line=Line(first_line), allow_stdin=allow_stdin, run_id=run_id
+            )
             request_id = self.bridge.request_id
             await self.bridge.protocol.nursery.start(
                 self._execute, kernel, params, request_id, hooks, outcome, not wait

@@ -252,8 +252,7 @@ class Widgets {
     switch (event.type) {
       case "hello":
         this.page.deliver(event);
-        this.reset(Boolean(event.widgets));
-        return;
+        return this.reset(Boolean(event.widgets));
       case "comm":
         return this.onComm(event);
       case "status":
@@ -267,8 +266,7 @@ class Widgets {
         break;
       case "kernel":
         this.page.deliver(event);
-        this.forget(); // a restarted (or dead) kernel has none of the old widgets
-        return;
+        return this.forget(); // a restarted (or dead) kernel has none of the old widgets
       case "dropped":
         this.page.deliver(event);
         this.link.flush();
@@ -306,11 +304,14 @@ class Widgets {
   }
 
   // -- state ------------------------------------------------------------------------------
-  reset(enabled) {
-    this.forget();
-    this.link.reset();
+  // Returns once the old models are gone: the next event (a comm_open) must not register a
+  // model that the manager's clear_state, which finishes later, would then forget.
+  // (A view asked for meanwhile waits for the state that load() brings.)
+  async reset(enabled) {
     this.enabled = enabled;
     this.loaded = false;
+    await this.forget();
+    this.link.reset();
     if (enabled) this.load();
   }
 
@@ -320,7 +321,7 @@ class Widgets {
     this.captures.clear();
     this.refused.clear();
     for (const comm of comms) comm.handle_close({ content: { comm_id: comm.comm_id, data: {} } });
-    this.manager.clear_state().catch(() => undefined);
+    return this.manager.clear_state().catch(() => undefined);
   }
 
   // The kernel's widgets that this page has no model for: comm_info_request, then

@@ -39,6 +39,7 @@ CHECKS = [
     "displays a PNG in the output view",
     "the Jupyter Variables view lists the kernel's names and follows runs",
     "renders markdown, HTML and SVG, and honours update_display_data and clear_output",
+    "an IntSlider is live in the output view: its arrow keys change the kernel's value",
     'completes "import o" with os from the kernel',
     "hover over print shows its docstring",
     "Open Output Sidecar shows the kernel's outputs on its live page beside the editor",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import trio
 
-from bridge.client import BridgeClient, spawn_bridge
+from bridge.client import BridgeClient, RpcError, spawn_bridge
 from tests.integration.helpers import HANG_GUARD
 
 URI = "file:///tmp/kb-doc.py"
@@ -165,6 +165,15 @@ async def test_code_lenses_and_run_cell_command(utf16: tuple[BridgeClient, str])
     )
     assert result["status"] == "ok"
     assert [o["content"]["text"] for o in client.outputs(msg_id)] == ["42\n"]
+    # a third argument names the run (runId, as in jupyter/execute): echoed in its outputs
+    msg_id = client.new_id()
+    await client.request(
+        "workspace/executeCommand", {"command": "jupyter.runCell", "arguments": [URI, 4, "cell-b"]}, msg_id=msg_id
+    )
+    assert [(o["content"]["text"], o["runId"]) for o in client.outputs(msg_id)] == [("42\n", "cell-b")]
+    with pytest.raises(RpcError) as bad:
+        await client.request("workspace/executeCommand", {"command": "jupyter.runCell", "arguments": [URI, 4, 7]})
+    assert bad.value.code == -32602 and "runId" in bad.value.message
 
 
 async def test_error_becomes_a_diagnostic_on_the_line_that_raised(utf16: tuple[BridgeClient, str]) -> None:

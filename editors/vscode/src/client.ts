@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import {
   LanguageClient,
   type LanguageClientOptions,
-  type MessageTransports,
   type ServerOptions,
   type StaticFeature,
   type FeatureState,
@@ -17,7 +16,6 @@ import {
   type Middleware,
 } from 'vscode-languageclient/node';
 import { brokenBridgeMessage, versionProblem, type VersionCheck } from './bridgeCommand';
-import { TrackingWriter, type IdCallback } from './tracking';
 
 export interface BridgeLaunch {
   command: string;
@@ -26,14 +24,6 @@ export interface BridgeLaunch {
   initializationOptions: Record<string, unknown>;
   /** Added to the bridge's environment (tokens of `kernelBridge.servers`; never logged). */
   env?: Record<string, string>;
-}
-
-class TrackingLanguageClient extends LanguageClient {
-  readonly pending = new WeakMap<object, IdCallback>();
-  protected override async createMessageTransports(encoding: string): Promise<MessageTransports> {
-    const transports = await super.createMessageTransports(encoding);
-    return { ...transports, writer: new TrackingWriter(transports.writer, this.pending) };
-  }
 }
 
 /**
@@ -57,7 +47,7 @@ const jupyterInputFeature: StaticFeature = {
 };
 
 export class BridgeClient implements vscode.Disposable {
-  private client: TrackingLanguageClient | undefined;
+  private client: LanguageClient | undefined;
   private process: ChildProcess | undefined;
   private stderrTail = '';
   private exit: { code: number | null; signal: string | null } | undefined;
@@ -119,7 +109,7 @@ export class BridgeClient implements vscode.Disposable {
       },
       connectionOptions: { maxRestartCount: 0 },
     };
-    const client = new TrackingLanguageClient('kernelBridge', 'Kernel Bridge', serverOptions, clientOptions);
+    const client = new LanguageClient('kernelBridge', 'Kernel Bridge', serverOptions, clientOptions);
     client.registerFeature(jupyterInputFeature);
     this.client = client;
     this.onReady(client);
@@ -182,11 +172,10 @@ export class BridgeClient implements vscode.Disposable {
     return `kernel-bridge (${this.launch.command}) did not start: ${detail}. See the "Kernel Bridge" output channel.`;
   }
 
-  /** Send a request (one of protocol.ts's `Requests`); `onId` gets its JSON-RPC id before any message about it can arrive. */
-  request<P extends object, R>(type: RequestType<P, R, void>, params: P, onId?: IdCallback, token?: vscode.CancellationToken): Promise<R> {
+  /** Send a request (one of protocol.ts's `Requests`). */
+  request<P extends object, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const client = this.client;
     if (!client) return Promise.reject(new Error('kernel-bridge is not running'));
-    if (onId) client.pending.set(params, onId);
     return token ? client.sendRequest(type, params, token) : client.sendRequest(type, params);
   }
 

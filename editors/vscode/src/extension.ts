@@ -1,79 +1,47 @@
 // Kernel Bridge for VS Code: glue between the editor and `kernel-bridge` (docs/protocol.md).
-// All Jupyter logic is in the bridge; this file wires commands, the status bar, inline
-// results and the output view to its requests and notifications.
+// All Jupyter logic is in the bridge; this file owns the bridge process and its client's
+// lifetime, and wires the commands to their modules: kernels (kernelCommands.ts), runs
+// (runCommands.ts), the output view and its widgets (outputView.ts, widgets.ts). Settings:
+// config.ts; every request and notification: protocol.ts.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ResponseError, type LanguageClient, type Middleware } from 'vscode-languageclient/node';
+import type { LanguageClient, Middleware } from 'vscode-languageclient/node';
 import { resolveBridgeCommand } from './bridgeCommand';
-import { codeForCell, codeForSelection, type CodeToRun } from './cells';
-import { exportRuns } from './exportRuns';
 import { BridgeClient } from './client';
 import { InlineResults } from './inline';
-import { KernelManager, type KernelInfo } from './kernels';
-import { kernelFitsLanguage } from './languages';
+import { KernelManager } from './kernels';
+import { affects, SECTION, setting } from './config';
 import { OutputView } from './outputView';
+import { Runner } from './runCommands';
+import { KernelCommands } from './kernelCommands';
+import { errorText, UserError } from './userError';
+import { WidgetRelay } from './widgets';
 import {
   Commands,
-  ErrorCodes,
   Notifications,
   Requests,
-  type ConnectKernelParams,
-  type ExecuteParams,
-  type ExecuteResult,
-  type InputAnswer,
-  type InputParams,
-  type KernelRef,
   type KernelSpec,
-  type OutputLimitParams,
-  type OutputParams,
-  type RunCellParams,
-  type ServerKernel,
-  type SidecarRef,
-  type StartKernelParams,
   type StatusParams,
 } from './protocol';
-import { RunStore, type Run } from './runs';
+import { RunStore } from './runs';
 import { bridgeServers, describeServers, unknownServer, type BridgeServers } from './servers';
 import { KernelStatusBar } from './statusBar';
 import { VARIABLES_VIEW, VariablesView } from './variablesView';
 
-const SECTION = 'kernelBridge';
-
-class UserError extends Error {}
-
-function config(): vscode.WorkspaceConfiguration {
-  return vscode.workspace.getConfiguration(SECTION);
-}
-
-/** `kernelBridge.server`: the server (a name in `kernelBridge.servers`) kernels start on; '' for this machine. */
-function configuredServer(): string {
-  return (config().get<string>('server', '') ?? '').trim();
-}
-
-/** A kernelspec to start, and the server it is on (undefined: this machine). */
-interface SpecChoice {
-  spec: KernelSpec;
-  server?: string;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ResponseError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
 class Controller implements vscode.Disposable {
   private readonly log = vscode.window.createOutputChannel('Kernel Bridge');
   private readonly kernels = new KernelManager();
-  private readonly store = new RunStore(config().get<number>('output.maxRuns', 50), {
-    maxTextLength: config().get<number>('output.maxTextLength', 200_000),
+  private readonly store = new RunStore(setting('output.maxRuns'), {
+    maxTextLength: setting('output.maxTextLength'),
   });
-  private readonly inline = new InlineResults(() => config().get<number>('inline.maxLength', 120));
+  private readonly inline = new InlineResults(() => setting('inline.maxLength'));
   private readonly status = new KernelStatusBar();
   private readonly view: OutputView;
+  private readonly widgets: WidgetRelay;
+  private readonly kernelCommands: KernelCommands;
+  private readonly runner: Runner;
   private readonly variables: VariablesView;
   private readonly disposables: vscode.Disposable[] = [];
   private bridge: BridgeClient | undefined;
@@ -83,10 +51,8 @@ class Controller implements vscode.Disposable {
   private servers: BridgeServers | undefined;
   /** Kernels we are shutting down on purpose (their `dead` is not news). */
   private stopping = new Set<string>();
-  /** Settles when the last run asked for has been sent (see run()). */
-  private sendTurn: Promise<void> = Promise.resolve();
   /** Restarts in progress: runs wait for them (the bridge fails requests sent meanwhile). */
-  private restarts = new Map<string, Promise<unknown>>();
+  private readonly restarts = new Map<string, Promise<unknown>>();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.view = new OutputView(
@@ -94,39 +60,73 @@ class Controller implements vscode.Disposable {
       () => this.store.all,
       (run) => this.kernels.get(run.kernelId)?.displayName ?? run.kernelId,
       () => this.clearFinishedRuns(),
+      (kernelId, message) => void this.widgets.fromView(kernelId, message),
     );
+    this.widgets = new WidgetRelay({
+      post: (kernelId, events) => this.view.widgets(kernelId, events),
+      commMsg: async (kernelId, commId, data, metadata, buffers) =>
+        (await this.ensureBridge()).request(Requests.commMsg, { kernelId, commId, data, metadata, buffers }),
+      commInfo: async (kernelId) => (await this.ensureBridge()).request(Requests.commInfo, { kernelId, targetName: 'jupyter.widget' }),
+    });
     this.variables = new VariablesView({
-      current: () => this.currentKernel(),
+      current: () => this.kernelCommands.currentKernel(),
       fetch: async (kernel) => (await this.ensureBridge()).request(Requests.variables, { kernelId: kernel.kernelId }),
+    });
+    this.kernelCommands = new KernelCommands({
+      log: this.log,
+      kernels: this.kernels,
+      status: this.status,
+      view: this.view,
+      variables: this.variables,
+      widgets: this.widgets,
+      restarts: this.restarts,
+      stopping: this.stopping,
+      ensureBridge: () => this.ensureBridge(),
+      specs: () => this.specs,
+      loadSpecs: (bridge) => this.loadSpecs(bridge),
+      serverSpecs: (bridge, server) => this.serverSpecs(bridge, server),
+      servers: () => this.servers,
+    });
+    this.runner = new Runner({
+      log: this.log,
+      kernels: this.kernels,
+      store: this.store,
+      inline: this.inline,
+      view: this.view,
+      variables: this.variables,
+      restarts: this.restarts,
+      ensureBridge: () => this.ensureBridge(),
+      startKernel: (doc, ask) => this.kernelCommands.startKernel(doc, ask),
     });
     this.disposables.push(
       this.log,
       this.inline,
       this.status,
       this.view,
+      this.widgets,
       this.variables,
-      this.kernels.onDidChange(() => this.onKernelsChanged()),
+      this.kernels.onDidChange(() => this.kernelCommands.onKernelsChanged()),
       vscode.window.onDidChangeActiveTextEditor(() => {
-        this.updateStatus();
+        this.kernelCommands.updateStatus();
         this.variables.kernelsChanged();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)),
     );
     const commands: [string, (...args: any[]) => unknown][] = [
-      ['startKernel', () => this.cmdStartKernel()],
-      ['connectKernel', () => this.cmdConnectKernel()],
-      ['runSelection', () => this.cmdRunSelection()],
-      ['runCell', (uri?: string | vscode.Uri, line?: number) => this.cmdRunCell(uri, line)],
-      ['runFile', () => this.cmdRunFile()],
-      ['interrupt', () => this.cmdInterrupt()],
-      ['restart', () => this.cmdRestart()],
-      ['stop', () => this.cmdStop()],
-      ['kernelActions', () => this.cmdKernelActions()],
+      ['startKernel', () => this.kernelCommands.cmdStartKernel()],
+      ['connectKernel', () => this.kernelCommands.cmdConnectKernel()],
+      ['runSelection', () => this.runner.cmdRunSelection()],
+      ['runCell', (uri?: string | vscode.Uri, line?: number) => this.runner.cmdRunCell(uri, line)],
+      ['runFile', () => this.runner.cmdRunFile()],
+      ['interrupt', () => this.kernelCommands.cmdInterrupt()],
+      ['restart', () => this.kernelCommands.cmdRestart()],
+      ['stop', () => this.kernelCommands.cmdStop()],
+      ['kernelActions', () => this.kernelCommands.cmdKernelActions()],
       ['showOutput', () => this.view.reveal(false)],
       ['clearInline', () => this.inline.clear()],
       ['restartBridge', () => this.cmdRestartBridge()],
-      ['openSidecar', () => this.cmdOpenSidecar()],
-      ['exportNotebook', () => this.cmdExportNotebook()],
+      ['openSidecar', () => this.kernelCommands.cmdOpenSidecar()],
+      ['exportNotebook', () => this.kernelCommands.cmdExportNotebook()],
       ['refreshVariables', () => this.variables.refresh()],
       ['showVariables', () => vscode.commands.executeCommand(`${VARIABLES_VIEW}.focus`)],
     ];
@@ -143,7 +143,7 @@ class Controller implements vscode.Disposable {
       );
     }
     void vscode.commands.executeCommand('setContext', `${SECTION}.activated`, true);
-    this.onKernelsChanged();
+    this.kernelCommands.onKernelsChanged();
   }
 
   // -- the bridge process -------------------------------------------------------------------
@@ -160,7 +160,7 @@ class Controller implements vscode.Disposable {
   private async startBridge(): Promise<BridgeClient> {
     const resolution = resolveBridgeCommand(
       {
-        configured: config().get<string>('path', ''),
+        configured: setting('path'),
         pathEnv: process.env.PATH,
         pythonInterpreters: this.pythonInterpreters(),
         workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
@@ -182,7 +182,7 @@ class Controller implements vscode.Disposable {
       throw new UserError(resolution.message);
     }
     this.log.appendLine(`[kernel-bridge] using ${resolution.command} (${resolution.how})`);
-    const servers = bridgeServers(config().get('servers'));
+    const servers = bridgeServers(setting('servers'));
     for (const problem of servers.problems) {
       this.log.appendLine(`[settings] ${problem}`);
       void vscode.window.showWarningMessage(`Kernel Bridge: ${problem}`, 'Open Settings').then((c) => {
@@ -193,12 +193,12 @@ class Controller implements vscode.Disposable {
     const bridge = new BridgeClient(
       {
         command: resolution.command,
-        args: config().get<string[]>('args', []),
+        args: setting('args'),
         cwd: vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file' ? vscode.workspace.workspaceFolders[0].uri.fsPath : undefined,
         initializationOptions: {
-          startupTimeout: config().get<number>('startupTimeout', 60),
-          outputLimitBytes: config().get<number>('output.limitBytes', 4194304),
-          ...(config().get<string>('defaultKernel') ? { defaultKernel: config().get<string>('defaultKernel') } : {}),
+          startupTimeout: setting('startupTimeout'),
+          outputLimitBytes: setting('output.limitBytes'),
+          ...(setting('defaultKernel') ? { defaultKernel: setting('defaultKernel') } : {}),
           ...(Object.keys(servers.servers).length ? { servers: servers.servers } : {}),
         },
         env: servers.env,
@@ -239,7 +239,7 @@ class Controller implements vscode.Disposable {
   private async serverSpecs(bridge: BridgeClient, server: string): Promise<KernelSpec[]> {
     const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
     if (problem) {
-      const inSettings = !unknownServer(server, bridgeServers(config().get('servers')));
+      const inSettings = !unknownServer(server, bridgeServers(setting('servers')));
       throw new UserError(inSettings ? `${problem} Restart kernel-bridge to apply the changed "kernelBridge.servers".` : problem);
     }
     let specs: KernelSpec[];
@@ -253,10 +253,12 @@ class Controller implements vscode.Disposable {
   }
 
   private hookClient(client: LanguageClient): void {
-    client.onNotification(Notifications.output, (params) => this.onOutput(params));
+    client.onNotification(Notifications.output, (params) => this.runner.onOutput(params));
     client.onNotification(Notifications.status, (params) => this.onStatus(params));
-    client.onNotification(Notifications.outputLimit, (params) => this.onOutputLimit(params));
-    client.onRequest(Requests.input, (params, token) => this.onInput(params, token));
+    client.onNotification(Notifications.outputLimit, (params) => this.runner.onOutputLimit(params));
+    client.onNotification(Notifications.comm, (params) => this.widgets.comm(params));
+    client.onNotification(Notifications.commIdle, (params) => this.widgets.idle(params));
+    client.onRequest(Requests.input, (params, token) => this.runner.onInput(params, token));
   }
 
   /** Requests for documents that no kernel serves stay in VS Code; jupyter.runCell is ours. */
@@ -270,7 +272,7 @@ class Controller implements vscode.Disposable {
       executeCommand: async (command, args, next) => {
         if (command === Commands.runCell) {
           try {
-            return await this.cmdRunCell(args[0], args[1]);
+            return await this.runner.cmdRunCell(args[0], args[1]);
           } catch (err) {
             this.reportError(err);
             return undefined;
@@ -286,7 +288,7 @@ class Controller implements vscode.Disposable {
     for (const run of this.store.all) {
       if (!run.finished) {
         run.fail('kernel-bridge exited');
-        this.refreshRun(run);
+        this.runner.refreshRun(run);
       }
     }
     this.kernels.clear();
@@ -307,10 +309,10 @@ class Controller implements vscode.Disposable {
   }
 
   private onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
-    if (e.affectsConfiguration(`${SECTION}.output.maxRuns`)) {
-      this.view.remove(this.store.setMaxRuns(config().get<number>('output.maxRuns', 50)));
+    if (affects(e, 'output.maxRuns')) {
+      this.view.remove(this.store.setMaxRuns(setting('output.maxRuns')));
     }
-    if (['path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel', 'servers'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+    if (affects(e, 'path', 'args', 'startupTimeout', 'output.limitBytes', 'defaultKernel', 'servers')) {
       const kernels = this.kernels.all.length ? ' (running kernels stop)' : '';
       void vscode.window
         .showInformationMessage(`Kernel Bridge settings changed. Restart kernel-bridge to apply them${kernels}.`, 'Restart now')
@@ -330,595 +332,23 @@ class Controller implements vscode.Disposable {
 
   // -- notifications and requests from the bridge -----------------------------------------------
 
-  private onOutput(params: OutputParams): void {
-    const { changed, evicted } = this.store.applyOutput(params);
-    if (evicted.length) this.view.remove(evicted);
-    for (const run of changed) this.refreshRun(run);
-  }
-
-  private onOutputLimit(params: OutputLimitParams): void {
-    const run = this.store.forRequest(params.requestId);
-    if (!run) return;
-    run.outputLimit(params);
-    this.refreshRun(run);
-  }
-
   private onStatus(params: StatusParams): void {
     if (!this.kernels.get(params.kernelId)) return;
     if (params.executionState === 'dead' || params.executionState === 'restarting') {
+      this.widgets.kernelGone(params.kernelId);
       this.log.appendLine(`[kernel] ${params.kernelId} ${params.executionState}${params.reason ? `: ${params.reason}` : ''}`);
     }
     this.kernels.setState(params.kernelId, params.executionState, params.reason);
-    for (const run of this.store.kernelState(params.kernelId, params.executionState)) this.refreshRun(run);
+    for (const run of this.store.kernelState(params.kernelId, params.executionState)) this.runner.refreshRun(run);
     if (params.executionState === 'dead' && !this.stopping.has(params.kernelId)) {
       const kernel = this.kernels.get(params.kernelId)!;
       const actions = kernel.owned || kernel.server ? ['Restart Kernel'] : [];
       void vscode.window
         .showWarningMessage(`Kernel ${kernel.displayName} died${params.reason ? `: ${params.reason}` : ''}.`, ...actions)
         .then((c) => {
-          if (c) this.restart(kernel).catch((err) => this.reportError(err));
+          if (c) this.kernelCommands.restart(kernel).catch((err: unknown) => this.reportError(err));
         });
     }
-  }
-
-  private async onInput(params: InputParams, token: vscode.CancellationToken): Promise<InputAnswer> {
-    const kernel = this.kernels.get(params.kernelId);
-    const run = this.store.inputRequested(params.requestId);
-    if (run) this.refreshRun(run);
-    const value = await vscode.window.showInputBox(
-      {
-        title: `${kernel?.displayName ?? 'The kernel'} asks for input`,
-        prompt: params.prompt || 'Input for the running code',
-        password: params.password,
-        ignoreFocusOut: true,
-        placeHolder: params.password ? 'hidden input; Escape cancels' : 'Enter to send; Escape cancels',
-      },
-      token,
-    );
-    if (value === undefined) {
-      // The bridge then gives the kernel an empty reply or interrupts it (docs/protocol.md, "Input").
-      if (run) {
-        run.apply('stream', { name: 'stdout', text: `${params.prompt}⟨input cancelled⟩\n` });
-        this.refreshRun(run);
-      }
-      throw new ResponseError(ErrorCodes.requestCancelled, token.isCancellationRequested ? 'input no longer wanted' : 'input cancelled by the user');
-    }
-    if (run) {
-      run.apply('stream', { name: 'stdout', text: `${params.prompt}${params.password ? '••••' : value}\n` });
-      this.refreshRun(run);
-    }
-    return { value };
-  }
-
-  // -- kernels -----------------------------------------------------------------------------------
-
-  private async cmdStartKernel(): Promise<KernelInfo | undefined> {
-    return this.startKernel(vscode.window.activeTextEditor?.document, true);
-  }
-
-  /**
-   * Start a kernel for `doc` (bound to it in the bridge), on `kernelBridge.server` if one is set;
-   * `ask` shows the quick pick even with a default.
-   */
-  private async startKernel(doc: vscode.TextDocument | undefined, ask: boolean): Promise<KernelInfo | undefined> {
-    const bridge = await this.ensureBridge();
-    const server = configuredServer();
-    const remote = server ? await this.serverSpecs(bridge, server) : [];
-    const local = this.specs ?? (await this.loadSpecs(bridge));
-    if (local.length === 0 && remote.length === 0) {
-      throw new UserError(
-        server
-          ? `Server "${server}" has no kernelspecs, and none are installed here.`
-          : 'No Jupyter kernelspecs are installed. Install one (e.g. `python3 -m pip install ipykernel`).',
-      );
-    }
-    const choice = await this.pickSpec(local, remote, server, doc, ask);
-    if (!choice) return undefined;
-    const { spec } = choice;
-    const uri = doc?.uri.toString();
-    const params: StartKernelParams = {
-      kernelName: spec.name,
-      startupTimeout: config().get<number>('startupTimeout', 60),
-    };
-    if (choice.server) {
-      params.server = choice.server; // the server decides the working directory
-    } else {
-      const cwd = this.cwdFor(doc);
-      if (cwd) params.cwd = cwd;
-    }
-    if (uri) params.uri = uri;
-    const displayName = choice.server ? `${spec.displayName} on ${choice.server}` : spec.displayName;
-    this.status.show(undefined, `Starting ${displayName}…`);
-    let ref: KernelRef;
-    try {
-      ref = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `Starting ${displayName}` },
-        () => bridge.request(Requests.startKernel, params),
-      );
-    } catch (err) {
-      this.updateStatus();
-      throw new UserError(`Could not start ${displayName}: ${errorText(err)}`);
-    }
-    const info = this.kernels.add(ref, displayName, true, uri);
-    this.log.appendLine(
-      `[kernel] started ${spec.name}${choice.server ? ` on ${choice.server} (its id there: ${ref.remoteKernelId ?? '?'})` : ''} as ${ref.kernelId}${uri ? ` for ${uri}` : ''}`,
-    );
-    return info;
-  }
-
-  /** The kernelspec to start: with a server set, its kernelspecs come first (and are the defaults). */
-  private async pickSpec(
-    local: KernelSpec[],
-    remote: KernelSpec[],
-    server: string,
-    doc: vscode.TextDocument | undefined,
-    ask: boolean,
-  ): Promise<SpecChoice | undefined> {
-    const preferred = config().get<string>('defaultKernel', '');
-    const language = doc?.languageId;
-    const fitting = (specs: KernelSpec[]) => {
-      const matching = language ? specs.filter((s) => kernelFitsLanguage(s.language, language)) : [];
-      return matching.length ? matching : specs;
-    };
-    const primary = server ? remote : local;
-    const primaryServer = server || undefined;
-    if (!ask && primary.length) {
-      const byDefault = primary.find((s) => s.name === preferred);
-      if (byDefault) return { spec: byDefault, server: primaryServer };
-      const fits = fitting(primary);
-      if (fits.length === 1) return { spec: fits[0], server: primaryServer };
-    }
-    type Item = vscode.QuickPickItem & { choice?: SpecChoice };
-    const itemsFor = (specs: KernelSpec[], on: string | undefined): Item[] => {
-      const fits = fitting(specs);
-      return [...fits, ...specs.filter((s) => !fits.includes(s))].map((s) => ({
-        label: s.displayName,
-        description: s.name + (s.name === preferred ? ' (default)' : ''),
-        detail: `language: ${s.language}${on ? ` · on server ${on}` : ''}`,
-        choice: { spec: s, server: on },
-      }));
-    };
-    const items: Item[] = server
-      ? [
-          { label: `on ${server}`, kind: vscode.QuickPickItemKind.Separator },
-          ...itemsFor(remote, server),
-          ...(local.length ? [{ label: 'on this machine', kind: vscode.QuickPickItemKind.Separator }, ...itemsFor(local, undefined)] : []),
-        ]
-      : itemsFor(local, undefined);
-    const picked = await vscode.window.showQuickPick(items, {
-      title: server ? `Start Kernel (server: ${server})` : 'Start Kernel',
-      placeHolder: 'Kernelspec to start',
-      matchOnDescription: true,
-    });
-    return picked?.choice;
-  }
-
-  private cwdFor(doc: vscode.TextDocument | undefined): string | undefined {
-    if (doc && doc.uri.scheme === 'file') {
-      const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
-      return folder?.uri.scheme === 'file' ? folder.uri.fsPath : path.dirname(doc.uri.fsPath);
-    }
-    const first = vscode.workspace.workspaceFolders?.[0];
-    return first?.uri.scheme === 'file' ? first.uri.fsPath : undefined;
-  }
-
-  private async cmdConnectKernel(): Promise<void> {
-    const bridge = await this.ensureBridge();
-    const server = configuredServer();
-    // With a server set, its running kernels (docs/remote.md); listed alongside the local ones.
-    const remote = server ? this.serverKernels(bridge, server) : Promise.resolve(undefined);
-    // The bridge lists the connection files of the runtime directory and pings each kernel.
-    const running = await bridge.request(Requests.listRunningKernels, {});
-    const fromServer = await remote;
-    type Item = vscode.QuickPickItem & { file?: string; browse?: true; remote?: ServerKernel; problem?: string };
-    const items: Item[] = [];
-    if (server && fromServer) {
-      items.push({ label: `on ${server}`, kind: vscode.QuickPickItemKind.Separator });
-      if ('problem' in fromServer) {
-        items.push({ label: `$(warning) Could not list the kernels of ${server}`, detail: fromServer.problem, problem: fromServer.problem });
-      } else {
-        for (const k of fromServer.kernels) {
-          items.push({
-            label: `$(remote) ${k.kernelName}`,
-            description: [k.executionState, k.bridgeKernelId ? 'connected' : undefined, k.lastActivity ? `last active ${new Date(k.lastActivity).toLocaleString()}` : undefined]
-              .filter(Boolean)
-              .join(' · '),
-            detail: k.kernelId,
-            remote: k,
-          });
-        }
-        if (!fromServer.kernels.length) items.push({ label: `$(info) No kernels are running on ${server}`, problem: `No kernels are running on ${server}.` });
-      }
-      items.push({ label: 'on this machine', kind: vscode.QuickPickItemKind.Separator });
-    }
-    for (const k of running) {
-      items.push({
-        label: `${k.alive ? '$(circle-filled)' : '$(circle-slash)'} ${path.basename(k.connectionFile)}`,
-        description: [k.kernelName, k.alive ? 'alive' : 'not answering', new Date(k.startTime).toLocaleString()].filter(Boolean).join(' · '),
-        file: k.connectionFile,
-      });
-    }
-    items.push({ label: '$(folder-opened) Browse…', browse: true });
-    const picked = await vscode.window.showQuickPick(items, {
-      title: 'Connect to Existing Kernel',
-      placeHolder:
-        running.length || (fromServer && 'kernels' in fromServer && fromServer.kernels.length)
-          ? server
-            ? `Kernels running on ${server}, and connection files here`
-            : 'Running kernels (their connection files)'
-          : 'No connection files in the Jupyter runtime directory; browse for one',
-      matchOnDetail: true,
-    });
-    if (!picked) return;
-    if (picked.problem) throw new Error(picked.problem);
-    const doc = vscode.window.activeTextEditor?.document;
-    if (picked.remote) return this.connectServerKernel(bridge, server, picked.remote, doc);
-    let file = picked.file;
-    if (!file) {
-      const chosen = await vscode.window.showOpenDialog({
-        title: 'Kernel connection file',
-        canSelectMany: false,
-        filters: { 'Connection files': ['json'] },
-      });
-      if (!chosen?.length) return;
-      file = chosen[0].fsPath;
-    }
-    const params: ConnectKernelParams = { connectionFile: file };
-    if (doc) params.uri = doc.uri.toString();
-    let ref: KernelRef;
-    try {
-      ref = await bridge.request(Requests.connectKernel, params);
-    } catch (err) {
-      throw new UserError(`Could not connect to ${file}: ${errorText(err)}`);
-    }
-    // An attached kernel has no kernelspec name of its own; name it by what it runs.
-    const name = ref.kernelName && ref.kernelName !== 'unknown' ? ref.kernelName : ref.implementation || ref.language || 'kernel';
-    this.kernels.add(ref, `${name} (attached)`, false, doc?.uri.toString());
-  }
-
-  private async serverKernels(bridge: BridgeClient, server: string): Promise<{ kernels: ServerKernel[] } | { problem: string }> {
-    const problem = unknownServer(server, this.servers ?? bridgeServers(undefined));
-    if (problem) return { problem };
-    try {
-      return { kernels: await bridge.request(Requests.listKernels, { server }) };
-    } catch (err) {
-      return { problem: errorText(err) };
-    }
-  }
-
-  private async connectServerKernel(bridge: BridgeClient, server: string, kernel: ServerKernel, doc: vscode.TextDocument | undefined): Promise<void> {
-    const known = kernel.bridgeKernelId ? this.kernels.get(kernel.bridgeKernelId) : undefined;
-    if (known) {
-      // Already one of ours (started or attached from here): the document runs on it from now on.
-      if (doc) this.kernels.use(doc.uri.toString(), known.kernelId);
-      return;
-    }
-    const params: ConnectKernelParams = { server, kernelId: kernel.kernelId, startupTimeout: config().get<number>('startupTimeout', 60) };
-    if (doc) params.uri = doc.uri.toString();
-    let ref: KernelRef;
-    try {
-      ref = await bridge.request(Requests.connectKernel, params);
-    } catch (err) {
-      throw new UserError(`Could not connect to kernel ${kernel.kernelId} on ${server}: ${errorText(err)}`);
-    }
-    this.kernels.add(ref, `${ref.kernelName || kernel.kernelName || 'kernel'} on ${server} (attached)`, false, doc?.uri.toString());
-    this.log.appendLine(`[kernel] attached to ${kernel.kernelId} on ${server} as ${ref.kernelId}`);
-  }
-
-  /** The kernel for an action without a document: the active editor's, else the active one, else ask. */
-  private async targetKernel(): Promise<KernelInfo | undefined> {
-    const doc = vscode.window.activeTextEditor?.document;
-    const forDoc = doc ? this.kernels.kernelFor(doc.uri.toString(), doc.languageId) : undefined;
-    const candidates = this.kernels.all;
-    if (forDoc) return forDoc;
-    if (this.kernels.active) return this.kernels.active;
-    if (candidates.length === 0) {
-      void vscode.window.showInformationMessage('No kernel is running. Start one with "Kernel Bridge: Start Kernel".');
-      return undefined;
-    }
-    const picked = await vscode.window.showQuickPick(
-      candidates.map((k) => ({ label: k.displayName, description: `${k.kernelId} · ${k.state}`, kernel: k })),
-      { placeHolder: 'Kernel' },
-    );
-    return picked?.kernel;
-  }
-
-  private async cmdInterrupt(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (kernel) await this.interrupt(kernel);
-  }
-
-  private async interrupt(kernel: KernelInfo): Promise<void> {
-    const bridge = await this.ensureBridge();
-    await bridge.request(Requests.interruptKernel, { kernelId: kernel.kernelId });
-  }
-
-  private async cmdRestart(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (kernel) await this.restart(kernel);
-  }
-
-  private async restart(kernel: KernelInfo): Promise<void> {
-    // A remote kernel's server restarts it, attached or not (docs/remote.md).
-    if (!kernel.owned && !kernel.server) throw new UserError(`${kernel.displayName} was attached, not started here: it cannot be restarted from VS Code.`);
-    const bridge = await this.ensureBridge();
-    this.kernels.setState(kernel.kernelId, 'restarting');
-    const restart = bridge.request(Requests.restartKernel, { kernelId: kernel.kernelId });
-    this.restarts.set(kernel.kernelId, restart);
-    try {
-      await restart;
-    } finally {
-      this.restarts.delete(kernel.kernelId);
-    }
-    this.kernels.setState(kernel.kernelId, 'idle');
-    this.variables.refresh();
-  }
-
-  private async cmdStop(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (!kernel) return;
-    const bridge = await this.ensureBridge();
-    this.stopping.add(kernel.kernelId);
-    try {
-      await bridge.request(Requests.shutdownKernel, { kernelId: kernel.kernelId });
-    } finally {
-      this.stopping.delete(kernel.kernelId);
-    }
-    this.kernels.remove(kernel.kernelId);
-  }
-
-  private async cmdKernelActions(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (!kernel) return;
-    const items: (vscode.QuickPickItem & { run: () => unknown })[] = [
-      { label: '$(debug-pause) Interrupt', description: kernel.state, run: () => this.interrupt(kernel) },
-      ...(kernel.owned || kernel.server ? [{ label: '$(debug-restart) Restart', run: () => this.restart(kernel) }] : []),
-      { label: '$(link-external) Open Output Sidecar', run: () => this.openSidecar(kernel) },
-      { label: '$(notebook) Export Runs as Notebook…', run: () => this.exportNotebook(kernel) },
-      { label: kernel.owned ? '$(debug-stop) Stop' : '$(debug-disconnect) Detach', run: () => this.cmdStop() },
-      { label: '$(add) Start Another Kernel', run: () => this.cmdStartKernel() },
-      { label: '$(output) Show Output View', run: () => this.view.reveal(false) },
-    ];
-    const picked = await vscode.window.showQuickPick(items, { title: `${kernel.displayName}: ${kernel.state}` });
-    if (picked) await picked.run();
-  }
-
-  private onKernelsChanged(): void {
-    void vscode.commands.executeCommand('setContext', `${SECTION}.languages`, this.kernels.languages);
-    void vscode.commands.executeCommand('setContext', `${SECTION}.hasKernel`, this.kernels.all.length > 0);
-    this.updateStatus();
-    this.variables.kernelsChanged();
-  }
-
-  /** The kernel of the active editor's document, else the active kernel. */
-  private currentKernel(): KernelInfo | undefined {
-    const doc = vscode.window.activeTextEditor?.document;
-    return (doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)) ?? this.kernels.active;
-  }
-
-  private updateStatus(): void {
-    this.status.show(this.currentKernel());
-  }
-
-  // -- the output sidecar (docs/sidecar.md) ------------------------------------------------------
-
-  private async cmdOpenSidecar(): Promise<string | undefined> {
-    const kernel = await this.targetKernel();
-    return kernel ? this.openSidecar(kernel) : undefined;
-  }
-
-  /** Ask the bridge for the kernel's sidecar page, put its URL in the log, and open it as the settings say. */
-  private async openSidecar(kernel: KernelInfo): Promise<string> {
-    const bridge = await this.ensureBridge();
-    let ref: SidecarRef;
-    try {
-      ref = await bridge.request(Requests.openSidecar, { kernelId: kernel.kernelId });
-    } catch (err) {
-      throw new Error(`Could not open the output sidecar of ${kernel.displayName}: ${errorText(err)}`);
-    }
-    const url = ref.url;
-    // The URL carries the page's own token: it is what the user copies into a browser.
-    this.log.appendLine(`[sidecar] ${kernel.displayName} (${kernel.kernelId}): ${url}`);
-    const how = config().get<string>('sidecar.open', 'simpleBrowser');
-    let opened = false;
-    if (how === 'simpleBrowser') {
-      try {
-        await vscode.commands.executeCommand('simpleBrowser.api.open', vscode.Uri.parse(url, true), {
-          viewColumn: vscode.ViewColumn.Beside,
-          preserveFocus: true,
-        });
-        opened = true;
-      } catch (err) {
-        this.log.appendLine(`[sidecar] no Simple Browser (${errorText(err)}): opening it in the browser`);
-      }
-    }
-    if (!opened && how !== 'none') opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
-    if (!opened) {
-      void vscode.window.showInformationMessage(`Output sidecar of ${kernel.displayName}: ${url}`, 'Open in Browser', 'Copy URL').then((c) => {
-        if (c === 'Open in Browser') void vscode.env.openExternal(vscode.Uri.parse(url, true));
-        if (c === 'Copy URL') void vscode.env.clipboard.writeText(url);
-      });
-    }
-    return url;
-  }
-
-  // -- export to a notebook (jupyter/exportNotebook) --------------------------------------------
-
-  private async cmdExportNotebook(): Promise<void> {
-    const kernel = await this.targetKernel();
-    if (kernel) await this.exportNotebook(kernel);
-  }
-
-  /** Ask which runs and where, and have the bridge write them as a notebook; offer to open it. */
-  private async exportNotebook(kernel: KernelInfo): Promise<void> {
-    const bridge = await this.ensureBridge();
-    const doc = vscode.window.activeTextEditor?.document;
-    const onKernel = doc && this.kernels.kernelFor(doc.uri.toString(), doc.languageId)?.kernelId === kernel.kernelId;
-    const title = `Export Runs of ${kernel.displayName} as Notebook`;
-    const result = await exportRuns(
-      {
-        kernelId: kernel.kernelId,
-        kernelName: kernel.displayName,
-        document: onKernel ? { uri: doc.uri.toString(), file: doc.uri.scheme === 'file' ? doc.uri.fsPath : undefined } : undefined,
-        folder: this.cwdFor(doc),
-      },
-      {
-        chooseRuns: async (choices) => (await vscode.window.showQuickPick(choices, { title, placeHolder: 'Which runs' }))?.runs,
-        choosePath: async (suggested) => {
-          const chosen = await vscode.window.showSaveDialog({
-            title,
-            saveLabel: 'Export',
-            defaultUri: suggested ? vscode.Uri.file(suggested) : undefined,
-            filters: { 'Jupyter Notebook': ['ipynb'] },
-          });
-          if (chosen && chosen.scheme !== 'file') throw new UserError(`kernel-bridge writes the notebook itself: choose a file on this machine, not ${chosen.toString()}.`);
-          return chosen?.fsPath;
-        },
-      },
-      async (params) => {
-        try {
-          return await bridge.request(Requests.exportNotebook, params);
-        } catch (err) {
-          throw new Error(`Could not export the runs of ${kernel.displayName}: ${errorText(err)}`);
-        }
-      },
-    );
-    if (!result) return;
-    this.log.appendLine(`[export] ${result.cells} cell(s) of ${kernel.kernelId} → ${result.path}`);
-    const choice = await vscode.window.showInformationMessage(`Exported ${result.cells} cell(s) to ${result.path}`, 'Open Notebook');
-    if (choice) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(result.path));
-  }
-
-  // -- running code ----------------------------------------------------------------------------
-
-  /** The kernel a document runs on; starts one (asking only if needed) when there is none. */
-  private async kernelForRun(doc: vscode.TextDocument): Promise<KernelInfo | undefined> {
-    const uri = doc.uri.toString();
-    const kernel = this.kernels.kernelFor(uri, doc.languageId);
-    if (kernel && kernel.state !== 'dead') {
-      this.kernels.use(uri, kernel.kernelId);
-      return kernel;
-    }
-    return this.startKernel(doc, false);
-  }
-
-  private async cmdRunSelection(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return;
-    const doc = editor.document;
-    const sel = editor.selection;
-    const code = codeForSelection(lines(doc), {
-      startLine: sel.start.line,
-      startCharacter: sel.start.character,
-      endLine: sel.end.line,
-      endCharacter: sel.end.character,
-    });
-    if (sel.isEmpty && sel.active.line + 1 < doc.lineCount) {
-      // Like a REPL: run the line and move on to the next one.
-      const next = new vscode.Position(sel.active.line + 1, doc.lineAt(sel.active.line + 1).firstNonWhitespaceCharacterIndex);
-      editor.selection = new vscode.Selection(next, next);
-      editor.revealRange(new vscode.Range(next, next));
-    }
-    if (!code.code.trim()) return;
-    await this.run(doc, code, 'selection', (kernel, base) => ({ execute: { ...base, kernelId: kernel.kernelId, code: code.code } }));
-  }
-
-  private async cmdRunCell(uriArg?: string | vscode.Uri, lineArg?: number): Promise<ExecuteResult | undefined> {
-    let doc: vscode.TextDocument | undefined;
-    let line: number;
-    if (uriArg !== undefined && typeof lineArg === 'number') {
-      const uri = typeof uriArg === 'string' ? uriArg : uriArg.toString();
-      doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
-      if (!doc) doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
-      line = lineArg;
-    } else {
-      const editor = vscode.window.activeTextEditor;
-      if (!editor) return undefined;
-      doc = editor.document;
-      line = editor.selection.active.line;
-    }
-    const cell = codeForCell(lines(doc), line);
-    const uri = doc.uri.toString();
-    return this.run(doc, cell, 'cell', (kernel, base) =>
-      this.kernels.isBoundInBridge(uri, kernel.kernelId)
-        ? // The bridge finds the cell itself and publishes diagnostics for it.
-          { runCell: { command: Commands.runCell, arguments: [uri, line] } }
-        : { execute: { ...base, kernelId: kernel.kernelId, code: cell.code } },
-    );
-  }
-
-  private async cmdRunFile(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return;
-    const doc = editor.document;
-    const all = lines(doc);
-    let last = all.length - 1;
-    while (last > 0 && all[last].trim() === '') last--;
-    const code: CodeToRun = { code: doc.getText(), firstLine: 0, lastLine: last };
-    await this.run(doc, code, 'file', (kernel, base) => ({ execute: { ...base, kernelId: kernel.kernelId, code: code.code } }));
-  }
-
-  /**
-   * One run: its inline result at `code.lastLine`, its outputs in the output view, its
-   * request built by `request` (execute, or the bridge's jupyter.runCell).
-   */
-  private async run(
-    doc: vscode.TextDocument,
-    code: CodeToRun,
-    what: string,
-    request: (kernel: KernelInfo, base: { uri: string; firstLine: number }) => { execute: ExecuteParams } | { runCell: RunCellParams },
-  ): Promise<ExecuteResult | undefined> {
-    // Runs go out in the order they were asked for: a run waits until the one before it is
-    // sent. Without this, a second Shift+Enter while the first run starts the kernel started
-    // a second kernel, and ran before the first.
-    const previous = this.sendTurn;
-    let sent!: () => void;
-    this.sendTurn = new Promise<void>((resolve) => (sent = resolve));
-    let kernel: KernelInfo | undefined;
-    let run: Run;
-    let reply: Promise<ExecuteResult>;
-    try {
-      await previous;
-      kernel = await this.kernelForRun(doc);
-      if (!kernel) return undefined;
-      await this.restarts.get(kernel.kernelId)?.catch(() => undefined);
-      const bridge = await this.ensureBridge();
-      const uri = doc.uri.toString();
-      const title = `${path.basename(doc.uri.path)}:${code.firstLine + 1}${code.lastLine > code.firstLine ? `–${code.lastLine + 1}` : ''} (${what})`;
-      const added = this.store.add(kernel.kernelId, code.code, { uri, line: code.lastLine }, title);
-      run = added.run;
-      if (added.evicted.length) this.view.remove(added.evicted);
-      this.inline.show(uri, code.lastLine, run);
-      if (config().get<boolean>('output.revealOnRun', true)) this.view.reveal(true);
-      this.refreshRun(run);
-      // `uri` + `firstLine` let the bridge put diagnostics on the document (docs/protocol.md).
-      const req = request(kernel, { uri, firstLine: code.firstLine });
-      const onId = (id: number | string) => this.store.bindRequest(run, id);
-      this.log.appendLine(`[run] ${title} on ${kernel.kernelId} via ${'execute' in req ? Requests.execute.method : `${Requests.runCell.method} ${Commands.runCell}`}`);
-      reply = 'execute' in req ? bridge.request(Requests.execute, req.execute, onId) : bridge.request(Requests.runCell, req.runCell, onId);
-    } finally {
-      sent();
-    }
-    try {
-      const result = await reply;
-      for (const changed of this.store.finish(run, result)) this.refreshRun(changed);
-      return result;
-    } catch (err) {
-      const message = errorText(err);
-      for (const changed of this.store.fail(run, message)) this.refreshRun(changed);
-      if (err instanceof ResponseError && err.code === ErrorCodes.kernelDied) {
-        this.kernels.setState(kernel.kernelId, 'dead', message);
-      }
-      return undefined;
-    } finally {
-      // The run may have defined, changed or deleted variables.
-      this.variables.refresh();
-    }
-  }
-
-  private refreshRun(run: Run): void {
-    this.inline.refresh(run);
-    this.view.update([run]);
   }
 
   private clearFinishedRuns(): void {
@@ -931,12 +361,6 @@ class Controller implements vscode.Disposable {
       else d.dispose();
     }
   }
-}
-
-function lines(doc: vscode.TextDocument): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < doc.lineCount; i++) out.push(doc.lineAt(i).text);
-  return out;
 }
 
 let controller: Controller | undefined;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Run } from './runs';
-import { contentSecurityPolicy, runView, type FromView, type RunView, type ToView } from './viewModel';
+import { contentSecurityPolicy, runView, type FromView, type RunView, type ToView, type WidgetEvent, type WidgetMessage } from './viewModel';
 
 export class OutputView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -19,6 +19,7 @@ export class OutputView implements vscode.Disposable {
     private readonly allRuns: () => readonly Run[],
     private readonly kernelName: (run: Run) => string,
     private readonly onClear: () => void,
+    private readonly onWidget: (kernelId: string, message: WidgetMessage) => void,
   ) {}
 
   get visible(): boolean {
@@ -83,6 +84,19 @@ export class OutputView implements vscode.Disposable {
     }
   }
 
+  /** Widget events for the view's widget manager of a kernel (a view that is not open needs
+   * none: when it opens, it asks the kernel for its widgets). */
+  widgets(kernelId: string, events: WidgetEvent[]): void {
+    if (this.panel && this.ready) {
+      // runs first: a widget output must find its view holder
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.flush();
+      }
+      this.post({ type: 'widgets', kernelId, events });
+    }
+  }
+
   private view(run: Run): RunView {
     return runView(run, this.kernelName(run));
   }
@@ -106,6 +120,9 @@ export class OutputView implements vscode.Disposable {
         this.onClear();
         this.post({ type: 'reset', runs: this.allRuns().map((r) => this.view(r)) });
         break;
+      case 'widget':
+        this.onWidget(msg.kernelId, msg.message);
+        break;
     }
   }
 
@@ -113,6 +130,9 @@ export class OutputView implements vscode.Disposable {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'output.css'));
+    // the sidecar's widget manager (copied from bridge/sidecar/static by esbuild.mjs)
+    const widgets = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'widgets.js'));
+    const widgetStyle = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'widgets.css'));
     const csp = contentSecurityPolicy(webview.cspSource, nonce);
     return `<!DOCTYPE html>
 <html lang="en">
@@ -120,12 +140,14 @@ export class OutputView implements vscode.Disposable {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${widgetStyle}">
 <link rel="stylesheet" href="${style}">
 <title>Kernel Output</title>
 </head>
 <body>
 <div id="toolbar"><span id="summary"></span><button id="clear" title="Remove finished runs">Clear</button></div>
 <main id="runs" aria-live="polite"></main>
+<script nonce="${nonce}" src="${widgets}"></script>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

@@ -93,6 +93,8 @@ export type OutputMsgType = (typeof OUTPUT_MSG_TYPES)[number];
 export interface OutputParams {
   kernelId: string;
   requestId: number | string | null;
+  /** The `runId` of the run that caused it (absent for other clients' runs and late output). */
+  runId?: string;
   msgId: string;
   /** Usually an OutputMsgType; any other iopub type a kernel sends is passed on too, and ignored here. */
   msgType: OutputMsgType | (string & {});
@@ -110,6 +112,7 @@ export interface StatusParams {
 export interface OutputLimitParams {
   kernelId: string;
   requestId: number | string;
+  runId?: string;
   omittedBytes: number;
   omittedMessages: number;
   file: string | null;
@@ -118,6 +121,7 @@ export interface OutputLimitParams {
 export interface InputParams {
   kernelId: string;
   requestId: number | string | null;
+  runId?: string;
   prompt: string;
   password: boolean;
 }
@@ -169,12 +173,14 @@ export interface ExecuteParams extends KernelIdParams {
   /** With `firstLine`: the document the code comes from, for diagnostics. */
   uri?: string;
   firstLine?: number;
+  /** The extension's name for the run, echoed in its outputs, input prompts and output-limit notice. */
+  runId?: string;
 }
 
-/** The bridge's `jupyter.runCell` command: it finds the `# %%` cell at `line` itself. */
+/** The bridge's `jupyter.runCell` command: it finds the `# %%` cell at `line` itself; `runId` as in `ExecuteParams`. */
 export interface RunCellParams {
   command: typeof Commands.runCell;
-  arguments: [uri: string, line: number];
+  arguments: [uri: string, line: number, runId?: string];
 }
 
 /**
@@ -193,6 +199,42 @@ export interface ExportNotebookResult {
   path: string;
   /** How many cells it has. */
   cells: number;
+}
+
+/** `jupyter/comm`: a comm message from the kernel (docs/protocol.md, "Comms"); buffers base64. */
+export interface CommParams {
+  kernelId: string;
+  msgType: 'comm_open' | 'comm_msg' | 'comm_close';
+  commId: string;
+  msgId: string;
+  parentId: string | null;
+  targetName?: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  buffers: string[];
+}
+
+/** `jupyter/commIdle`: the kernel is done with a comm message the bridge sent (its msgId). */
+export interface CommIdleParams {
+  kernelId: string;
+  parentId: string;
+}
+
+export interface CommMsgParams extends KernelIdParams {
+  commId: string;
+  data: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** base64 */
+  buffers?: string[];
+}
+
+export interface CommInfoParams extends KernelIdParams {
+  targetName?: string;
+}
+
+export interface CommInfoResult {
+  status: string;
+  comms?: Record<string, { target_name?: string }>;
 }
 
 export interface InputAnswer {
@@ -219,6 +261,8 @@ export const Requests = {
   variables: new RequestType<KernelIdParams, Variable[], void>('jupyter/variables'),
   openSidecar: new RequestType<KernelIdParams, SidecarRef, void>('jupyter/openSidecar'),
   exportNotebook: new RequestType<ExportNotebookParams, ExportNotebookResult, void>('jupyter/exportNotebook'),
+  commMsg: new RequestType<CommMsgParams, { msgId: string }, void>('jupyter/commMsg'),
+  commInfo: new RequestType<CommInfoParams, CommInfoResult, void>('jupyter/commInfo'),
   /** From the bridge: a running execute calls input() or getpass(). */
   input: new RequestType<InputParams, InputAnswer, void>('jupyter/input'),
 } as const;
@@ -227,4 +271,6 @@ export const Notifications = {
   output: new NotificationType<OutputParams>('jupyter/output'),
   status: new NotificationType<StatusParams>('jupyter/status'),
   outputLimit: new NotificationType<OutputLimitParams>('jupyter/outputLimit'),
+  comm: new NotificationType<CommParams>('jupyter/comm'),
+  commIdle: new NotificationType<CommIdleParams>('jupyter/commIdle'),
 } as const;

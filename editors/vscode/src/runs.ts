@@ -39,11 +39,14 @@ export interface RunLimits {
 const DEFAULT_LIMITS: RunLimits = { maxTextLength: 200_000 };
 
 let nextRunId = 1;
+/** Names runs of this extension host apart from another's (and from a bridge's earlier life). */
+const RUN_ID_PREFIX = `vscode-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export class Run {
   readonly id = nextRunId++;
-  requestId: number | string | undefined;
-  /** Order in which runs' requests went to the bridge (set with requestId). */
+  /** The run's name in `jupyter/execute` (`runId`): the bridge echoes it in the run's outputs. */
+  readonly runId = `${RUN_ID_PREFIX}-${this.id}`;
+  /** Order in which runs' requests went to the bridge (0: not sent yet). */
   sentSeq = 0;
   state: RunState = 'queued';
   executionCount: number | null = null;
@@ -314,10 +317,10 @@ function overwrite(parts: string[]): string {
   return line;
 }
 
-/** All runs, in order, capped; the mapping from JSON-RPC request ids to runs. */
+/** All runs, in order, capped; the mapping from runIds to runs. */
 export class RunStore {
   private runs: Run[] = [];
-  private byRequest = new Map<string, Run>();
+  private byRunId = new Map<string, Run>();
   private otherClient = new Map<string, Run>();
   /** Kernels whose last `jupyter/status` was `busy`. */
   private busy = new Set<string>();
@@ -344,14 +347,14 @@ export class RunStore {
     return { run, evicted: this.evict() };
   }
 
-  bindRequest(run: Run, requestId: number | string): void {
-    run.requestId = requestId;
+  /** The run's request is being sent now: its outputs (named by its runId) may come. */
+  markSent(run: Run): void {
     run.sentSeq = ++this.sent;
-    this.byRequest.set(String(requestId), run);
+    this.byRunId.set(run.runId, run);
   }
 
   // When a run starts. The bridge says when a kernel is busy but not for which request
-  // (`jupyter/status` has no requestId, and the execute_input of our own requests is not
+  // (`jupyter/status` names no run, and the execute_input of our own requests is not
   // forwarded: docs/protocol.md), and a run may print nothing for a long time (input(),
   // sleep, a flood the bridge is still coalescing). A kernel runs the executes of one client
   // in the order they were sent, so while it is busy the oldest unfinished run we sent it is
@@ -365,8 +368,8 @@ export class RunStore {
   }
 
   /** The kernel asks for input for this request (`jupyter/input`): it is running it. */
-  inputRequested(requestId: number | string | null | undefined): Run | undefined {
-    const run = this.forRequest(requestId);
+  inputRequested(runId: string | undefined): Run | undefined {
+    const run = this.forRun(runId);
     if (run?.state === 'queued') run.state = 'running';
     return run;
   }
@@ -387,7 +390,7 @@ export class RunStore {
     if (!this.busy.has(kernelId)) return [];
     let oldest: Run | undefined;
     for (const run of this.runs) {
-      if (run.kernelId !== kernelId || run.finished || run.requestId === undefined) continue;
+      if (run.kernelId !== kernelId || run.finished || run.sentSeq === 0) continue;
       if (!oldest || run.sentSeq < oldest.sentSeq) oldest = run;
     }
     if (oldest?.state !== 'queued') return [];
@@ -395,8 +398,8 @@ export class RunStore {
     return [oldest];
   }
 
-  forRequest(requestId: number | string | null | undefined): Run | undefined {
-    return requestId === null || requestId === undefined ? undefined : this.byRequest.get(String(requestId));
+  forRun(runId: string | undefined): Run | undefined {
+    return runId === undefined ? undefined : this.byRunId.get(runId);
   }
 
   /** Route one `jupyter/output`; returns the runs whose display changed (and evicted ones). */
@@ -406,7 +409,7 @@ export class RunStore {
     if (!isOutputMsgType(params.msgType)) {
       // A type we do not know (a kernel's own, a newer protocol's) is ignored, as docs/protocol.md
       // asks of editors; for one of our runs it still says the kernel is running it.
-      const run = this.forRequest(params.requestId);
+      const run = this.forRun(params.runId);
       if (run?.state === 'queued') {
         run.state = 'running';
         return { changed: [run], evicted };
@@ -431,7 +434,7 @@ export class RunStore {
       }
       return { changed: [...changed], evicted };
     }
-    let run = this.forRequest(params.requestId);
+    let run = this.forRun(params.runId);
     if (!run) {
       // Another client's run (a console on the same kernel) or a late message: its own entry.
       const key = `${params.kernelId}/${params.origin ?? 'other'}`;
@@ -460,7 +463,7 @@ export class RunStore {
   clearFinished(): Run[] {
     const gone = this.runs.filter((r) => r.finished);
     this.runs = this.runs.filter((r) => !r.finished);
-    for (const run of gone) if (run.requestId !== undefined) this.byRequest.delete(String(run.requestId));
+    for (const run of gone) this.byRunId.delete(run.runId);
     return gone;
   }
 
@@ -469,7 +472,7 @@ export class RunStore {
     while (this.runs.length > this.maxRuns) {
       const index = this.runs.findIndex((r) => r.finished);
       const [gone] = this.runs.splice(index >= 0 ? index : 0, 1);
-      if (gone.requestId !== undefined) this.byRequest.delete(String(gone.requestId));
+      this.byRunId.delete(gone.runId);
       evicted.push(gone);
     }
     return evicted;

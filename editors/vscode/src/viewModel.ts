@@ -4,6 +4,8 @@ import type { OutputItem, Run, RunState } from './runs';
 
 export interface RunView {
   id: number;
+  /** The bridge's id of the run's kernel (its widgets live there). */
+  kernelId: string;
   title: string;
   kernel: string;
   code: string;
@@ -16,9 +18,43 @@ export interface RunView {
 export type ToView =
   | { type: 'update'; runs: RunView[] }
   | { type: 'remove'; ids: number[] }
-  | { type: 'reset'; runs: RunView[] };
+  | { type: 'reset'; runs: RunView[] }
+  | { type: 'widgets'; kernelId: string; events: WidgetEvent[] };
 
-export type FromView = { type: 'ready' } | { type: 'openFile'; file: string } | { type: 'clear' };
+export type FromView =
+  | { type: 'ready' }
+  | { type: 'openFile'; file: string }
+  | { type: 'clear' }
+  | { type: 'widget'; kernelId: string; message: WidgetMessage };
+
+/**
+ * The widget manager's link to a kernel (the sidecar's widget events, docs/sidecar.md: the
+ * output view runs the same bundle): the kernel's comm messages, the kernel idle on one of
+ * the view's messages, the msgId each of the view's messages got (`ref` is the view's name
+ * for it), the answer to `comm_info`, and `kernel` when the kernel restarted or died.
+ */
+export type WidgetEvent =
+  | {
+      type: 'comm';
+      msgType: string;
+      commId: string;
+      msgId: string;
+      parentId: string | null;
+      targetName?: string;
+      data: Record<string, unknown>;
+      metadata: Record<string, unknown>;
+      /** base64 (postMessage carries them to the view, which makes DataViews of them) */
+      buffers: string[];
+    }
+  | { type: 'status'; parentId: string; executionState: 'idle' }
+  | { type: 'sent'; ref: string; msgId?: string; error?: string }
+  | { type: 'comm_info'; ref: string; comms?: Record<string, unknown>; error?: string }
+  | { type: 'kernel' };
+
+/** What the view's widget manager sends a kernel: a comm message on a widget comm, or which widgets exist. */
+export type WidgetMessage =
+  | { type: 'comm_msg'; ref: string; commId: string; data: Record<string, unknown>; metadata: Record<string, unknown>; buffers: string[] }
+  | { type: 'comm_info'; ref: string };
 
 const CODE_PREVIEW_LINES = 12;
 
@@ -30,6 +66,7 @@ export function runView(run: Run, kernel: string): RunView {
       : run.code;
   return {
     id: run.id,
+    kernelId: run.kernelId,
     title: run.title,
     kernel,
     code,
@@ -58,13 +95,18 @@ export function pickMime(data: Record<string, unknown>): string | undefined {
   return MIME_ORDER.find((m) => m in data) ?? Object.keys(data).find((m) => m.startsWith('text/'));
 }
 
-/** The output view's Content-Security-Policy: nothing remote, scripts only by nonce, images inline. */
+/**
+ * The output view's Content-Security-Policy: nothing remote, scripts only by nonce (no eval),
+ * images inline or from blob: URLs the widgets make (the Image widget), fonts from the
+ * extension or data: (the widgets' icons), and inline styles (widgets size and place their
+ * parts with style attributes, as in JupyterLab).
+ */
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
-    `img-src ${cspSource} data:`,
-    `style-src ${cspSource}`,
-    `font-src ${cspSource}`,
+    `img-src ${cspSource} data: blob:`,
+    `style-src ${cspSource} 'unsafe-inline'`,
+    `font-src ${cspSource} data:`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
 }

@@ -1,28 +1,94 @@
 // The output view's script (runs inside the webview). Renders runs posted by the extension:
 // streams and tracebacks with ANSI colours as styled spans, rich mime bundles (HTML,
 // Markdown, SVG, PNG/JPEG/GIF, JSON, plain text). Nothing is fetched: images are data: URLs
-// and the page's CSP forbids remote resources and any script but this one.
+// and the page's CSP forbids remote resources and any script but this one and the widget
+// manager before it (the sidecar's, widgets.js): Jupyter widgets are live here, linked to
+// their kernel through the extension (src/widgets.ts).
 
 import { marked } from 'marked';
 import { parseAnsi, type Style } from '../ansi';
 import type { OutputItem } from '../runs';
-import { pickMime, type FromView, type RunView, type ToView } from '../viewModel';
+import { pickMime, type FromView, type RunView, type ToView, type WidgetEvent, type WidgetMessage } from '../viewModel';
 
 declare function acquireVsCodeApi(): { postMessage(msg: FromView): void };
+
+/** The sidecar's widget manager (sidecar-widgets/src/index.js), loaded before this script. */
+interface WidgetManager {
+  receive(event: unknown): void;
+  decode(frame: ArrayBuffer): { buffers?: DataView[] } & Record<string, unknown>;
+  view(spec: unknown, fallback: string): HTMLElement;
+}
+interface WidgetsApi {
+  mimeType: string;
+  attach(page: { send(data: string | ArrayBuffer): boolean; deliver(event: unknown): void; notice(text: string): void }): WidgetManager;
+}
 
 const vscode = acquireVsCodeApi();
 const container = document.getElementById('runs')!;
 const summary = document.getElementById('summary')!;
 const runs = new Map<number, HTMLElement>();
+const WIDGETS = (window as unknown as { kernelBridgeWidgets?: WidgetsApi }).kernelBridgeWidgets;
+/** One widget manager per kernel, made when the view first meets one of its widgets. */
+const managers = new Map<string, WidgetManager>();
+/** A widget output's element, kept across re-renders of its run (`run:index:model`). */
+let widgetHolders = new Map<string, HTMLElement>();
+
+function base64(view: ArrayBufferView): string {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function fromBase64(text: string): DataView {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return new DataView(bytes.buffer);
+}
+
+function widgetsFor(kernelId: string): WidgetManager | undefined {
+  if (!WIDGETS) return undefined;
+  let manager = managers.get(kernelId);
+  if (manager) return manager;
+  const send = (data: string | ArrayBuffer): boolean => {
+    const message = typeof data === 'string' ? JSON.parse(data) : manager!.decode(data);
+    const buffers = Array.isArray(message.buffers) ? (message.buffers as DataView[]).map(base64) : [];
+    vscode.postMessage({ type: 'widget', kernelId, message: { ...message, buffers } as WidgetMessage });
+    return true;
+  };
+  manager = WIDGETS.attach({ send, deliver: () => undefined, notice: (text) => console.warn(`kernel-bridge widgets: ${text}`) });
+  managers.set(kernelId, manager);
+  // as the sidecar's hello: the manager asks the kernel for the widgets that exist
+  manager.receive({ type: 'hello', widgets: true });
+  return manager;
+}
+
+function widgetEvents(kernelId: string, events: WidgetEvent[]): void {
+  for (const event of events) {
+    if (event.type === 'kernel' && !managers.has(kernelId)) continue;
+    const manager = widgetsFor(kernelId);
+    if (!manager) return;
+    try {
+      manager.receive(event.type === 'comm' ? { ...event, buffers: event.buffers.map(fromBase64) } : event);
+    } catch (err) {
+      console.warn(`kernel-bridge widgets: a widget message could not be handled: ${err}`);
+    }
+  }
+}
 
 document.getElementById('clear')!.addEventListener('click', () => vscode.postMessage({ type: 'clear' }));
 
 window.addEventListener('message', (event: MessageEvent<ToView>) => {
   const msg = event.data;
   switch (msg.type) {
+    case 'widgets':
+      widgetEvents(msg.kernelId, msg.events);
+      return;
     case 'reset':
       container.replaceChildren();
       runs.clear();
+      widgetHolders = new Map();
       for (const run of msg.runs) renderRun(run);
       break;
     case 'update':
@@ -32,6 +98,7 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
       for (const id of msg.ids) {
         runs.get(id)?.remove();
         runs.delete(id);
+        for (const key of [...widgetHolders.keys()]) if (key.startsWith(`${id}:`)) widgetHolders.delete(key);
       }
       break;
   }
@@ -60,10 +127,35 @@ function renderRun(run: RunView): void {
   header.append(el('span', 'count', count), el('span', 'title', `${run.title} · ${run.kernel}`), el('span', `state state-${run.state}`, run.state));
   const code = el('pre', 'code', run.code);
   const outputs = el('div', 'outputs');
-  for (const item of run.outputs) outputs.appendChild(renderItem(item));
+  const holders = new Map<string, HTMLElement>();
+  run.outputs.forEach((item, index) => {
+    const widget = item.kind === 'data' ? renderWidget(run, index, item.data, holders) : undefined;
+    outputs.appendChild(widget ?? renderItem(item));
+  });
+  for (const [key, holder] of widgetHolders) if (key.startsWith(`${run.id}:`) && !holders.has(key)) holder.remove();
+  for (const key of [...widgetHolders.keys()]) if (key.startsWith(`${run.id}:`)) widgetHolders.delete(key);
+  for (const [key, holder] of holders) widgetHolders.set(key, holder);
   if (run.failure) outputs.appendChild(el('pre', 'failure', run.failure));
   section.replaceChildren(header, code, outputs);
   if (isNew || section === container.lastElementChild) section.scrollIntoView({ block: 'end' });
+}
+
+/** A widget output, live (the same element as the last render of this run, if any). */
+function renderWidget(run: RunView, index: number, data: Record<string, unknown>, holders: Map<string, HTMLElement>): HTMLElement | undefined {
+  if (!WIDGETS || !(WIDGETS.mimeType in data)) return undefined;
+  const spec = data[WIDGETS.mimeType] as { model_id?: unknown } | undefined;
+  const key = `${run.id}:${index}:${String(spec?.model_id)}`;
+  let holder = widgetHolders.get(key);
+  if (!holder) {
+    const manager = widgetsFor(run.kernelId);
+    if (!manager) return undefined;
+    holder = manager.view(spec, text(data['text/plain'] ?? ''));
+  }
+  holders.set(key, holder);
+  const wrap = el('div', 'output display widget');
+  wrap.dataset.mime = WIDGETS.mimeType;
+  wrap.appendChild(holder);
+  return wrap;
 }
 
 function renderItem(item: OutputItem): HTMLElement {

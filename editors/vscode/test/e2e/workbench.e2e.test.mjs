@@ -77,6 +77,9 @@ const RICH = [
   '',
 ].join('\n');
 
+// ipywidgets 8 (in the test environment's kernel): a live slider in the output view.
+const WIDGETS = ['import ipywidgets as w; s = w.IntSlider(value=3, description="level"); s', 'print("slider at", s.value)', ''].join('\n');
+
 let wb;
 
 /** Run `fn`; on failure, save a screenshot next to the error, and leave the workbench usable for the next check. */
@@ -194,6 +197,7 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       'first.py': FIRST,
       'cells.py': CELLS,
       'rich.py': RICH,
+      'widgets.py': WIDGETS,
       // A bridge whose environment is broken: what a user sees then.
       'broken-bridge': `#!/bin/sh\necho "Traceback (most recent call last):" >&2\necho "ModuleNotFoundError: No module named 'trio'" >&2\nexit 1\n`,
     });
@@ -369,6 +373,39 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await wb.page.keyboard.press('Control+Z');
     }));
 
+  test("an IntSlider is live in the output view: its arrow keys change the kernel's value", { timeout: TEST_TIMEOUT }, () =>
+    step('widgets', async () => {
+      const errors = [];
+      const onConsole = (m) => m.type() === 'error' && errors.push(m.text());
+      wb.page.on('console', onConsole);
+      try {
+        await wb.open('widgets.py');
+        await runLine(1);
+        const run = await lastRun();
+        // the sidecar's widget manager (@jupyter-widgets/html-manager) drew the kernel's model
+        const slider = run.locator('.widget-slider');
+        await slider
+          .locator('.noUi-handle')
+          .waitFor({ timeout: 60000 })
+          .catch(async (err) => {
+            throw new Error(`${err.message}\nthe run shows: ${await run.innerText()}\nconsole errors:\n${errors.join('\n').slice(-3000)}`);
+          });
+        assert.equal((await slider.locator('.widget-label').textContent()).trim(), 'level');
+        assert.equal((await slider.locator('.widget-readout').textContent()).trim(), '3');
+        const handle = slider.locator('.noUi-handle');
+        await handle.press('ArrowRight');
+        await handle.press('ArrowRight');
+        await until('the readout to show 5', async () => (await slider.locator('.widget-readout').textContent()).trim() === '5');
+        await handle.evaluate((el) => el.blur()); // the later checks' keys go to the editor, never to the slider
+        // the change went through the extension and the bridge to the kernel (jupyter/commMsg)
+        await wb.focusFirstGroup();
+        await runLine(2);
+        await wb.inlineOn('print("slider at", s.value)', (t) => t.includes('slider at 5'), '"slider at 5"');
+      } finally {
+        wb.page.off('console', onConsole);
+      }
+    }));
+
   test('completes "import o" with os from the kernel', { timeout: TEST_TIMEOUT }, () =>
     step('completion', async () => {
       await wb.open('first.py');
@@ -502,11 +539,27 @@ describe('VS Code extension in a real workbench', { timeout: 30 * 60_000 }, () =
       await wb.focusEditor();
       await runLine(8);
       await wb.inlineOn("print('y' in globals())", (t) => t === '→ True', '"True" (y was set by a cell of cells.py)');
+      // A restart may take less time than a poll of the status bar: every label the status bar
+      // shows meanwhile is recorded.
+      await wb.page.evaluate(() => {
+        const seen = (window.__kbStatusSeen = []);
+        const observer = new MutationObserver((records) => {
+          for (const r of records) {
+            if (r.oldValue) seen.push(r.oldValue);
+            if (r.target instanceof Element) seen.push(r.target.getAttribute('aria-label') ?? '');
+          }
+        });
+        observer.observe(document.querySelector('.part.statusbar'), { subtree: true, attributes: true, attributeFilter: ['aria-label'], attributeOldValue: true });
+        window.__kbStatusObserver = observer;
+      });
       await wb.statusItem().click();
       const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Restart' }).first();
       await row.waitFor({ timeout: 30000 });
       await row.click();
-      await statusIs(': restarting');
+      await until('the status bar to show ": restarting"', () =>
+        wb.page.evaluate(() => window.__kbStatusSeen.some((label) => label.startsWith('Kernel') && label.includes(': restarting'))),
+      );
+      await wb.page.evaluate(() => window.__kbStatusObserver.disconnect());
       await statusIs(': idle', 90000);
       await wb.focusEditor();
       await runLine(8);

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { appendStream, formatBytes, Run, RunStore } from '../../src/runs';
 import type { OutputParams } from '../../src/protocol';
 
-function out(requestId: number | null, msgType: OutputParams['msgType'], content: Record<string, unknown>, extra: Partial<OutputParams> = {}): OutputParams {
-  return { kernelId: 'k1', requestId, msgId: 'm', msgType, content, ...extra };
+/** A `jupyter/output` of `run` (null: of no run of ours). Its JSON-RPC id is always 1: runs are told apart by runId. */
+function out(run: Run | null, msgType: OutputParams['msgType'], content: Record<string, unknown>, extra: Partial<OutputParams> = {}): OutputParams {
+  return { kernelId: 'k1', requestId: run ? 1 : null, ...(run ? { runId: run.runId } : {}), msgId: 'm', msgType, content, ...extra };
 }
 
 test('stdout of a run is its inline summary', () => {
@@ -115,23 +116,27 @@ test('stream text beyond the cap is dropped from the start, whole lines when pos
   }
 });
 
-test('outputs reach the run of their request id', () => {
+test('outputs reach the run their runId names', () => {
   const store = new RunStore(10);
   const { run } = store.add('k1', 'print(1)', { uri: 'file:///a.py', line: 0 }, 't');
-  store.bindRequest(run, 5);
-  const { changed } = store.applyOutput(out(5, 'stream', { name: 'stdout', text: '1\n' }));
+  const other = store.add('k1', 'print(2)', undefined, 't').run;
+  store.markSent(run);
+  store.markSent(other);
+  assert.notEqual(run.runId, other.runId);
+  const { changed } = store.applyOutput(out(run, 'stream', { name: 'stdout', text: '1\n' }));
   assert.deepEqual(changed, [run]);
-  assert.equal(store.forRequest(5), run);
+  assert.equal(store.forRun(run.runId), run);
+  assert.equal(other.outputs.length, 0);
 });
 
 test('update_display_data replaces a display in any earlier run of that kernel', () => {
   const store = new RunStore(10);
   const first = store.add('k1', 'h = display(1, display_id=True)', undefined, 't').run;
-  store.bindRequest(first, 1);
-  store.applyOutput(out(1, 'display_data', { data: { 'text/plain': 'one' }, metadata: {}, transient: { display_id: 'd1' } }));
+  store.markSent(first);
+  store.applyOutput(out(first, 'display_data', { data: { 'text/plain': 'one' }, metadata: {}, transient: { display_id: 'd1' } }));
   const second = store.add('k1', 'h.update(2)', undefined, 't').run;
-  store.bindRequest(second, 2);
-  const { changed } = store.applyOutput(out(2, 'update_display_data', { data: { 'text/plain': 'two' }, metadata: {}, transient: { display_id: 'd1' } }));
+  store.markSent(second);
+  const { changed } = store.applyOutput(out(second, 'update_display_data', { data: { 'text/plain': 'two' }, metadata: {}, transient: { display_id: 'd1' } }));
   assert.deepEqual(changed, [first]);
   const item = first.outputs[0];
   assert.ok(item.kind === 'data' && item.data['text/plain'] === 'two');
@@ -178,7 +183,7 @@ test('clearing removes finished runs only', () => {
 
 test('an output limit notice says how much was left out and where it is', () => {
   const run = new Run('k1', '', undefined, 't');
-  run.outputLimit({ kernelId: 'k1', requestId: 1, omittedBytes: 3 * 1024 * 1024, omittedMessages: 12, file: '/tmp/x' });
+  run.outputLimit({ kernelId: 'k1', requestId: 1, runId: run.runId, omittedBytes: 3 * 1024 * 1024, omittedMessages: 12, file: '/tmp/x' });
   assert.deepEqual(run.outputs[0], { kind: 'notice', text: 'Output limit reached: 3.0 MiB in 12 message(s) left out.', file: '/tmp/x' });
   assert.equal(formatBytes(512), '512 B');
 });
@@ -189,9 +194,9 @@ test('a failed request shows its message as an error', () => {
   assert.deepEqual(run.summary(80), { text: 'kernel died', isError: true });
 });
 
-function sentRun(store: RunStore, requestId: number, kernelId = 'k1') {
-  const { run } = store.add(kernelId, `code ${requestId}`, undefined, 't');
-  store.bindRequest(run, requestId);
+function sentRun(store: RunStore, n: number, kernelId = 'k1') {
+  const { run } = store.add(kernelId, `code ${n}`, undefined, 't');
+  store.markSent(run);
   return run;
 }
 
@@ -239,25 +244,25 @@ test('an input request starts its run (input() before any output)', () => {
   const store = new RunStore(10);
   sentRun(store, 1);
   const waiting = sentRun(store, 2);
-  assert.equal(store.inputRequested(2), waiting);
+  assert.equal(store.inputRequested(waiting.runId), waiting);
   assert.equal(waiting.state, 'running');
-  assert.equal(store.inputRequested(99), undefined);
+  assert.equal(store.inputRequested('not-a-run'), undefined);
 });
 
 test('any output starts its run, even one that changes nothing shown', () => {
   const store = new RunStore(10);
   const run = sentRun(store, 1);
-  assert.deepEqual(store.applyOutput(out(1, 'clear_output', { wait: true })).changed, [run]);
+  assert.deepEqual(store.applyOutput(out(run, 'clear_output', { wait: true })).changed, [run]);
   assert.equal(run.state, 'running');
 });
 
 test('iopub types the extension does not know are ignored, and start a run of ours', () => {
   const store = new RunStore(10);
   const run = sentRun(store, 1);
-  assert.deepEqual(store.applyOutput(out(1, 'kernel_custom_event', { anything: 1 })).changed, [run]);
+  assert.deepEqual(store.applyOutput(out(run, 'kernel_custom_event', { anything: 1 })).changed, [run]);
   assert.equal(run.state, 'running');
   assert.deepEqual(run.outputs, []);
-  assert.deepEqual(store.applyOutput(out(1, 'kernel_custom_event', {})).changed, []);
+  assert.deepEqual(store.applyOutput(out(run, 'kernel_custom_event', {})).changed, []);
   const foreign = store.applyOutput(out(null, 'comm_msg', { data: {} }, { origin: 'other' }));
   assert.deepEqual(foreign, { changed: [], evicted: [] });
   assert.equal(store.all.length, 1, "another client's unknown traffic makes no entry in the output view");

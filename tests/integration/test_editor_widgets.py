@@ -1,0 +1,169 @@
+"""Widgets through the editor protocol (what VS Code's output view does): the ids a widget
+library needs on ``jupyter/comm``/``jupyter/commMsg``, the idle after each comm message,
+a late view getting state, and a flood of updates merged for an editor that reads slowly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import trio
+
+from bridge.client import BridgeClient, spawn_bridge
+from bridge.outputs import COALESCE_HIGH_WATER
+from tests.integration.helpers import HANG_GUARD, run
+
+
+def comms(client: BridgeClient, start: int = 0) -> list[dict[str, Any]]:
+    return [n["params"] for n in client.notifications[start:] if n["method"] == "jupyter/comm"]
+
+
+async def make_slider(client: BridgeClient, kernel: str, value: int = 3) -> str:
+    start = len(client.notifications)
+    reply, _ = await run(client, kernel, f"import ipywidgets as w\ns = w.IntSlider(value={value})\ns")
+    assert reply["status"] == "ok"
+    opened = [
+        c
+        for c in comms(client, start)
+        if c["msgType"] == "comm_open" and c["data"]["state"].get("_model_name") == "IntSliderModel"
+    ]
+    assert len(opened) == 1
+    assert isinstance(opened[0]["msgId"], str) and opened[0]["msgId"]
+    assert isinstance(opened[0]["parentId"], str) and opened[0]["parentId"]  # the execute's message
+    return str(opened[0]["commId"])
+
+
+async def value_of(client: BridgeClient, kernel: str, expr: str = "s.value") -> str:
+    reply, outs = await run(client, kernel, expr)
+    assert reply["status"] == "ok"
+    (result,) = [o for o in outs if o["msgType"] == "execute_result"]
+    return str(result["content"]["data"]["text/plain"])
+
+
+async def test_a_change_from_the_editor_is_echoed_to_it_by_parent_then_idle(bridge: BridgeClient, kernel: str) -> None:
+    comm_id = await make_slider(bridge, kernel)
+    start = len(bridge.notifications)
+    sent = await bridge.request(
+        "jupyter/commMsg",
+        {
+            "kernelId": kernel,
+            "commId": comm_id,
+            "data": {"method": "update", "state": {"value": 7}, "buffer_paths": []},
+        },
+    )
+    msg_id = sent["msgId"]
+    idle = await bridge.wait_for(
+        lambda n: n["method"] == "jupyter/commIdle" and n["params"]["parentId"] == msg_id, start, HANG_GUARD
+    )
+    assert idle["params"]["kernelId"] == kernel
+    before_idle = bridge.notifications[start : bridge.notifications.index(idle)]
+    echoes = [n["params"] for n in before_idle if n["method"] == "jupyter/comm" and n["params"]["parentId"] == msg_id]
+    assert [e["data"]["method"] for e in echoes] == ["echo_update"]
+    assert echoes[0]["data"]["state"] == {"value": 7} and echoes[0]["commId"] == comm_id
+    assert await value_of(bridge, kernel) == "7"
+
+
+async def test_a_late_view_gets_each_widgets_state_by_request_state(bridge: BridgeClient, kernel: str) -> None:
+    comm_id = await make_slider(bridge, kernel, 4)
+    await run(bridge, kernel, "s.value = 9")
+    info = await bridge.request("jupyter/commInfo", {"kernelId": kernel, "targetName": "jupyter.widget"})
+    assert comm_id in info["comms"]
+    start = len(bridge.notifications)
+    sent = await bridge.request(
+        "jupyter/commMsg", {"kernelId": kernel, "commId": comm_id, "data": {"method": "request_state"}}
+    )
+    idle = await bridge.wait_for(
+        lambda n: n["method"] == "jupyter/commIdle" and n["params"]["parentId"] == sent["msgId"], start, HANG_GUARD
+    )
+    before_idle = bridge.notifications[start : bridge.notifications.index(idle)]
+    answers = [
+        n["params"] for n in before_idle if n["method"] == "jupyter/comm" and n["params"]["parentId"] == sent["msgId"]
+    ]
+    assert len(answers) == 1 and answers[0]["data"]["method"] == "update"
+    assert answers[0]["data"]["state"]["value"] == 9 and answers[0]["data"]["state"]["_model_name"] == "IntSliderModel"
+
+
+class SlowReader(trio.abc.ReceiveStream):
+    """The bridge's stdout as an editor that is busy drawing reads it: 2 KB at a time, with
+    a pause after each read."""
+
+    def __init__(self, inner: trio.abc.ReceiveStream) -> None:
+        self.inner = inner
+        self.slow = False
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        if self.slow:
+            await trio.sleep(0.02)
+            return await self.inner.receive_some(2048)
+        return await self.inner.receive_some(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.fixture
+async def slow_bridge() -> AsyncIterator[tuple[BridgeClient, SlowReader]]:
+    async with spawn_bridge() as client:
+        assert client.process.stdout is not None
+        reader = SlowReader(client.process.stdout)
+        client.process.stdout = reader  # type: ignore[assignment]  # read_loop reads through it from its next read
+        await client.initialize()
+        yield client, reader
+
+
+async def test_an_update_flood_reaches_a_slow_editor_merged_per_model(
+    slow_bridge: tuple[BridgeClient, SlowReader],
+) -> None:
+    bridge, reader = slow_bridge
+    kernel = (await bridge.request("jupyter/startKernel", {"kernelName": "python3"}))["kernelId"]
+    comm_id = await make_slider(bridge, kernel, 0)
+    start = len(bridge.notifications)
+    reader.slow = True
+    steps = 5000
+    reply, _ = await run(bridge, kernel, f"s.max = {steps}\nfor i in range({steps}):\n    s.value = i + 1")
+    assert reply["status"] == "ok"
+    # the last value arrives (latest state wins), possibly after the execute's reply
+    await bridge.wait_for(
+        lambda n: (
+            n["method"] == "jupyter/comm"
+            and n["params"]["commId"] == comm_id
+            and n["params"]["data"].get("state", {}).get("value") == steps
+        ),
+        start,
+        HANG_GUARD,
+    )
+    reader.slow = False
+    updates = [c for c in comms(bridge, start) if c["commId"] == comm_id and c["data"].get("method") == "update"]
+    values = [u["data"]["state"]["value"] for u in updates if "value" in u["data"]["state"]]
+    assert values == sorted(values) and values[-1] == steps  # in order, none after the last
+    # merged: what the editor got is bounded by what the bridge lets wait for it (its
+    # high-water mark, plus the pipe), not by the number of kernel messages
+    sent = sum(len(json.dumps(u)) for u in updates)
+    assert sent < 3 * COALESCE_HIGH_WATER < steps * len(json.dumps(updates[-1]))
+    assert len(updates) < steps // 2
+    assert any(u["data"]["state"].get("max") == steps for u in updates)  # a merged key is not lost
+    assert await value_of(bridge, kernel) == str(steps)
+
+
+async def set_value_and_wait_idle(client: BridgeClient, kernel: str, comm_id: str, value: int) -> None:
+    start = len(client.notifications)
+    sent = await client.request(
+        "jupyter/commMsg",
+        {
+            "kernelId": kernel,
+            "commId": comm_id,
+            "data": {"method": "update", "state": {"value": value}, "buffer_paths": []},
+        },
+    )
+    await client.wait_for(
+        lambda n: n["method"] == "jupyter/commIdle" and n["params"]["parentId"] == sent["msgId"], start, HANG_GUARD
+    )
+
+
+async def test_the_idle_after_a_comm_message_still_comes_after_a_restart(bridge: BridgeClient, kernel: str) -> None:
+    await set_value_and_wait_idle(bridge, kernel, await make_slider(bridge, kernel), 5)  # watched from here
+    await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
+    await set_value_and_wait_idle(bridge, kernel, await make_slider(bridge, kernel, 1), 2)  # the new kernel's widget
+    assert await value_of(bridge, kernel) == "2"
