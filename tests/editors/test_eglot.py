@@ -101,7 +101,12 @@ def run_emacs(emacs: str) -> dict[str, Any]:
     env = dict(os.environ, HOME=str(workdir))
     try:
         done = subprocess.run(
-            [emacs, "--batch", "-l", "driver.el"], cwd=workdir, env=env, capture_output=True, text=True, timeout=EMACS_TIMEOUT
+            [emacs, "--batch", "-l", "driver.el"],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=EMACS_TIMEOUT,
         )
         out_file = workdir / "out.json"
         assert out_file.exists(), f"Emacs wrote no results (exit {done.returncode}):\n{done.stderr[-3000:]}"

@@ -90,7 +90,9 @@ def wait_hint(nvim: Neovim, line: int, want: Any, what: str) -> str:
 
 
 def diagnostics(nvim: Neovim) -> list[dict[str, Any]]:
-    return nvim.lua("return vim.tbl_map(function(d) return { lnum = d.lnum, message = d.message } end, vim.diagnostic.get(0))")
+    return nvim.lua(
+        "return vim.tbl_map(function(d) return { lnum = d.lnum, message = d.message } end, vim.diagnostic.get(0))"
+    )
 
 
 def hover_text(nvim: Neovim, line: int) -> str:
@@ -175,7 +177,9 @@ def test_cancelling_the_runs_progress_interrupts_it(nvim: Neovim) -> None:
         ),
         "the run shows as work-done progress",
     )
-    nvim.lua(f"vim.lsp.get_clients({{ bufnr = 0 }})[1]:notify('window/workDoneProgress/cancel', {{ token = '{token}' }})")
+    nvim.lua(
+        f"vim.lsp.get_clients({{ bufnr = 0 }})[1]:notify('window/workDoneProgress/cancel', {{ token = '{token}' }})"
+    )
     assert wait_hint(nvim, 1, "✗", "the cancelled run ends") == "✗ KeyboardInterrupt"
     nvim.wait_for(
         lambda: nvim.lua(f"return vim.lsp.get_clients({{ bufnr = 0 }})[1].progress.pending['{token}'] == nil"),

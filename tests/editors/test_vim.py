@@ -27,7 +27,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_start_binds_the_buffer_to_a_kernel(tmp_path: Path) -> None:
     write(tmp_path, "start.py", "x = 1\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         edit start.py
         t.out.kernelspecs = getcompletion('JupyterStart py', 'cmdline')
         JupyterStart python3
@@ -38,7 +40,8 @@ def test_start_binds_the_buffer_to_a_kernel(tmp_path: Path) -> None:
         t.out.omnifunc = &l:omnifunc
         t.out.K = maparg('K', 'n')
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     assert "python3" in run["kernelspecs"]
     assert run["while_starting"] == "kernel: starting"
     assert run["status"] == "python3: idle"
@@ -49,22 +52,28 @@ def test_start_binds_the_buffer_to_a_kernel(tmp_path: Path) -> None:
 
 
 def test_unknown_kernelspec_is_reported_and_nothing_is_bound(tmp_path: Path) -> None:
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         JupyterStart no-such-kernel
         t.out.error = t.WaitMessage('cannot start')
         t.out.kernel = jupyter#Kernel()
-    """)
+    """,
+    )
     assert run["kernel"] == {}
     assert run["error"].startswith("jupyter: cannot start the kernel: ")
     assert "no-such-kernel" in run["error"] and "python3" in run["error"] and "(-32013)" in run["error"]
 
 
 def test_connecting_to_a_missing_connection_file_says_so(tmp_path: Path) -> None:
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         JupyterConnect no-such-kernel.json
         t.out.error = t.WaitMessage('cannot connect')
         t.out.kernel = jupyter#Kernel()
-    """)
+    """,
+    )
     assert run["kernel"] == {}
     assert run["error"].startswith("jupyter: cannot connect: ")
     assert "no-such-kernel.json" in run["error"] and "(-32014)" in run["error"]
@@ -72,13 +81,16 @@ def test_connecting_to_a_missing_connection_file_says_so(tmp_path: Path) -> None
 
 def test_visual_selection_inside_a_function_is_dedented_and_shows_print_and_result(tmp_path: Path) -> None:
     write(tmp_path, "sel.py", 'def g():\n    x = 41\n    print("inside", x)\n    x + 1\n')
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('sel.py')
         execute "normal 2GVjj\\<Plug>(JupyterRunSelection)"
         t.out.results = t.WaitResults('the run')
         t.out.props = prop_list(1, {end_lnum: -1})
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     assert run["results"] == [{"lnum": 4, "type": "jupyter_result", "text": "=> 42"}]
     assert [(p["lnum"], p["type"]) for p in run["props"]] == [(4, "jupyter_result")]
     assert run["output"][1:] == [
@@ -92,20 +104,25 @@ def test_visual_selection_inside_a_function_is_dedented_and_shows_print_and_resu
 
 def test_characterwise_selection_sends_exactly_the_selected_text(tmp_path: Path) -> None:
     write(tmp_path, "chars.py", 'y = len("héllo") * 2  # a comment\n')
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('chars.py')
         # from `len` to the `2` before the comment
         execute "normal 0fl" .. "v" .. "f2\\<Plug>(JupyterRunSelection)"
         t.out.results = t.WaitResults('the run')
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     assert run["output"][1:] == ['In [1]: len("héllo") * 2', "Out[1]: 10"]
     assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 10"}]
 
 
 def test_run_cell_runs_the_cell_under_the_cursor_only(tmp_path: Path) -> None:
     write(tmp_path, "cells.py", "# %% first\na = 1\n# %% second\nb = a + 41\nb\n\n# %% third\nc = 0\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('cells.py')
         :2
         JupyterRunCell
@@ -114,7 +131,8 @@ def test_run_cell_runs_the_cell_under_the_cursor_only(tmp_path: Path) -> None:
         JupyterRunCell
         t.out.results = t.WaitResults('the second cell', 2)
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     assert run["results"] == [
         {"lnum": 2, "type": "jupyter_result", "text": "=> ok"},
         {"lnum": 5, "type": "jupyter_result", "text": "=> 42"},
@@ -125,13 +143,16 @@ def test_run_cell_runs_the_cell_under_the_cursor_only(tmp_path: Path) -> None:
 
 def test_an_error_shows_its_traceback_without_ansi_and_inline(tmp_path: Path) -> None:
     write(tmp_path, "err.py", "def f():\n    return 1 / 0\n\nf()\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('err.py')
         JupyterRunFile
         t.out.results = t.WaitResults('the run')
         t.out.output = t.OutputLines()
         t.out.header = getbufline(jupyter#OutputBufnr(), 2)
-    """)
+    """,
+    )
     assert run["results"] == [{"lnum": 4, "type": "jupyter_error", "text": "!! ZeroDivisionError: division by zero"}]
     output = "\n".join(run["output"])
     assert "\x1b" not in output
@@ -142,9 +163,15 @@ def test_an_error_shows_its_traceback_without_ansi_and_inline(tmp_path: Path) ->
 
 def test_output_streams_in_while_the_run_is_going_and_busy_is_shown(tmp_path: Path) -> None:
     flag = tmp_path / "go"
-    write(tmp_path, "busy.py", "import os, time\nprint('waiting', flush=True)\n"
-          f"while not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\n'done'\n")
-    run = run_vim(tmp_path, f"""
+    write(
+        tmp_path,
+        "busy.py",
+        "import os, time\nprint('waiting', flush=True)\n"
+        f"while not os.path.exists({str(flag)!r}):\n    time.sleep(0.02)\n'done'\n",
+    )
+    run = run_vim(
+        tmp_path,
+        f"""
         t.Start('busy.py')
         JupyterRunFile
         t.Wait(() => index(t.OutputLines(), 'waiting') >= 0, 'the first output')
@@ -155,7 +182,8 @@ def test_output_streams_in_while_the_run_is_going_and_busy_is_shown(tmp_path: Pa
         t.out.results = t.WaitResults('the run')
         t.Wait(() => jupyter#Status() == 'python3: idle', 'idle')
         t.out.idle = jupyter#Status()
-    """)
+    """,
+    )
     # the run is still going (the kernel waits for the flag) and its output is there
     assert run["busy"] == "python3: busy"
     assert run["running"] == [{"lnum": 5, "type": "jupyter_running", "text": "[*]"}]
@@ -176,28 +204,43 @@ def png_base64(width: int, height: int) -> str:
 
 
 def test_rich_output_without_text_is_named(tmp_path: Path) -> None:
-    write(tmp_path, "rich.py", "from IPython.display import display\n"
-          f"display({{'image/png': {png_base64(640, 480)!r}}}, raw=True)\n")
-    run = run_vim(tmp_path, """
+    write(
+        tmp_path,
+        "rich.py",
+        f"from IPython.display import display\ndisplay({{'image/png': {png_base64(640, 480)!r}}}, raw=True)\n",
+    )
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('rich.py')
         JupyterRunFile
         t.out.results = t.WaitResults('the run')
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     assert run["output"][-1] == "<image/png 640x480>"
     assert run["results"] == [{"lnum": 2, "type": "jupyter_result", "text": "=> <image/png 640x480>"}]
 
 
 def test_progress_output_rewrites_its_line_and_clear_output_clears_the_run(tmp_path: Path) -> None:
-    write(tmp_path, "progress.py", "\n".join([
-        "import time",
-        "for p in (10, 50, 100): print(f'\\r{p}%', end='', flush=True); time.sleep(0.01)",
-        "print(' done')",
-        "from IPython.display import clear_output",
-        "print('old'); clear_output(); print('new')",
-        "print('a'); clear_output(wait=True); print('b')",
-    ]) + "\n")
-    run = run_vim(tmp_path, """
+    write(
+        tmp_path,
+        "progress.py",
+        "\n".join(
+            [
+                "import time",
+                "for p in (10, 50, 100): print(f'\\r{p}%', end='', flush=True); time.sleep(0.01)",
+                "print(' done')",
+                "from IPython.display import clear_output",
+                "print('old'); clear_output(); print('new')",
+                "print('a'); clear_output(wait=True); print('b')",
+            ]
+        )
+        + "\n",
+    )
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('progress.py')
         :1,3JupyterRun
         t.WaitResults('the progress bar')
@@ -206,21 +249,25 @@ def test_progress_output_rewrites_its_line_and_clear_output_clears_the_run(tmp_p
         :6JupyterRun
         t.WaitResults('clear_output(wait=True)', 3)
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     outputs = [line for line in run["output"] if not line.startswith(("In [", "   ...:", "-- "))]
     assert outputs == ["100% done", "new", "b"]
 
 
 def test_a_flood_of_output_arrives_whole_and_in_order(tmp_path: Path) -> None:
     write(tmp_path, "flood.py", "for i in range(200_000):\n    print(i)\n'done'\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('flood.py')
         JupyterRunFile
         t.out.results = t.WaitResults('the flood')
         var lines = t.OutputLines()
         t.out.printed = lines[4 : -2]
         t.out.last = lines[-1]
-    """)
+    """,
+    )
     assert run["printed"] == [str(i) for i in range(200_000)]
     assert run["last"] == "Out[1]: 'done'"
     assert run["results"] == [{"lnum": 3, "type": "jupyter_result", "text": "=> 'done'"}]
@@ -228,7 +275,9 @@ def test_a_flood_of_output_arrives_whole_and_in_order(tmp_path: Path) -> None:
 
 def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
     write(tmp_path, "limit.py", "for i in range(200_000):\n    print(i)\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         g:jupyter_output_limit = 100000
         t.Start('limit.py')
         JupyterRunFile
@@ -237,10 +286,12 @@ def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
         # the bridge keeps the whole output in a file until it exits
         var file = matchstr(t.out.output[-1], 'whole output in \\zs.*\\ze --$')
         t.out.kept = filereadable(file) ? readfile(file) : []
-    """)
+    """,
+    )
     printed = run["output"][3:-1]
-    note = re.fullmatch(r"-- output limit: (\d+) bytes in (\d+) messages left out, whole output in .* --",
-                        run["output"][-1])
+    note = re.fullmatch(
+        r"-- output limit: (\d+) bytes in (\d+) messages left out, whole output in .* --", run["output"][-1]
+    )
     assert note, run["output"][-1]
     everything = [str(i) for i in range(200_000)]
     assert printed == everything[: len(printed)]  # what is shown comes first, in order
@@ -256,7 +307,9 @@ def test_output_past_the_limit_is_left_out_with_a_note(tmp_path: Path) -> None:
 
 
 def test_omnifunc_completes_from_the_live_kernel(tmp_path: Path) -> None:
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('comp.py')
         set virtualedit=onemore
         setline(1, 'import o')
@@ -267,7 +320,8 @@ def test_omnifunc_completes_from_the_live_kernel(tmp_path: Path) -> None:
         setline(2, 'import itertoo')
         execute "normal! 2GA\\<C-x>\\<C-o>"
         t.out.line2 = getline(2)
-    """)
+    """,
+    )
     assert run["start"] == 7
     assert "os" in run["words"] and all(w.startswith("o") for w in run["words"]), run["words"]
     assert run["line2"] == "import itertools"
@@ -275,13 +329,16 @@ def test_omnifunc_completes_from_the_live_kernel(tmp_path: Path) -> None:
 
 def test_inspect_shows_the_docstring_in_a_popup(tmp_path: Path) -> None:
     write(tmp_path, "insp.py", "print(1)\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('insp.py')
         cursor(1, 3)
         normal K
         t.Wait(() => !empty(popup_list()), 'the popup')
         t.out.popup = getbufline(winbufnr(popup_list()[0]), 1, '$')
-    """)
+    """,
+    )
     text = "\n".join(run["popup"])
     assert "\x1b" not in text
     assert run["popup"][0].startswith("Signature: print(")
@@ -289,8 +346,14 @@ def test_inspect_shows_the_docstring_in_a_popup(tmp_path: Path) -> None:
 
 
 def test_input_and_getpass_are_answered_in_vim(tmp_path: Path) -> None:
-    write(tmp_path, "ask.py", 'name = input("Name: ")\nimport getpass; secret = getpass.getpass("Secret: ")\nname.upper(), len(secret)\n')
-    run = run_vim(tmp_path, """
+    write(
+        tmp_path,
+        "ask.py",
+        'name = input("Name: ")\nimport getpass; secret = getpass.getpass("Secret: ")\nname.upper(), len(secret)\n',
+    )
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('ask.py')
         # typed ahead: input() and inputsecret() in Vim read them as the user's answers
         feedkeys("Ada\\<CR>", 't')
@@ -302,7 +365,8 @@ def test_input_and_getpass_are_answered_in_vim(tmp_path: Path) -> None:
         :3JupyterRun
         t.out.results = t.WaitResults('the answers', 3)
         t.out.output = t.OutputLines()
-    """)
+    """,
+    )
     assert run["results"][-1] == {"lnum": 3, "type": "jupyter_result", "text": "=> ('ADA', 7)"}
     assert "Name: Ada" in run["output"] and "Secret: *******" in run["output"], run["output"]
     assert "hunter2" not in "\n".join(run["output"])
@@ -310,7 +374,9 @@ def test_input_and_getpass_are_answered_in_vim(tmp_path: Path) -> None:
 
 def test_interrupt_stops_a_running_loop(tmp_path: Path) -> None:
     write(tmp_path, "loop.py", 'print("looping", flush=True)\nwhile True:\n    pass\n')
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('loop.py')
         JupyterRunFile
         t.Wait(() => index(t.OutputLines(), 'looping') >= 0, 'the loop to run')
@@ -320,7 +386,8 @@ def test_interrupt_stops_a_running_loop(tmp_path: Path) -> None:
         setline(4, '1 + 1')
         :4JupyterRun
         t.out.after = t.WaitResults('a run after the interrupt', 2)
-    """)
+    """,
+    )
     assert run["results"] == [{"lnum": 3, "type": "jupyter_error", "text": "!! KeyboardInterrupt: "}]
     assert "KeyboardInterrupt" in run["output"][-1], run["output"]
     assert run["after"][-1] == {"lnum": 4, "type": "jupyter_result", "text": "=> 2"}
@@ -328,7 +395,9 @@ def test_interrupt_stops_a_running_loop(tmp_path: Path) -> None:
 
 def test_restart_keeps_the_binding_and_forgets_the_state(tmp_path: Path) -> None:
     write(tmp_path, "restart.py", "x = 1\n'x' in dir()\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('restart.py')
         t.out.before = jupyter#Kernel().id
         :1JupyterRun
@@ -341,7 +410,8 @@ def test_restart_keeps_the_binding_and_forgets_the_state(tmp_path: Path) -> None
         :2JupyterRun
         t.out.second = t.WaitResults('the run after the restart', 2)[-1]
         t.out.after = jupyter#Kernel().id
-    """)
+    """,
+    )
     assert run["first"]["text"] == "=> True"
     assert run["second"]["text"] == "=> False"
     assert run["before"] == run["after"]
@@ -351,13 +421,16 @@ def test_the_kernel_is_still_there_after_the_user_pauses(tmp_path: Path) -> None
     # 12 s: longer than trio's idle worker threads live (10 s); a kernel forked from one
     # used to be SIGKILLed by its parent-death signal when that thread exited.
     write(tmp_path, "pause.py", "1 + 1\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('pause.py')
         sleep 12
         :1JupyterRun
         t.out.results = t.WaitResults('the run')
         t.out.status = jupyter#Status()
-    """)
+    """,
+    )
     assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 2"}]
     assert run["status"] == "python3: idle"
 
@@ -373,7 +446,10 @@ def kernel_pid_body(filename: str) -> str:
 
 def test_stop_shuts_the_kernel_down_and_unbinds_the_buffer(tmp_path: Path) -> None:
     write(tmp_path, "stop.py", "import os; os.getpid()\n")
-    run = run_vim(tmp_path, kernel_pid_body("stop.py") + """
+    run = run_vim(
+        tmp_path,
+        kernel_pid_body("stop.py")
+        + """
         var output_buffer = jupyter#OutputBufnr()
         JupyterStop
         t.Wait(() => jupyter#Status() == '', 'the stop')
@@ -382,7 +458,8 @@ def test_stop_shuts_the_kernel_down_and_unbinds_the_buffer(tmp_path: Path) -> No
         t.out.omnifunc = &l:omnifunc
         t.out.K = maparg('K', 'n')
         t.Wait(() => !isdirectory('/proc/' .. t.out.kernel_pid), 'the kernel process to end')
-    """)
+    """,
+    )
     assert run["kernel_pid"] > 0
     assert run["kernel"] == {} and run["omnifunc"] == "" and run["K"] == ""
     assert run["output"][-1] == "-- kernel shut down --"  # the output stays readable
@@ -398,7 +475,9 @@ def test_no_kernel_is_left_after_quitting_vim(tmp_path: Path) -> None:
 
 def test_when_the_bridge_dies_vim_says_so_and_the_next_run_starts_afresh(tmp_path: Path) -> None:
     write(tmp_path, "crash.py", "1 + 1\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('crash.py')
         var pid = jupyter#BridgePid()
         system('kill -KILL ' .. pid)
@@ -407,7 +486,8 @@ def test_when_the_bridge_dies_vim_says_so_and_the_next_run_starts_afresh(tmp_pat
         :1JupyterRun
         t.out.results = t.WaitResults('a run with a new bridge')
         t.out.new_bridge = jupyter#BridgePid() != pid
-    """)
+    """,
+    )
     assert run["message"] == "jupyter: the bridge exited (status -1)"  # -1: killed by a signal
     assert run["status"] == ""  # the buffer lost its kernel
     assert run["results"] == [{"lnum": 1, "type": "jupyter_result", "text": "=> 2"}]
@@ -425,7 +505,9 @@ def test_outputs_of_other_clients_of_a_connected_kernel_are_shown_marked(tmp_pat
         other = km.blocking_client()
         other.start_channels()
         other.wait_for_ready(timeout=60)
-        vim = VimProcess(tmp_path, """
+        vim = VimProcess(
+            tmp_path,
+            """
             edit other.py
             execute 'JupyterConnect ' .. fnameescape($KB_CONNECTION_FILE)
             t.WaitStarted()
@@ -437,7 +519,9 @@ def test_outputs_of_other_clients_of_a_connected_kernel_are_shown_marked(tmp_pat
             t.out.output = t.OutputLines()
             JupyterStop
             t.Wait(() => jupyter#Status() == '', 'the detach')
-        """, env={"KB_CONNECTION_FILE": km.connection_file, "KB_FLAG": str(flag)})
+        """,
+            env={"KB_CONNECTION_FILE": km.connection_file, "KB_FLAG": str(flag)},
+        )
         wait_until(flag.exists, "Vim to connect and run", timeout=90)
         other.execute("print('from elsewhere')")
         run = vim.result()
@@ -500,10 +584,12 @@ def test_sidecar_serves_the_kernel_outputs_on_loopback(tmp_path: Path) -> None:
     import urllib.request
 
     opened = tmp_path / "opened.txt"
-    browser = write(tmp_path, "browser.sh", f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    browser = write(tmp_path, "browser.sh", f'#!/bin/sh\necho "$1" > {opened}\n')
     browser.chmod(0o755)
     write(tmp_path, "side.py", "print('for the browser')\n")
-    run = run_vim(tmp_path, f"""
+    run = run_vim(
+        tmp_path,
+        f"""
         t.Start('side.py')
         g:jupyter_browser = '{browser}'
         JupyterSidecar
@@ -512,7 +598,8 @@ def test_sidecar_serves_the_kernel_outputs_on_loopback(tmp_path: Path) -> None:
         t.out.url = g:jupyter_sidecar_url
         t.out.output = t.OutputLines()
         t.out.page = ''
-    """)
+    """,
+    )
     url = run["url"]
     assert url.startswith("http://127.0.0.1:") and "token=" in url
     assert opened.read_text().strip() == url
@@ -526,13 +613,17 @@ def test_remote_server_settings_reach_the_bridge(tmp_path: Path) -> None:
     server of :JupyterStart: a server name the bridge does not know comes back as its
     clear error, which shows the plugin passed both through."""
     write(tmp_path, "remote.py", "1\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         g:jupyter_servers = {'known': {'url': 'http://127.0.0.1:9', 'token': 'x'}}
         g:jupyter_server = 'unknown-name'
         edit remote.py
         JupyterStart
         t.Wait(() => execute('messages') =~ 'cannot start the kernel', 'the start to fail')
         t.out.messages = execute('messages')
-    """, allow_errors=True)
+    """,
+        allow_errors=True,
+    )
     messages = "\n".join(run["messages"]) if isinstance(run["messages"], list) else run["messages"]
     assert "no server named 'unknown-name'" in messages and "(configured: known)" in messages, messages

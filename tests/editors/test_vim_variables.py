@@ -21,7 +21,9 @@ pytestmark = pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not 
 
 def test_variables_window_lists_the_namespace_and_follows_runs(tmp_path: Path) -> None:
     (tmp_path / "vars.py").write_text("a = 1\ns = 'x' * 1000\nb = [1, 2, 3]\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         t.Start('vars.py')
         :1,2JupyterRun
         t.WaitResults('the first run')
@@ -48,7 +50,8 @@ def test_variables_window_lists_the_namespace_and_follows_runs(tmp_path: Path) -
         t.out.error = getbufline(vb, 1, '$')
         win_execute(bufwinid(vb), 'normal q')
         t.out.closed = !bufexists(vb)
-    """)
+    """,
+    )
     first = run["first"]
     assert first[:2] == ["NAME  TYPE  SIZE  VALUE", "a     int         1"]
     # the bridge's summary of the long string is cut again to the window's width
@@ -92,7 +95,9 @@ def test_connect_without_argument_picks_a_running_kernel_and_runs_on_it(
 ) -> None:
     runtime, km = running_kernel
     (tmp_path / "pick.py").write_text("import os; os.getpid()\n")
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         edit pick.py
         # typed ahead: the picker's inputlist() reads them; first an empty answer cancels
         feedkeys("\\<CR>", 't')
@@ -108,7 +113,9 @@ def test_connect_without_argument_picks_a_running_kernel_and_runs_on_it(
         t.out.kernel = jupyter#Kernel()
         :1JupyterRun
         t.out.results = t.WaitResults('the run')
-    """, env={"JUPYTER_RUNTIME_DIR": str(runtime)})
+    """,
+        env={"JUPYTER_RUNTIME_DIR": str(runtime)},
+    )
     assert run["after_cancel"] == {}
     shown = run["shown"]
     assert shown[0] == "Connect to a running kernel:"
@@ -124,11 +131,17 @@ def test_connect_without_argument_picks_a_running_kernel_and_runs_on_it(
 def test_connect_without_argument_and_no_running_kernel_says_so(tmp_path: Path) -> None:
     runtime = tmp_path / "empty-runtime"
     runtime.mkdir()
-    run = run_vim(tmp_path, """
+    run = run_vim(
+        tmp_path,
+        """
         JupyterConnect
         t.out.error = t.WaitMessage('no running kernel')
         t.out.kernel = jupyter#Kernel()
-    """, env={"JUPYTER_RUNTIME_DIR": str(runtime)})
+    """,
+        env={"JUPYTER_RUNTIME_DIR": str(runtime)},
+    )
     assert run["kernel"] == {}
-    assert run["error"] == ("jupyter: no running kernel found (no connection files in the Jupyter runtime "
-                            "directory): give :JupyterConnect a connection file")
+    assert run["error"] == (
+        "jupyter: no running kernel found (no connection files in the Jupyter runtime "
+        "directory): give :JupyterConnect a connection file"
+    )

@@ -132,7 +132,9 @@ def _run_e2e(out: Path, results_file: Path, tag: str, jupyter_server: Server) ->
         "test/e2e/workbench.e2e.test.mjs",
     ]  # fmt: skip
     started = time.monotonic()
-    proc = subprocess.Popen(command, cwd=EXT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=EXT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         output, _ = proc.communicate(timeout=E2E_HANG_GUARD)
     except subprocess.TimeoutExpired:

@@ -76,14 +76,15 @@ class VimProcess:
             "vim9script\n"
             f"import '{LIB}' as t\n"
             "t.Setup()\n"
-            "def Body()\n"
-            + textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
-            + "\nenddef\n"
+            "def Body()\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "  ") + "\nenddef\n"
             "t.Run(Body)\n"
         )
         self.process = subprocess.Popen(
             ["vim", "-N", "-u", "NONE", "-i", "NONE", "-es", f"-V1{self.log_file}", "-S", str(driver)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
             env=vim_env(KB_VIM_OUT=str(self.out_file), **(env or {})),
         )
 
@@ -106,8 +107,7 @@ class VimProcess:
         return VimRun(out, log)
 
 
-def run_vim(tmp_path: Path, body: str, *, env: dict[str, str] | None = None,
-            allow_errors: bool = False) -> VimRun:
+def run_vim(tmp_path: Path, body: str, *, env: dict[str, str] | None = None, allow_errors: bool = False) -> VimRun:
     """Runs ``body`` (Vim9 script, the inside of a ``def``; ``t`` is lib.vim) in a fresh
     Vim with the plugin loaded, and returns what it recorded in ``t.out``."""
     return VimProcess(tmp_path, body, env).result(allow_errors=allow_errors)
@@ -128,14 +128,28 @@ class Tmux:
         self.height = height
 
     def tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], check=True,
-                              capture_output=True, text=True, timeout=30, env=env).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+        ).stdout
 
     def start_vim(self, *vim_args: str) -> None:
         """Starts the tmux server (it keeps the environment it starts with) running Vim."""
         command = ["vim", "-N", "-u", "NONE", "-i", "NONE", *vim_args]
-        self.tmux("new-session", "-d", "-x", str(self.width), "-y", str(self.height),
-                  shlex.join(command), env=vim_env(TERM="xterm-256color"))
+        self.tmux(
+            "new-session",
+            "-d",
+            "-x",
+            str(self.width),
+            "-y",
+            str(self.height),
+            shlex.join(command),
+            env=vim_env(TERM="xterm-256color"),
+        )
 
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "0", *keys)
@@ -161,8 +175,7 @@ class Tmux:
         return text
 
     def running(self) -> bool:
-        return subprocess.run(["tmux", "-L", self.socket, "has-session"],
-                              capture_output=True).returncode == 0
+        return subprocess.run(["tmux", "-L", self.socket, "has-session"], capture_output=True).returncode == 0
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
@@ -173,12 +186,16 @@ def vim_in_terminal(tmp_path: Path, filename: str) -> Iterator[Tmux]:
     """Vim (with the plugin, and the kernel's state in the statusline) editing
     ``filename`` in a tmux pane; quits it with :qa! at the end."""
     vimrc = tmp_path / "vimrc"
-    vimrc.write_text("\n".join([
-        "let &runtimepath = $KB_VIM_PLUGIN . ',' . &runtimepath",
-        "runtime plugin/jupyter.vim",
-        "let g:jupyter_bridge_cmd = [$KB_BRIDGE]",
-        "set noswapfile laststatus=2 statusline=%f\\ [%{jupyter#Status()}]",
-    ]))
+    vimrc.write_text(
+        "\n".join(
+            [
+                "let &runtimepath = $KB_VIM_PLUGIN . ',' . &runtimepath",
+                "runtime plugin/jupyter.vim",
+                "let g:jupyter_bridge_cmd = [$KB_BRIDGE]",
+                "set noswapfile laststatus=2 statusline=%f\\ [%{jupyter#Status()}]",
+            ]
+        )
+    )
     term = Tmux(tmp_path)
     try:
         term.start_vim("-u", str(vimrc), str(tmp_path / filename))
