@@ -32,6 +32,7 @@ from bridge.kernels.kernel import Kernel
 from bridge.outputs import COALESCE_HIGH_WATER
 from bridge.server.context import Bridge, register_methods
 from bridge.server.params import parse_params
+from bridge.widget_state import is_mergeable_update, merge_update
 from bridge.wire import Message
 
 
@@ -83,38 +84,17 @@ def comm_params(kernel: Kernel, msg: Message) -> dict[str, Any]:
 
 
 def is_state_update(params: dict[str, Any]) -> bool:
-    """A kernel ``update`` that may merge with the same model's next one (``echo_update``
-    does not: the view that caused it matches its parent)."""
-    if params["msgType"] != "comm_msg" or not isinstance(params["commId"], str):
-        return False
-    data = params["data"]
-    paths = data.get("buffer_paths", [])
-    return (
-        data.get("method") == "update"
-        and isinstance(data.get("state"), dict)
-        and isinstance(paths, list)
-        and len(paths) == len(params["buffers"])
-        and all(isinstance(p, list) and p and isinstance(p[0], str) for p in paths)
+    """A ``jupyter/comm`` that may merge with the same model's next one (bridge/widget_state.py)."""
+    return isinstance(params["commId"], str) and is_mergeable_update(
+        params["msgType"], params["data"], len(params["buffers"])
     )
 
 
 def merge_updates(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
-    """``earlier`` followed by ``later`` (both ``is_state_update``): the keys ``later`` sets,
-    in its state or as buffers, take its values; the others keep ``earlier``'s. The ids are
-    ``later``'s (the parent is the same: see ``_Slot``)."""
-    data, later_data = earlier["data"], later["data"]
-    paths, later_paths = data.get("buffer_paths", []), later_data.get("buffer_paths", [])
-    replaced = set(later_data["state"]) | {p[0] for p in later_paths}
-    state = {k: v for k, v in data["state"].items() if k not in replaced}
-    state.update(later_data["state"])
-    kept = [(p, b) for p, b in zip(paths, earlier["buffers"], strict=True) if p[0] not in replaced]
-    new_data = {**later_data, "state": state}
-    buffer_paths = [p for p, _ in kept] + list(later_paths)
-    if buffer_paths:
-        new_data["buffer_paths"] = buffer_paths
-    else:
-        new_data.pop("buffer_paths", None)
-    return {**later, "data": new_data, "buffers": [b for _, b in kept] + list(later["buffers"])}
+    """``earlier`` followed by ``later`` (both ``is_state_update``), with ``later``'s ids
+    (the parent is the same: see ``_Slot``)."""
+    data, buffers = merge_update(earlier["data"], earlier["buffers"], later["data"], later["buffers"])
+    return {**later, "data": data, "buffers": buffers}
 
 
 @attrs.define

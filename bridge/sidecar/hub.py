@@ -32,8 +32,8 @@ from bridge.sidecar.widgets import (
     WidgetComms,
     comm_event,
     encode_comm,
-    is_state_update,
 )
+from bridge.widget_state import is_mergeable_update
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)
@@ -434,7 +434,7 @@ class SidecarHub:
         except (TypeError, ValueError) as exc:
             log.debug("sidecar %s: a comm message that is not JSON was dropped: %s", self.label, exc)
             return
-        if is_state_update(event):
+        if is_mergeable_update(event["msgType"], event["data"], len(msg.buffers)):
             update = StateUpdate(event["commId"], event, list(msg.buffers), frame)
             for subscriber in self._subscribers:
                 subscriber.push_update(update)

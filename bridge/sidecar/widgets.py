@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bridge.sidecar.frames import FrameError, decode_frame, encode_frame
+from bridge.widget_state import merge_update
 from bridge.wire import Message
 
 log = logging.getLogger(__name__)
@@ -111,21 +112,6 @@ def comm_event(msg: Message, comms: WidgetComms) -> dict[str, Any] | None:
     return event
 
 
-def is_state_update(event: dict[str, Any]) -> bool:
-    """A kernel-side ``update`` that may merge with the same model's next one. ``echo_update``
-    does not: the page that caused it checks its parent (the page's own message)."""
-    if event.get("msgType") != "comm_msg":
-        return False
-    data = event["data"]
-    paths = data.get("buffer_paths", [])
-    return (
-        data.get("method") == "update"
-        and isinstance(data.get("state"), dict)
-        and isinstance(paths, list)
-        and all(isinstance(p, list) and p and isinstance(p[0], str) for p in paths)
-    )
-
-
 def encode_comm(event: dict[str, Any], buffers: list[bytes], encode: Any) -> str | bytes:
     """A comm event's frame: JSON text (an element of a text frame's array), or a binary
     frame when it carries buffers."""
@@ -153,19 +139,7 @@ class StateUpdate:
     def merged(self, later: StateUpdate, encode: Any) -> StateUpdate:
         """This update followed by ``later``: the keys ``later`` sets (in its state or as
         buffers) take its values; the others keep this one's."""
-        data, later_data = self.event["data"], later.event["data"]
-        paths, later_paths = data.get("buffer_paths", []), later_data.get("buffer_paths", [])
-        replaced = set(later_data["state"]) | {p[0] for p in later_paths}
-        state = {k: v for k, v in data["state"].items() if k not in replaced}
-        state.update(later_data["state"])
-        kept = [(p, b) for p, b in zip(paths, self.buffers, strict=False) if p[0] not in replaced]
-        buffer_paths = [p for p, _ in kept] + list(later_paths)
-        buffers = [b for _, b in kept] + list(later.buffers)
-        new_data = {**later_data, "state": state}
-        if buffer_paths:
-            new_data["buffer_paths"] = buffer_paths
-        else:
-            new_data.pop("buffer_paths", None)
+        new_data, buffers = merge_update(self.event["data"], self.buffers, later.event["data"], later.buffers)
         # the later message's ids (its parent is this one's: see ``key``)
         event = {**later.event, "data": new_data}
         return StateUpdate(self.comm_id, event, buffers, encode_comm(event, buffers, encode))
