@@ -25,8 +25,8 @@ EXECUTION_STATES: tuple[ExecutionState, ...] = ("starting", "busy", "idle", "res
 
 
 @dataclass(frozen=True, slots=True)
-class KernelStarted:
-    """A new kernel is ready (``startKernel``/``connectKernel`` answer after this)."""
+class _KernelEvent:
+    """What every event is about."""
 
     kernel: Kernel
 
@@ -36,40 +36,28 @@ class KernelStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class KernelStatus:
+class KernelStarted(_KernelEvent):
+    """A new kernel is ready (``startKernel``/``connectKernel`` answer after this)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KernelStatus(_KernelEvent):
     """The kernel's execution state changed: ``starting``, ``busy``, ``idle``,
     ``restarting``, ``disconnected`` (a remote kernel's link is down)… as the kernel or
     the bridge says it. Not ``dead``: that is ``KernelDead``."""
 
-    kernel: Kernel
     state: ExecutionState
 
-    @property
-    def kernel_id(self) -> str:
-        return self.kernel.kernel_id
-
 
 @dataclass(frozen=True, slots=True)
-class KernelRestarted:
+class KernelRestarted(_KernelEvent):
     """A restart's new kernel is ready; it has the old one's id (and documents)."""
 
-    kernel: Kernel
-
-    @property
-    def kernel_id(self) -> str:
-        return self.kernel.kernel_id
-
 
 @dataclass(frozen=True, slots=True)
-class KernelDead:
+class KernelDead(_KernelEvent):
     """The kernel died, failed to start, or was shut down. Never sent for a kernel a
     restart is replacing (its successor's events follow)."""
-
-    kernel: Kernel
-
-    @property
-    def kernel_id(self) -> str:
-        return self.kernel.kernel_id
 
     @property
     def reason(self) -> str:
@@ -77,14 +65,8 @@ class KernelDead:
 
 
 @dataclass(frozen=True, slots=True)
-class KernelRemoved:
+class KernelRemoved(_KernelEvent):
     """The kernel left the registry (``shutdownKernel``, or the bridge ending)."""
-
-    kernel: Kernel
-
-    @property
-    def kernel_id(self) -> str:
-        return self.kernel.kernel_id
 
 
 RegistryEvent = KernelStarted | KernelStatus | KernelRestarted | KernelDead | KernelRemoved
