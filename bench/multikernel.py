@@ -19,7 +19,7 @@ from typing import Any
 import zmq
 
 from bench.kernels import kernels
-from bench.raw import RawClient, load_connection_file
+from bench.raw import RawClient, execute_content, load_connection_file
 from bench.stats import Report, Row
 from bridge.blocking_client import BlockingClient as Editor
 from bridge.blocking_client import RpcError
@@ -42,17 +42,7 @@ def _raw_concurrent(clients: list[RawClient], per_kernel: int) -> None:
     def start(i: int) -> None:
         remaining[i] -= 1
         replied[i] = idle[i] = False
-        inflight[i] = clients[i].send(
-            "execute_request",
-            {
-                "code": CODE,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-        )
+        inflight[i] = clients[i].send("execute_request", execute_content(CODE))
 
     for i in range(len(clients)):
         start(i)

@@ -22,6 +22,18 @@ import zmq
 DELIM = b"<IDS|MSG>"
 
 
+def execute_content(code: str, *, silent: bool = False) -> dict[str, Any]:
+    """An execute_request's content as every contender sends it (a silent run keeps no history)."""
+    return {
+        "code": code,
+        "silent": silent,
+        "store_history": not silent,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": True,
+    }
+
+
 class RawClient:
     def __init__(self, info: dict[str, Any], ctx: zmq.Context[Any] | None = None) -> None:
         self.ctx = ctx or zmq.Context.instance()
@@ -112,17 +124,7 @@ class RawClient:
         return reply, outputs
 
     def execute(self, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return self.request(
-            "execute_request",
-            {
-                "code": code,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-        )
+        return self.request("execute_request", execute_content(code))
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """kernel_info until shell answers and iopub delivers its idle (a SUB socket

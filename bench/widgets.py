@@ -28,7 +28,7 @@ import zmq
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, RejectConnection, Request, TextMessage
 
-from bench.raw import RawClient, load_connection_file
+from bench.raw import RawClient, execute_content, load_connection_file
 from bench.stats import Report, Row
 from bridge.blocking_client import BlockingClient as Editor
 
@@ -114,16 +114,7 @@ def _drain(raw: RawClient) -> None:
 def _update_latencies_page(page: PageClient, raw: RawClient, comm_id: str, n: int) -> list[float]:
     # the loop is started on the raw client's shell (it does not wait for it); the page also
     # has the updates of the raw client's blocks queued: only this loop's count
-    loop_id = raw.send(
-        "execute_request",
-        {
-            "code": LOOP.format(n=n),
-            "silent": True,
-            "store_history": False,
-            "user_expressions": {},
-            "allow_stdin": False,
-        },
-    )
+    loop_id = raw.send("execute_request", execute_content(LOOP.format(n=n), silent=True))
     out: list[float] = []
     deadline = time.monotonic() + TIMEOUT
     for event in page.events(deadline):
@@ -142,16 +133,7 @@ def _update_latencies_page(page: PageClient, raw: RawClient, comm_id: str, n: in
 
 
 def _update_latencies_raw(raw: RawClient, comm_id: str, n: int) -> list[float]:
-    raw.send(
-        "execute_request",
-        {
-            "code": LOOP.format(n=n),
-            "silent": True,
-            "store_history": False,
-            "user_expressions": {},
-            "allow_stdin": False,
-        },
-    )
+    raw.send("execute_request", execute_content(LOOP.format(n=n), silent=True))
     out: list[float] = []
     for msg, now in _raw_comm_msgs(raw, time.monotonic() + TIMEOUT):
         data = msg["content"].get("data", {})

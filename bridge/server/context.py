@@ -8,7 +8,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from bridge.kernels.encryption import DEFAULT_POLICY, POLICIES, Policy
 from bridge.outputs import DEFAULT_LIMIT, OutputSink
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first k
 log = logging.getLogger(__name__)
 
 AUTO_START = ("onRun", "onOpen", "never")
+T = TypeVar("T")
 
 
 @dataclass
@@ -78,35 +79,29 @@ class Settings:
         kernels = options.get("kernels")
         if isinstance(kernels, dict):
             self.kernels = {str(k): v for k, v in kernels.items() if isinstance(v, str)}
-        auto_start = options.get("autoStart")
-        if auto_start is not None:
-            if auto_start in AUTO_START:
-                self.auto_start = auto_start
-            else:
-                log.warning(
-                    "initializationOptions.autoStart %r is not one of %s: keeping %r",
-                    auto_start,
-                    ", ".join(AUTO_START),
-                    self.auto_start,
-                )
+        self.auto_start = _one_of(options, "autoStart", AUTO_START, self.auto_start)
         self.inlay_hint_max_length = max(self.inlay_hint_max_length, 8)
         servers = options.get("servers")
         if isinstance(servers, dict):
             self.servers = servers
         if self.transport not in ("tcp", "ipc"):
             self.transport = "tcp"
-        encryption = options.get("encryption")
-        if encryption is not None:
-            # a security setting: a typo must not silently weaken it, nor be lost in silence
-            if encryption in POLICIES:
-                self.encryption = encryption
-            else:
-                log.warning(
-                    "initializationOptions.encryption %r is not one of %s: keeping %r",
-                    encryption,
-                    ", ".join(POLICIES),
-                    self.encryption,
-                )
+        # a security setting: a typo must not silently weaken it, nor be lost in silence
+        self.encryption = _one_of(options, "encryption", POLICIES, self.encryption)
+
+
+def _one_of(options: dict[str, Any], key: str, allowed: tuple[T, ...], current: T) -> T:
+    """The option's value if it is one of ``allowed``; else ``current``, with a warning on
+    stderr (a typo in a setting must not pass in silence)."""
+    value = options.get(key)
+    if value is None:
+        return current
+    if value in allowed:
+        return cast(T, value)
+    log.warning(
+        "initializationOptions.%s %r is not one of %s: keeping %r", key, value, ", ".join(map(str, allowed)), current
+    )
+    return current
 
 
 @dataclass

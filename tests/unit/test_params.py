@@ -135,3 +135,14 @@ def test_initialization_options_with_unusable_numbers_are_ignored(caplog: pytest
     assert {"startupTimeout", "completionTimeout", "outputLimitBytes"} <= {r.args[0] for r in caplog.records}  # type: ignore[index]
     settings.update({"startupTimeout": 5, "completionTimeout": 0.5})
     assert (settings.startup_timeout, settings.completion_timeout) == (5, 0.5)
+
+
+def test_initialization_options_outside_their_set_keep_the_value_and_say_so(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings()
+    settings.update({"autoStart": "onOpen", "encryption": "required"})
+    settings.update({"autoStart": "always", "encryption": "nope"})
+    assert (settings.auto_start, settings.encryption) == ("onOpen", "required")
+    assert [r.getMessage() for r in caplog.records] == [
+        "initializationOptions.autoStart 'always' is not one of onRun, onOpen, never: keeping 'onOpen'",
+        "initializationOptions.encryption 'nope' is not one of auto, off, required: keeping 'required'",
+    ]
