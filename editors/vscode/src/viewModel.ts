@@ -1,5 +1,6 @@
 // What the output view's script receives: plain data, no classes (postMessage clones it).
 
+import type { CommParams } from './protocol';
 import type { OutputItem, Run, RunState } from './runs';
 
 export interface RunView {
@@ -34,18 +35,8 @@ export type FromView =
  * for it), the answer to `comm_info`, and `kernel` when the kernel restarted or died.
  */
 export type WidgetEvent =
-  | {
-      type: 'comm';
-      msgType: string;
-      commId: string;
-      msgId: string;
-      parentId: string | null;
-      targetName?: string;
-      data: Record<string, unknown>;
-      metadata: Record<string, unknown>;
-      /** base64 (postMessage carries them to the view, which makes DataViews of them) */
-      buffers: string[];
-    }
+  // a jupyter/comm's params; buffers base64 (postMessage carries them to the view, which makes DataViews of them)
+  | ({ type: 'comm' } & Omit<CommParams, 'kernelId'>)
   | { type: 'status'; parentId: string; executionState: 'idle' }
   | { type: 'sent'; ref: string; msgId?: string; error?: string }
   | { type: 'comm_info'; ref: string; comms?: Record<string, unknown>; error?: string }
