@@ -31,6 +31,9 @@ def test_start_binds_the_buffer_to_a_kernel(tmp_path: Path) -> None:
         tmp_path,
         """
         edit start.py
+        # the first completion starts the bridge and waits for its list; the default 3 s is
+        # a user's patience, not a bound a loaded 2-core CI machine always meets
+        g:jupyter_complete_timeout = 60000
         t.out.kernelspecs = getcompletion('JupyterStart py', 'cmdline')
         JupyterStart python3
         t.out.while_starting = jupyter#Status()
