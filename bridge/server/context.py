@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first k
 log = logging.getLogger(__name__)
 
 AUTO_START = ("onRun", "onOpen", "never")
+# kernels/connection_info.py's TRANSPORTS, which is not imported here: it loads zmq
+TRANSPORTS: tuple[TransportKind, ...] = ("tcp", "ipc")
 T = TypeVar("T")
 
 
@@ -59,7 +61,6 @@ class Settings:
             ("startupTimeout", "startup_timeout", (int, float)),
             ("outputLimitBytes", "output_limit_bytes", int),
             ("completionTimeout", "completion_timeout", (int, float)),
-            ("transport", "transport", str),
             ("inlayHintMaxLength", "inlay_hint_max_length", int),
         ):
             value = options.get(key)
@@ -84,8 +85,7 @@ class Settings:
         servers = options.get("servers")
         if isinstance(servers, dict):
             self.servers = servers
-        if self.transport not in ("tcp", "ipc"):
-            self.transport = "tcp"
+        self.transport = _one_of(options, "transport", TRANSPORTS, self.transport)
         # a security setting: a typo must not silently weaken it, nor be lost in silence
         self.encryption = _one_of(options, "encryption", POLICIES, self.encryption)
 
