@@ -1,6 +1,7 @@
 """Widgets through the editor protocol (what VS Code's output view does): the ids a widget
 library needs on ``jupyter/comm``/``jupyter/commMsg``, the idle after each comm message,
-a late view getting state, and a flood of updates merged for an editor that reads slowly."""
+a late view getting state, a flood of updates merged for an editor that reads slowly, and a
+flood of custom messages bounded for it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import trio
 
 from bridge.client import BridgeClient, spawn_bridge
 from bridge.outputs import COALESCE_HIGH_WATER
+from bridge.server.comm_relay import COMM_HOLD_LIMIT
 from tests.integration.helpers import HANG_GUARD, run
+from tests.support.processes import reset_peak_rss, rss_bytes
 
 
 def comms(client: BridgeClient, start: int = 0) -> list[dict[str, Any]]:
@@ -167,3 +170,86 @@ async def test_the_idle_after_a_comm_message_still_comes_after_a_restart(bridge:
     await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
     await set_value_and_wait_idle(bridge, kernel, await make_slider(bridge, kernel, 1), 2)  # the new kernel's widget
     assert await value_of(bridge, kernel) == "2"
+
+
+# A comm target the kernel registers: opened by the editor, it sends ``n`` custom messages
+# (no widget ``method``: nothing the bridge may merge), then opens and closes a comm of its
+# own, then closes the editor's.
+FLOOD_TARGET = """
+import comm
+
+def flood(c, open_msg):
+    for i in range(open_msg["content"]["data"]["n"]):
+        c.send({"i": i, "pad": "x" * 2000})
+    after = comm.create_comm(target_name="after", data={"after": True})
+    after.close()
+    c.close()
+
+comm.get_comm_manager().register_target("flood", flood)
+"""
+
+
+async def test_a_custom_message_flood_to_a_slow_editor_is_bounded_and_reported(
+    slow_bridge: tuple[BridgeClient, SlowReader],
+) -> None:
+    bridge, reader = slow_bridge
+    kernel = (await bridge.request("jupyter/startKernel", {"kernelName": "python3"}))["kernelId"]
+    reply, _ = await run(bridge, kernel, FLOOD_TARGET)
+    assert reply["status"] == "ok"
+    pid = bridge.process.pid
+    baseline = rss_bytes(pid)
+    assert reset_peak_rss(pid)
+    start = len(bridge.notifications)
+    reader.slow = True
+    steps = 25_000  # 50 MB of comm messages
+    comm_id = (
+        await bridge.request("jupyter/commOpen", {"kernelId": kernel, "targetName": "flood", "data": {"n": steps}})
+    )["commId"]
+    reply, _ = await run(bridge, kernel, "1")  # the kernel handles shell messages in order: the flood is over
+    assert reply["status"] == "ok"
+    reader.slow = False
+
+    def lost(upto: int) -> int:
+        return sum(
+            n["params"]["omittedMessages"]
+            for n in bridge.notifications[start:upto]
+            if n["method"] == "jupyter/commLimit"
+        )
+
+    def is_custom(c: dict[str, Any]) -> bool:
+        return c["commId"] == comm_id and c["msgType"] == "comm_msg"
+
+    # every message the kernel sent is accounted for: delivered, or counted in a notice
+    last = await bridge.wait_for(
+        lambda n: (
+            n["method"] == "jupyter/commLimit"
+            and lost(bridge.notifications.index(n) + 1)
+            + sum(map(is_custom, comms(bridge, start)[: bridge.notifications.index(n)]))
+            == steps
+        ),
+        start,
+        HANG_GUARD,
+    )
+    peak = rss_bytes(pid, "VmHWM")
+    notices = [n["params"] for n in bridge.notifications[start:] if n["method"] == "jupyter/commLimit"]
+    assert notices[-1] == last["params"]
+    assert all(n["kernelId"] == kernel and n["commIds"] == [comm_id] for n in notices)
+    assert sum(n["omittedBytes"] for n in notices) > 2000 * lost(len(bridge.notifications))
+    got = comms(bridge, start)
+    custom = [c for c in got if is_custom(c)]
+    # what reached the editor is in order, a stretch left out per notice
+    indices = [c["data"]["i"] for c in custom]
+    assert indices == sorted(indices) and len(custom) + lost(len(bridge.notifications)) == steps
+    # bounded by what the bridge holds for a slow editor (plus what went before it fell behind)
+    assert sum(len(json.dumps(c)) for c in custom) < len(notices) * (COMM_HOLD_LIMIT + 3 * COALESCE_HIGH_WATER)
+    assert len(notices) * COMM_HOLD_LIMIT < steps * 2000 // 4
+    # nothing like the 50 MB sent (held all, they took 84 MB): the held 4 MB, plus what the
+    # kernel sent faster than the bridge reads (zmq queues it) and the allocator's slack
+    assert peak - baseline < 48 * 1024 * 1024
+    # the comms a widget library must know about still open and close, in order, after the gap
+    after = [c for c in got if c["commId"] != comm_id]
+    assert [(c["msgType"], c.get("targetName")) for c in after] == [("comm_open", "after"), ("comm_close", None)]
+    assert after[0]["data"] == {"after": True}
+    closed = [c for c in got if c["commId"] == comm_id and c["msgType"] == "comm_close"]
+    assert len(closed) == 1 and got.index(after[1]) < got.index(closed[0])
+    assert got.index(custom[-1]) < got.index(after[0])
