@@ -19,6 +19,10 @@ outgoing queue holds more than ``COALESCE_HIGH_WATER`` bytes) comm notifications
   own change comes) and ``jupyter/commIdle`` (it sends a model's next change only then);
   merged updates are never left out either (bounded per model). These come at the pace of
   widgets created or of the editor's own messages, not of a loop's iterations.
+
+What waits goes out as the editor reads it, a high-water mark's worth per drain of the
+outgoing queue, so that the bound holds here and the queue does not take the whole backlog
+at once.
 """
 
 from __future__ import annotations
