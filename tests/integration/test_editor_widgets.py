@@ -173,14 +173,21 @@ async def test_the_idle_after_a_comm_message_still_comes_after_a_restart(bridge:
 
 
 # A comm target the kernel registers: opened by the editor, it sends ``n`` custom messages
-# (no widget ``method``: nothing the bridge may merge), then opens and closes a comm of its
-# own, then closes the editor's.
+# of 8 KB (no widget ``method``: nothing the bridge may merge), then opens and closes a comm
+# of its own, then closes the editor's. At a pace the bridge keeps up with (about 2,000 a
+# second): a kernel that sends faster than the bridge reads fills zmq's queue on the way in
+# (the bridge never drops there: bridge/transports/zmq.py) and its own PUB socket drops
+# what does not fit 1000 messages, and neither is what this test measures. The pause lets
+# that queue drain before the comms that must arrive.
 FLOOD_TARGET = """
-import comm
+import comm, time
 
 def flood(c, open_msg):
     for i in range(open_msg["content"]["data"]["n"]):
-        c.send({"i": i, "pad": "x" * 2000})
+        c.send({"i": i, "pad": "x" * 8000})
+        if i % 2:
+            time.sleep(0.001)
+    time.sleep(0.5)
     after = comm.create_comm(target_name="after", data={"after": True})
     after.close()
     c.close()
@@ -201,51 +208,44 @@ async def test_a_custom_message_flood_to_a_slow_editor_is_bounded_and_reported(
     assert reset_peak_rss(pid)
     start = len(bridge.notifications)
     reader.slow = True
-    steps = 25_000  # 50 MB of comm messages
+    steps = 4000  # 32 MB of comm messages
     comm_id = (
         await bridge.request("jupyter/commOpen", {"kernelId": kernel, "targetName": "flood", "data": {"n": steps}})
     )["commId"]
     reply, _ = await run(bridge, kernel, "1")  # the kernel handles shell messages in order: the flood is over
     assert reply["status"] == "ok"
     reader.slow = False
-
-    def lost(upto: int) -> int:
-        return sum(
-            n["params"]["omittedMessages"]
-            for n in bridge.notifications[start:upto]
-            if n["method"] == "jupyter/commLimit"
-        )
-
-    def is_custom(c: dict[str, Any]) -> bool:
-        return c["commId"] == comm_id and c["msgType"] == "comm_msg"
-
-    # every message the kernel sent is accounted for: delivered, or counted in a notice
-    last = await bridge.wait_for(
+    # the flood comm's close is the kernel's last message for it; what the bridge left out is
+    # reported right after what waited, so before the reply to anything asked after the close
+    await bridge.wait_for(
         lambda n: (
-            n["method"] == "jupyter/commLimit"
-            and lost(bridge.notifications.index(n) + 1)
-            + sum(map(is_custom, comms(bridge, start)[: bridge.notifications.index(n)]))
-            == steps
+            n["method"] == "jupyter/comm"
+            and n["params"]["commId"] == comm_id
+            and n["params"]["msgType"] == "comm_close"
         ),
         start,
         HANG_GUARD,
     )
+    await run(bridge, kernel, "2")
     peak = rss_bytes(pid, "VmHWM")
-    notices = [n["params"] for n in bridge.notifications[start:] if n["method"] == "jupyter/commLimit"]
-    assert notices[-1] == last["params"]
-    assert all(n["kernelId"] == kernel and n["commIds"] == [comm_id] for n in notices)
-    assert sum(n["omittedBytes"] for n in notices) > 2000 * lost(len(bridge.notifications))
-    got = comms(bridge, start)
-    custom = [c for c in got if is_custom(c)]
-    # what reached the editor is in order, a stretch left out per notice
+    notes = bridge.notifications[start:]
+    notices = [n["params"] for n in notes if n["method"] == "jupyter/commLimit"]
+    assert notices and all(n["kernelId"] == kernel and n["commIds"] == [comm_id] for n in notices)
+    left_out = sum(n["omittedMessages"] for n in notices)
+    assert sum(n["omittedBytes"] for n in notices) > 8000 * left_out
+    got = [n["params"] for n in notes if n["method"] == "jupyter/comm"]
+    custom = [c for c in got if c["commId"] == comm_id and c["msgType"] == "comm_msg"]
+    # in order, one stretch left out per notice; most of the flood left out, every message
+    # accounted for but those a loaded kernel's iopub dropped (protocol.md: kernels drop under load)
     indices = [c["data"]["i"] for c in custom]
-    assert indices == sorted(indices) and len(custom) + lost(len(bridge.notifications)) == steps
-    # bounded by what the bridge holds for a slow editor (plus what went before it fell behind)
+    assert indices == sorted(indices) and indices[0] == 0
+    assert steps // 2 < left_out and len(custom) + left_out <= steps
+    # what reached the editor is bounded by what the bridge holds for a slow editor (plus what
+    # went before it fell behind), not by the flood
     assert sum(len(json.dumps(c)) for c in custom) < len(notices) * (COMM_HOLD_LIMIT + 3 * COALESCE_HIGH_WATER)
-    assert len(notices) * COMM_HOLD_LIMIT < steps * 2000 // 4
-    # nothing like the 50 MB sent (held all, they took 84 MB): the held 4 MB, plus what the
-    # kernel sent faster than the bridge reads (zmq queues it) and the allocator's slack
-    assert peak - baseline < 48 * 1024 * 1024
+    assert len(notices) * COMM_HOLD_LIMIT < steps * 8000 // 4
+    # nothing like the 32 MB sent (held all, 48 MB took 53 MB here; held within the bound, 5 to 8)
+    assert peak - baseline < 20 * 1024 * 1024
     # the comms a widget library must know about still open and close, in order, after the gap
     after = [c for c in got if c["commId"] != comm_id]
     assert [(c["msgType"], c.get("targetName")) for c in after] == [("comm_open", "after"), ("comm_close", None)]
