@@ -62,7 +62,7 @@ def deserialize(
     peak is then two copies of the text (decoded and parsed), not three.
     """
     try:
-        split = list(parts).index(DELIMITER)
+        split = parts.index(DELIMITER)
     except ValueError:
         raise MalformedMessage("no <IDS|MSG> delimiter") from None
     idents = list(parts[:split])
@@ -81,7 +81,8 @@ def deserialize(
         if consume:
             del body, frames
             parts.clear()  # type: ignore[attr-defined]
-        header, parent, metadata, content = (_DECODER.decode(t) for t in texts)
+        # an empty object (no parent, no metadata) is common enough to skip the decoder
+        header, parent, metadata, content = ({} if t == "{}" else _DECODER.decode(t) for t in texts)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessage(f"a JSON frame does not parse: {exc}") from None
     except RecursionError:
