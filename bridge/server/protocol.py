@@ -43,9 +43,16 @@ from bridge.server.jsonrpc_errors import as_jsonrpc
 log = logging.getLogger(__name__)
 
 
+# ``json.dumps`` with any keyword builds an encoder per call; several per execute
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_json(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     """UTF-8 JSON; lone surrogates from a kernel fall back to ASCII escapes (still valid)."""
-    text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
+    if default is None:
+        text = _ENCODER.encode(obj)
+    else:
+        text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
