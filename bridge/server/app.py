@@ -69,13 +69,12 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
             def make_registry() -> KernelRegistry:
                 from bridge.kernels.kernel import KernelEvents
                 from bridge.kernels.registry import KernelRegistry
-                from bridge.server.comms import comm_notification
                 from bridge.server.execute import foreign_output, late_reply
 
                 # kernel states reach the editor through the registry's events (server/lifecycle.py)
                 events = KernelEvents(
                     foreign=lambda kernel, msg: foreign_output(bridge, kernel, msg),
-                    comm=lambda kernel, msg: comm_notification(bridge, kernel, msg),
+                    comm=bridge.comm_relay.comm,
                     late_reply=lambda kernel, msg: late_reply(bridge, kernel, msg),
                 )
                 return KernelRegistry(kernels_nursery, events, transport=bridge.settings.transport)

@@ -66,7 +66,8 @@ DIRECT_WRITE_MAX = 64 * 1024  # a pipe's usual capacity
 class OutgoingQueue:
     """Bytes waiting for the editor. ``write`` never blocks: an editor that does not read
     must not stall the bridge (stock pygls deadlocks on a full stdout pipe). What can pile
-    up here is bounded by the output caps (bridge/outputs.py) plus the replies owed.
+    up here is bounded by the output caps (bridge/outputs.py), the comm relay's
+    (bridge/server/comm_relay.py) plus the replies owed.
 
     On a pipe (``FdStream``, non-blocking) with nothing queued, ``write`` writes at once:
     waking the pump task for every message cost a task switch per message; the pump
