@@ -113,7 +113,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.profile", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("workload", nargs="?", choices=("execute", "inspect", "hover", "complete", "flood", "coldstart"))
+    parser.add_argument(
+        "workload", nargs="?", choices=("execute", "inspect", "hover", "complete", "flood", "coldstart")
+    )
     parser.add_argument("--count", type=int, default=1000, help="requests to drive (default 1000)")
     parser.add_argument("--save", metavar="FILE", help="also keep the cProfile stats (for pstats' print_callers)")
     parser.add_argument("--serve", metavar="OUT", help=argparse.SUPPRESS)

@@ -86,7 +86,10 @@ def test_completion_list_is_written_as_cattrs_writes_it() -> None:
     [
         (hover_json, types.Hover(contents="a marked string")),
         (completion_json, [types.CompletionItem(label="x")]),
-        (completion_json, types.CompletionList(is_incomplete=False, items=[types.CompletionItem(label="x", preselect=True)])),
+        (
+            completion_json,
+            types.CompletionList(is_incomplete=False, items=[types.CompletionItem(label="x", preselect=True)]),
+        ),
     ],
 )
 def test_other_shapes_are_left_to_pygls(encode: Any, result: Any) -> None:
