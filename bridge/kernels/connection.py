@@ -397,14 +397,16 @@ class KernelConnection:
         self._poke_timer()
         try:
             await self.transport.send(channel, msg)
-            with trio.fail_after(timeout) if timeout is not None else nullcontext():
-                await pending.replied.wait()
+            if wait_idle and timeout is None:
+                # settled comes after the reply (or with a failure): one wake-up, not two
+                await pending.settled.wait()
+            else:
+                with trio.fail_after(timeout) if timeout is not None else nullcontext():
+                    await pending.replied.wait()
+                if wait_idle and pending.error is None:
+                    await pending.settled.wait()
             if pending.error is not None:
                 raise pending.error
-            if wait_idle:
-                await pending.settled.wait()
-                if pending.error is not None:
-                    raise pending.error
             assert pending.reply is not None
             return pending.reply
         except trio.TooSlowError:

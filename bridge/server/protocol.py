@@ -43,9 +43,16 @@ from bridge.server.jsonrpc_errors import as_jsonrpc
 log = logging.getLogger(__name__)
 
 
+# ``json.dumps`` with any keyword builds an encoder per call; several per execute
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_json(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     """UTF-8 JSON; lone surrogates from a kernel fall back to ASCII escapes (still valid)."""
-    text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
+    if default is None:
+        text = _ENCODER.encode(obj)
+    else:
+        text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -144,9 +151,18 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         after each read (a task of its own for it would cost a task switch per request).
         ``nursery.start`` returns only once the new task has run to its first checkpoint
         (it reports ``started`` first thing and keeps running until it yields), so what
-        each handler does synchronously — an execute's zmq send — happens in arrival order."""
+        each handler does synchronously — an execute's zmq send — happens in arrival order.
+
+        The last one (usually the only one) is started with ``start_soon``: it takes its
+        first step in the scheduler's next batch, and whatever the reader starts later
+        lands in a batch after that, so the order holds without the temporary nursery
+        and the reader's extra wake-up that ``start`` costs."""
         while self._to_start:
-            await self.nursery.start(self._run_async, *self._to_start.popleft())
+            args = self._to_start.popleft()
+            if self._to_start:
+                await self.nursery.start(self._run_async, *args)
+            else:
+                self.nursery.start_soon(self._run_async, *args)
 
     @property
     def shutdown_requested(self) -> bool:
