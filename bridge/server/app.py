@@ -174,7 +174,7 @@ class _StdinReader:
         self._fd = stream.fileno() if isinstance(stream, trio.lowlevel.FdStream) else None
         self._owe_checkpoint = False
 
-    async def receive_some(self, max_bytes: int) -> bytes:
+    async def receive_some(self, max_bytes: int) -> bytes | bytearray:
         if self._fd is None:
             return await self._stream.receive_some(max_bytes)
         while True:

@@ -39,6 +39,7 @@ from pygls.protocol.json_rpc import MsgId
 from bridge.errors import REQUEST_CANCELLED, unwrap_group
 from bridge.server.framing import frame
 from bridge.server.jsonrpc_errors import as_jsonrpc
+from bridge.server.lsp_fast import NotPlain
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,25 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         """Queue a request for its handler (in arrival order, like every other request)."""
         self._queued.add(msg_id)
         self._to_start.append((msg_id, msg_id, handler, partial(self._answer, msg_id), (params,), {}))
+
+    def start_lsp_request(
+        self, msg_id: MsgId, handler: Callable[..., Any], params: Any, encode: Callable[[Any], Any]
+    ) -> None:
+        """An LSP request whose params are already typed (server/lsp_fast.py): its result
+        written by ``encode``; errors, cancellations and other shapes as pygls writes them."""
+        self._queued.add(msg_id)
+        self._to_start.append((msg_id, msg_id, handler, partial(self._answer_lsp, msg_id, encode), (params,), {}))
+
+    def _answer_lsp(self, msg_id: MsgId, encode: Callable[[Any], Any], future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            try:
+                result = encode(future.result())
+            except NotPlain:
+                pass
+            else:
+                self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
+                return
+        self._send_handler_result(future, msg_id=msg_id)
 
     def _answer(self, msg_id: MsgId, future: Future[Any]) -> None:
         """The response, as pygls' ``_send_handler_result`` would word it."""
