@@ -149,10 +149,14 @@ class LaunchedKernel(Kernel):
 
         A restart refuses the editor's requests (-32015) and has already failed those in
         flight; this request is let through (``stopping``), and the editor's pending
-        requests do not wait for it."""
+        requests do not wait for it. A kernel running code is interrupted first, as
+        jupyter_client does (by signal; a message-mode kernel reads control while busy):
+        otherwise its shutdown waits behind that code until the signals end it uncleanly."""
         process = self.process
         if process is None or process.returncode is not None:
             return
+        if self.connection.alive and self.connection.execution_state == "busy" and self.interrupt_mode == "signal":
+            process.signal_group(signal.SIGINT)
         if self.connection.alive:
             with trio.move_on_after(SHUTDOWN_WAIT):
                 try:

@@ -168,6 +168,41 @@ async def test_the_kernel_runs_its_shutdown_code(
         assert await kernel_pid(bridge, kernel) != old_pid
 
 
+async def test_a_busy_kernel_is_interrupted_then_runs_its_shutdown_code(
+    bridge: BridgeClient, kernel: str, tmp_path: Path
+) -> None:
+    """A restart while the kernel runs code: interrupted first (as jupyter_client does),
+    its shutdown then runs cleanly instead of waiting behind that code for the signals."""
+    record = tmp_path / "shutdown.txt"
+    reply, _ = await run(bridge, kernel, RECORD_SHUTDOWN.format(path=str(record)))
+    assert reply["status"] == "ok"
+    old_pid = await kernel_pid(bridge, kernel)
+    outcome: list[Any] = []
+
+    async def execute() -> None:
+        try:
+            outcome.append(
+                await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "import time; time.sleep(600)"})
+            )
+        except RpcError as exc:
+            outcome.append(exc)
+
+    start = len(bridge.notifications)
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(execute)
+            await bridge.wait_for(
+                lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start
+            )
+            await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
+    (error,) = outcome
+    assert isinstance(error, RpcError) and error.code == -32015
+    assert record.read_text() == "restart=[True]"
+    assert not pid_alive(old_pid)
+    reply, _ = await run(bridge, kernel, "1+1")
+    assert reply["status"] == "ok"
+
+
 # Stuck: SIGTERM ignored, a thread that never ends (Python waits for it before exiting),
 # and the main thread asleep in an execute. It answers shutdown_request (ipykernel does on
 # its control thread) but never exits.
