@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from bridge.outputs import COALESCE_HIGH_WATER, _rough_size
+from bridge.outputs import COALESCE_HIGH_WATER, rough_size
 from bridge.widget_state import is_mergeable_update, merge_update
 
 if TYPE_CHECKING:
@@ -154,14 +154,14 @@ class CommRelay:
             held = self._mergeable.get(key)
             if held is not None:
                 held.params = merge_updates(held.params, params)
-                size = _rough_size(held.params)
+                size = rough_size(held.params)
                 self.held_bytes += size - held.size
                 held.size = size
                 self.merged += 1
                 return
             self._mergeable[key] = self._hold("jupyter/comm", params, key=key)
             return
-        size = _rough_size(params)
+        size = rough_size(params)
         kernel_id = params["kernelId"]
         if may_be_left_out(params) and (kernel_id in self._left_out or self.held_bytes + size > self.limit):
             # once one is left out, so are the kernel's next ones this episode: a custom
@@ -188,7 +188,7 @@ class CommRelay:
         self, method: str, params: dict[str, Any], size: int | None = None, key: _UpdateKey | None = None
     ) -> _Held:
         self._start_waiting()
-        item = _Held(method, params, _rough_size(params) if size is None else size, key)
+        item = _Held(method, params, rough_size(params) if size is None else size, key)
         self._held.append(item)
         self.held_bytes += item.size
         return item
