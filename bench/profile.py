@@ -1,4 +1,4 @@
-"""Where the bridge's time goes: ``python -m bench.profile {execute,inspect,complete,flood,coldstart}``.
+"""Where the bridge's time goes: ``python -m bench.profile {execute,inspect,hover,complete,flood,coldstart}``.
 
 Runs a bridge under cProfile — timed by the CPU time of its main thread, so waiting is not
 counted — drives it from the benchmark editor against a fresh kernel, and prints the
@@ -68,14 +68,15 @@ def drive(workload: str, out: str, count: int) -> int:
         editor = Editor([sys.executable, "-m", "bench.profile", "--serve", out], stderr=subprocess.DEVNULL)
         try:
             editor.initialize(initializationOptions={"completionTimeout": 60})
-            contender = Bridge(editor)
+            contender = Bridge(editor, lsp=workload == "hover")
             contender.open(km.connection_file)
             if workload == "flood":
                 editor.keep_notifications = False
                 editor.request("jupyter/execute", {"kernelId": contender.kernel_id, "code": FLOOD})
                 return 1
+            op = "inspect" if workload == "hover" else workload
             for _ in range(count):
-                contender.call(workload, "1+1")
+                contender.call(op, "1+1")
             return count
         finally:
             editor.close()
@@ -112,7 +113,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.profile", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("workload", nargs="?", choices=("execute", "inspect", "complete", "flood", "coldstart"))
+    parser.add_argument(
+        "workload", nargs="?", choices=("execute", "inspect", "hover", "complete", "flood", "coldstart")
+    )
     parser.add_argument("--count", type=int, default=1000, help="requests to drive (default 1000)")
     parser.add_argument("--save", metavar="FILE", help="also keep the cProfile stats (for pstats' print_callers)")
     parser.add_argument("--serve", metavar="OUT", help=argparse.SUPPRESS)

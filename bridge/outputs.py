@@ -90,7 +90,7 @@ class OutputSink:
             "content": widget_placeholder(msg.content),
         }
         if self._emit_checked(params) is None:
-            self._omit(_rough_size(msg.content))
+            self._omit(rough_size(msg.content))
 
     def _stream(self, msg: Message) -> None:
         name = str(msg.content.get("name", "stdout"))
@@ -162,7 +162,7 @@ class OutputSink:
             return False
         content = params["content"]
         text = content.get("text") if params["msgType"] == "stream" else None
-        estimate = len(text) if isinstance(text, str) else _rough_size(content)
+        estimate = len(text) if isinstance(text, str) else rough_size(content)
         return self.sent_bytes + estimate <= self.limit
 
     def _omit(self, nbytes: int, messages: int = 1) -> None:
@@ -238,7 +238,7 @@ def utf8_size(text: str) -> int:
     return sum(len(text[i : i + SPILL_SLICE].encode("utf-8", "replace")) for i in range(0, len(text), SPILL_SLICE))
 
 
-def _rough_size(content: dict[str, Any]) -> int:
+def rough_size(content: dict[str, Any]) -> int:
     """A cheap upper-ish estimate of a content's JSON size, without encoding it twice."""
     total = 0
     stack: list[Any] = [content]

@@ -1,5 +1,5 @@
 """A widget model's ``update`` messages merged while their reader is behind: one rule for
-the two places that hold updates back (toward the editor, server/comms.py; toward pages,
+the two places that hold updates back (toward the editor, server/comm_relay.py; toward pages,
 sidecar/hub.py), so that a slider dragged or a progress bar at 1 kHz costs the latest state,
 not every step.
 

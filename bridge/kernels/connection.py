@@ -349,8 +349,8 @@ class KernelConnection:
         await self.transport.send(channel, msg)
         return msg
 
-    def _check_usable(self) -> None:
-        if self.restarting:
+    def _check_usable(self, *, stopping: bool = False) -> None:
+        if self.restarting and not stopping:
             raise KernelRestarting(f"kernel {self.label} is restarting: send the request again when it is idle")
         if self.dead_reason is not None:
             raise KernelDied(self.dead_reason)
@@ -369,18 +369,21 @@ class KernelConnection:
         metadata: dict[str, Any] | None = None,
         buffers: list[bytes] | None = None,
         private: bool = False,
+        stopping: bool = False,
     ) -> Message:
         """Send a request and return its reply; with ``wait_idle``, also let its iopub settle.
 
         A ``private`` request is the bridge's own business (a variables query): its iopub
         is not shown to the listeners of every message (the output sidecar), though a
-        kernel may still broadcast it to its other clients.
+        kernel may still broadcast it to its other clients. A ``stopping`` request is the
+        one the bridge makes to stop the kernel (its shutdown_request): a restart refuses
+        every other request, but it must still be able to ask the kernel to stop cleanly.
 
         Raises KernelDied if the kernel dies (or is already dead), KernelRestarting while
         it is being replaced by a restart, KernelTimeout after ``timeout`` seconds without
         a reply, RequestDropped when the kernel will not answer (kernels/session.py).
         """
-        self._check_usable()
+        self._check_usable(stopping=stopping)
         msg = self.session.request(
             channel, msg_type, content, now=trio.current_time(), settle=wait_idle, metadata=metadata, buffers=buffers
         )
@@ -394,14 +397,16 @@ class KernelConnection:
         self._poke_timer()
         try:
             await self.transport.send(channel, msg)
-            with trio.fail_after(timeout) if timeout is not None else nullcontext():
-                await pending.replied.wait()
+            if wait_idle and timeout is None:
+                # settled comes after the reply (or with a failure): one wake-up, not two
+                await pending.settled.wait()
+            else:
+                with trio.fail_after(timeout) if timeout is not None else nullcontext():
+                    await pending.replied.wait()
+                if wait_idle and pending.error is None:
+                    await pending.settled.wait()
             if pending.error is not None:
                 raise pending.error
-            if wait_idle:
-                await pending.settled.wait()
-                if pending.error is not None:
-                    raise pending.error
             assert pending.reply is not None
             return pending.reply
         except trio.TooSlowError:

@@ -24,7 +24,9 @@ from bridge.transports.zmq import ZmqTransport
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_REPLY_WAIT = 2.0
+# after shutdown_request, for the kernel to run its own shutdown and exit (jupyter_client
+# waits half its shutdown_wait_time, 2.5 s, before its SIGTERM)
+SHUTDOWN_WAIT = 2.0
 TERMINATE_WAIT = 2.0
 KILL_WAIT = 2.0
 
@@ -137,18 +139,32 @@ class LaunchedKernel(Kernel):
         remove_files(self.info)
 
     async def _stop(self) -> None:
-        """shutdown_request on control, then SIGTERM, then SIGKILL to the group, each bounded."""
+        await self._stop_process(restart=False)
+
+    async def _stop_process(self, *, restart: bool) -> None:
+        """The one way the bridge stops a process it started, for a shutdown and for a
+        restart alike: ``shutdown_request`` on control (its ``restart`` says which), so
+        the kernel runs its own shutdown (atexit handlers, files flushed) as it would
+        under jupyter_client; then SIGTERM, then SIGKILL to the group, each wait bounded.
+
+        A restart refuses the editor's requests (-32015) and has already failed those in
+        flight; this request is let through (``stopping``), and the editor's pending
+        requests do not wait for it. A kernel running code is interrupted first, as
+        jupyter_client does (by signal; a message-mode kernel reads control while busy):
+        otherwise its shutdown waits behind that code until the signals end it uncleanly."""
         process = self.process
         if process is None or process.returncode is not None:
             return
-        # a restart already refuses requests (-32015), the shutdown_request too: waiting
-        # for an exit it cannot have asked for would only delay the SIGTERM
-        if self.connection.alive and not self.connection.restarting:
-            with trio.move_on_after(SHUTDOWN_REPLY_WAIT):
+        if self.connection.alive and self.connection.execution_state == "busy" and self.interrupt_mode == "signal":
+            process.signal_group(signal.SIGINT)
+        if self.connection.alive:
+            with trio.move_on_after(SHUTDOWN_WAIT):
                 try:
-                    await self.connection.request("control", "shutdown_request", {"restart": False})
+                    await self.connection.request(
+                        "control", "shutdown_request", {"restart": restart}, private=True, stopping=True
+                    )
                 except BridgeError:
-                    pass
+                    pass  # no answer, or it died meanwhile: its exit (or the signals) decide
                 await process.exited.wait()
         for sig, wait in ((signal.SIGTERM, TERMINATE_WAIT), (signal.SIGKILL, KILL_WAIT)):
             if process.returncode is not None:
@@ -158,8 +174,10 @@ class LaunchedKernel(Kernel):
                 await process.exited.wait()
 
     async def successor(self) -> Kernel:
-        """A fresh process from the same kernelspec, started as this one was."""
-        await self.shutdown()
+        """A fresh process from the same kernelspec, started as this one was, once this
+        one has stopped as a shutdown stops it (told it is a restart)."""
+        await self._stop_process(restart=True)
+        await self.shutdown()  # the process is gone: our side closed, its files removed
         return LaunchedKernel.prepare(self.kernel_id, self.kernel_name, events=self.events, launch=self.launch)
 
 

@@ -69,13 +69,12 @@ async def serve(stdin: trio.abc.ReceiveStream, stdout: trio.abc.SendStream, sett
             def make_registry() -> KernelRegistry:
                 from bridge.kernels.kernel import KernelEvents
                 from bridge.kernels.registry import KernelRegistry
-                from bridge.server.comms import comm_notification
                 from bridge.server.execute import foreign_output, late_reply
 
                 # kernel states reach the editor through the registry's events (server/lifecycle.py)
                 events = KernelEvents(
                     foreign=lambda kernel, msg: foreign_output(bridge, kernel, msg),
-                    comm=lambda kernel, msg: comm_notification(bridge, kernel, msg),
+                    comm=bridge.comm_relay.comm,
                     late_reply=lambda kernel, msg: late_reply(bridge, kernel, msg),
                 )
                 return KernelRegistry(kernels_nursery, events, transport=bridge.settings.transport)
@@ -163,11 +162,39 @@ async def _pump(outgoing: OutgoingQueue, stdout: trio.abc.SendStream) -> None:
         outgoing.close()
 
 
+class _StdinReader:
+    """``receive_some`` without its leading checkpoint on a pipe: read at once, park only
+    when nothing is there. trio's FdStream yields before every read, one more task switch
+    per request; here a read that found data after parking needs no other yield, and only
+    reads returning data back to back (an editor flooding us) yield between them."""
+
+    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+        self._stream = stream
+        self._fd = stream.fileno() if isinstance(stream, trio.lowlevel.FdStream) else None
+        self._owe_checkpoint = False
+
+    async def receive_some(self, max_bytes: int) -> bytes | bytearray:
+        if self._fd is None:
+            return await self._stream.receive_some(max_bytes)
+        while True:
+            try:
+                data = os.read(self._fd, max_bytes)
+            except BlockingIOError:
+                self._owe_checkpoint = False
+                await trio.lowlevel.wait_readable(self._fd)
+                continue
+            if self._owe_checkpoint:
+                await trio.lowlevel.cancel_shielded_checkpoint()
+            self._owe_checkpoint = True
+            return data
+
+
 async def _read_loop(stdin: trio.abc.ReceiveStream, dispatcher: Dispatcher) -> None:
     reader = FrameReader()
+    source = _StdinReader(stdin)
     while True:
         try:
-            data = await stdin.receive_some(65536)
+            data = await source.receive_some(65536)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             return
         if not data:

@@ -1,5 +1,6 @@
 """What every feature handler needs: the protocol (to answer and notify), the kernels,
-the settings, and where output that did not fit is kept."""
+the settings, where output that did not fit is kept, and the relay that holds comm
+notifications for an editor that is behind."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from bridge.kernels.encryption import DEFAULT_POLICY, POLICIES, Policy
 from bridge.outputs import DEFAULT_LIMIT, OutputSink
+from bridge.server.comm_relay import CommRelay
 from bridge.server.protocol import TrioLanguageServerProtocol
 
 if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first kernel request
@@ -23,6 +25,8 @@ if TYPE_CHECKING:  # kernel code (zmq, process launching) loads with the first k
 log = logging.getLogger(__name__)
 
 AUTO_START = ("onRun", "onOpen", "never")
+# kernels/connection_info.py's TRANSPORTS, which is not imported here: it loads zmq
+TRANSPORTS: tuple[TransportKind, ...] = ("tcp", "ipc")
 T = TypeVar("T")
 
 
@@ -59,7 +63,6 @@ class Settings:
             ("startupTimeout", "startup_timeout", (int, float)),
             ("outputLimitBytes", "output_limit_bytes", int),
             ("completionTimeout", "completion_timeout", (int, float)),
-            ("transport", "transport", str),
             ("inlayHintMaxLength", "inlay_hint_max_length", int),
         ):
             value = options.get(key)
@@ -84,8 +87,7 @@ class Settings:
         servers = options.get("servers")
         if isinstance(servers, dict):
             self.servers = servers
-        if self.transport not in ("tcp", "ipc"):
-            self.transport = "tcp"
+        self.transport = _one_of(options, "transport", TRANSPORTS, self.transport)
         # a security setting: a typo must not silently weaken it, nor be lost in silence
         self.encryption = _one_of(options, "encryption", POLICIES, self.encryption)
 
@@ -116,6 +118,12 @@ class Bridge:
     publish_run_diagnostics: Callable[[str, list[Any]], None] | None = None
     _registry: KernelRegistry | None = None
     _subscribers: list[Subscriber] = field(default_factory=list)
+    # the kernels' comm messages → jupyter/comm (server/comm_relay.py); here rather than in a
+    # feature module, since the registry's comm events may come before the features load
+    comm_relay: CommRelay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.comm_relay = CommRelay(self.notify, lambda: self.protocol.outgoing)
 
     @property
     def registry(self) -> KernelRegistry:

@@ -28,6 +28,7 @@ from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, 
 
 from bridge import errors
 from bridge.server.framing import FramingError
+from bridge.server.lsp_fast import FAST_METHODS
 from bridge.server.protocol import TrioLanguageServerProtocol
 
 log = logging.getLogger(__name__)
@@ -195,9 +196,15 @@ class Dispatcher:
 
     def _dispatch(self, obj: dict[str, Any]) -> None:
         method = obj.get("method")
-        if method is not None and "id" in obj and (handler := self.protocol.own_handler(method)) is not None:
-            self.protocol.start_request(obj["id"], handler, obj["params"])
-            return
+        if method is not None and "id" in obj:
+            if (handler := self.protocol.own_handler(method)) is not None:
+                self.protocol.start_request(obj["id"], handler, obj["params"])
+                return
+            if (fast := FAST_METHODS.get(method)) is not None and (handler := self.protocol.fm.features.get(method)):
+                params = fast[0](obj["params"])
+                if params is not None:  # else pygls' path, which names what is wrong
+                    self.protocol.start_lsp_request(obj["id"], handler, params, fast[1])
+                    return
         try:
             if method is None and "result" in obj:
                 # An answer to one of our requests (jupyter/input): keep it plain JSON.

@@ -39,13 +39,21 @@ from pygls.protocol.json_rpc import MsgId
 from bridge.errors import REQUEST_CANCELLED, unwrap_group
 from bridge.server.framing import frame
 from bridge.server.jsonrpc_errors import as_jsonrpc
+from bridge.server.lsp_fast import NotPlain
 
 log = logging.getLogger(__name__)
 
 
+# ``json.dumps`` with any keyword builds an encoder per call; several per execute
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_json(obj: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     """UTF-8 JSON; lone surrogates from a kernel fall back to ASCII escapes (still valid)."""
-    text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
+    if default is None:
+        text = _ENCODER.encode(obj)
+    else:
+        text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -58,7 +66,8 @@ DIRECT_WRITE_MAX = 64 * 1024  # a pipe's usual capacity
 class OutgoingQueue:
     """Bytes waiting for the editor. ``write`` never blocks: an editor that does not read
     must not stall the bridge (stock pygls deadlocks on a full stdout pipe). What can pile
-    up here is bounded by the output caps (bridge/outputs.py) plus the replies owed.
+    up here is bounded by the output caps (bridge/outputs.py), the comm relay's
+    (bridge/server/comm_relay.py) plus the replies owed.
 
     On a pipe (``FdStream``, non-blocking) with nothing queued, ``write`` writes at once:
     waking the pump task for every message cost a task switch per message; the pump
@@ -144,9 +153,18 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         after each read (a task of its own for it would cost a task switch per request).
         ``nursery.start`` returns only once the new task has run to its first checkpoint
         (it reports ``started`` first thing and keeps running until it yields), so what
-        each handler does synchronously — an execute's zmq send — happens in arrival order."""
+        each handler does synchronously — an execute's zmq send — happens in arrival order.
+
+        The last one (usually the only one) is started with ``start_soon``: it takes its
+        first step in the scheduler's next batch, and whatever the reader starts later
+        lands in a batch after that, so the order holds without the temporary nursery
+        and the reader's extra wake-up that ``start`` costs."""
         while self._to_start:
-            await self.nursery.start(self._run_async, *self._to_start.popleft())
+            args = self._to_start.popleft()
+            if self._to_start:
+                await self.nursery.start(self._run_async, *args)
+            else:
+                self.nursery.start_soon(self._run_async, *args)
 
     @property
     def shutdown_requested(self) -> bool:
@@ -168,6 +186,25 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         """Queue a request for its handler (in arrival order, like every other request)."""
         self._queued.add(msg_id)
         self._to_start.append((msg_id, msg_id, handler, partial(self._answer, msg_id), (params,), {}))
+
+    def start_lsp_request(
+        self, msg_id: MsgId, handler: Callable[..., Any], params: Any, encode: Callable[[Any], Any]
+    ) -> None:
+        """An LSP request whose params are already typed (server/lsp_fast.py): its result
+        written by ``encode``; errors, cancellations and other shapes as pygls writes them."""
+        self._queued.add(msg_id)
+        self._to_start.append((msg_id, msg_id, handler, partial(self._answer_lsp, msg_id, encode), (params,), {}))
+
+    def _answer_lsp(self, msg_id: MsgId, encode: Callable[[Any], Any], future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            try:
+                result = encode(future.result())
+            except NotPlain:
+                pass
+            else:
+                self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
+                return
+        self._send_handler_result(future, msg_id=msg_id)
 
     def _answer(self, msg_id: MsgId, future: Future[Any]) -> None:
         """The response, as pygls' ``_send_handler_result`` would word it."""

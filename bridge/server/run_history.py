@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.outputs import DEFAULT_LIMIT, _rough_size, utf8_size
+from bridge.outputs import DEFAULT_LIMIT, rough_size, utf8_size
 from bridge.wire import Message
 
 MAX_RUNS = 1000
@@ -93,7 +93,7 @@ class Run:
 
     def _add(self, kind: str, content: dict[str, Any]) -> None:
         text = content.get("text") if kind == "stream" else None
-        size = utf8_size(text) if isinstance(text, str) else _rough_size(content)
+        size = utf8_size(text) if isinstance(text, str) else rough_size(content)
         if self.omitted_messages or self.output_bytes + size > self.limit:
             head = (
                 _head(text, self.limit - self.output_bytes)
@@ -164,7 +164,7 @@ class RunHistory:
                         "data": content.get("data", {}),
                         "metadata": content.get("metadata", {}),
                     }
-                    run.outputs[i] = Output(output.msg_type, updated, _rough_size(updated))
+                    run.outputs[i] = Output(output.msg_type, updated, rough_size(updated))
                     run.output_bytes += run.outputs[i].size - output.size
                     self.bytes += run.outputs[i].size - output.size
         self._trim(keep=None)

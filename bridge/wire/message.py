@@ -50,9 +50,6 @@ class Message:
         return None if parent is None else str(parent)
 
 
-_PARTS = ("header", "parent_header", "metadata", "content")
-
-
 def received(
     header: Any,
     parent_header: Any,
@@ -70,23 +67,26 @@ def received(
     only what cannot be read at all: a part that is not a JSON object, a header without
     a string ``msg_type`` or without a ``msg_id``.
     """
-    parts = [header, parent_header, metadata, content]
-    for i, (name, value) in enumerate(zip(_PARTS, parts, strict=True)):
-        if value is None and name != "header":
-            parts[i] = {}
-        elif not isinstance(value, dict):
-            raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
-    header = parts[0]
+    if not isinstance(header, dict):
+        raise MalformedMessage(f"header is a {type(header).__name__}, not an object")
     if not isinstance(header.get("msg_type"), str) or "msg_id" not in header:
         raise MalformedMessage("header lacks msg_type or msg_id")  # jupyter_client refuses these too
     return Message(
-        header=header,
-        parent_header=parts[1],
-        metadata=parts[2],
-        content=parts[3],
-        buffers=buffers,
-        idents=idents if idents is not None else [],
+        header,
+        _object("parent_header", parent_header),
+        _object("metadata", metadata),
+        _object("content", content),
+        buffers,
+        idents if idents is not None else [],
     )
+
+
+def _object(name: str, value: Any) -> JSONDict:
+    if isinstance(value, dict):
+        return value
+    if value is None:
+        return {}
+    raise MalformedMessage(f"{name} is a {type(value).__name__}, not an object")
 
 
 class MessageFactory:

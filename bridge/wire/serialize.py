@@ -38,8 +38,14 @@ def loads(frame: bytes | str) -> Any:
     return _DECODER.decode(frame)
 
 
+# one encoder for every frame, as for decoding
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def pack(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogateescape")
+    if not obj and type(obj) is dict:
+        return b"{}"  # no parent, no metadata: most messages
+    return _ENCODER.encode(obj).encode("utf-8", "surrogateescape")
 
 
 def serialize(msg: Message, signer: Signer) -> list[bytes]:
@@ -62,7 +68,7 @@ def deserialize(
     peak is then two copies of the text (decoded and parsed), not three.
     """
     try:
-        split = list(parts).index(DELIMITER)
+        split = parts.index(DELIMITER)
     except ValueError:
         raise MalformedMessage("no <IDS|MSG> delimiter") from None
     idents = list(parts[:split])
@@ -81,7 +87,8 @@ def deserialize(
         if consume:
             del body, frames
             parts.clear()  # type: ignore[attr-defined]
-        header, parent, metadata, content = (_DECODER.decode(t) for t in texts)
+        # an empty object (no parent, no metadata) is common enough to skip the decoder
+        header, parent, metadata, content = ({} if t == "{}" else _DECODER.decode(t) for t in texts)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessage(f"a JSON frame does not parse: {exc}") from None
     except RecursionError:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
+from typing import Any
 
+import pytest
 import trio
 
 from bridge.client import BridgeClient, spawn_bridge
-from tests.integration.helpers import HANG_GUARD, kernel_pid, run, stdout_text, wait_dead
+from tests.integration.helpers import HANG_GUARD, kernel_pid, pid_alive, run, stdout_text, wait_dead
+from tests.support.client import RpcError
 
 
 async def test_initialize_advertises_position_encoding_and_server_info() -> None:
@@ -126,3 +130,125 @@ async def test_two_kernels_at_once_are_independent(bridge: BridgeClient) -> None
         nursery.start_soon(read, a)
         nursery.start_soon(read, b)
     assert results == {a: "from a\n", b: "from b\n"}
+
+
+# The kernel's own shutdown: an atexit handler that writes which shutdown_request reached
+# it (ipykernel hands the request's ``restart`` to ``do_shutdown``). Python runs atexit
+# handlers only on a clean exit, never when SIGTERM or SIGKILL ends the process.
+RECORD_SHUTDOWN = """
+import atexit, pathlib
+_kernel = get_ipython().kernel
+_seen = []
+_do_shutdown = _kernel.do_shutdown
+def _record(restart):
+    _seen.append(restart)
+    return _do_shutdown(restart)
+_kernel.do_shutdown = _record
+atexit.register(lambda: pathlib.Path({path!r}).write_text(f"restart={{_seen}}"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("method", "told"), [("jupyter/restartKernel", "[True]"), ("jupyter/shutdownKernel", "[False]")]
+)
+async def test_the_kernel_runs_its_shutdown_code(
+    bridge: BridgeClient, kernel: str, tmp_path: Path, method: str, told: str
+) -> None:
+    """A restart stops the old kernel as a shutdown does: shutdown_request on control
+    (with ``restart`` saying which), and a clean exit before anything is signalled."""
+    record = tmp_path / "shutdown.txt"
+    reply, _ = await run(bridge, kernel, RECORD_SHUTDOWN.format(path=str(record)))
+    assert reply["status"] == "ok"
+    old_pid = await kernel_pid(bridge, kernel)
+    with trio.fail_after(HANG_GUARD):
+        await bridge.request(method, {"kernelId": kernel})
+    assert record.read_text() == f"restart={told}"
+    assert not pid_alive(old_pid)
+    if method == "jupyter/restartKernel":
+        assert await kernel_pid(bridge, kernel) != old_pid
+
+
+async def test_a_busy_kernel_is_interrupted_then_runs_its_shutdown_code(
+    bridge: BridgeClient, kernel: str, tmp_path: Path
+) -> None:
+    """A restart while the kernel runs code: interrupted first (as jupyter_client does),
+    its shutdown then runs cleanly instead of waiting behind that code for the signals."""
+    record = tmp_path / "shutdown.txt"
+    reply, _ = await run(bridge, kernel, RECORD_SHUTDOWN.format(path=str(record)))
+    assert reply["status"] == "ok"
+    old_pid = await kernel_pid(bridge, kernel)
+    outcome: list[Any] = []
+
+    async def execute() -> None:
+        try:
+            outcome.append(
+                await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "import time; time.sleep(600)"})
+            )
+        except RpcError as exc:
+            outcome.append(exc)
+
+    start = len(bridge.notifications)
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(execute)
+            await bridge.wait_for(
+                lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start
+            )
+            await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
+    (error,) = outcome
+    assert isinstance(error, RpcError) and error.code == -32015
+    assert record.read_text() == "restart=[True]"
+    assert not pid_alive(old_pid)
+    reply, _ = await run(bridge, kernel, "1+1")
+    assert reply["status"] == "ok"
+
+
+# Stuck: SIGTERM ignored, a thread that never ends (Python waits for it before exiting),
+# and the main thread asleep in an execute. It answers shutdown_request (ipykernel does on
+# its control thread) but never exits.
+STUCK = """
+import signal, threading, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+threading.Thread(target=threading.Event().wait).start()
+time.sleep(600)
+"""
+
+
+async def test_restart_of_a_kernel_that_will_not_stop_kills_it_and_starts_a_new_one(
+    bridge: BridgeClient, kernel: str
+) -> None:
+    old_pid = await kernel_pid(bridge, kernel)
+    execute_id = bridge.new_id()
+    outcome: list[Any] = []
+
+    async def execute() -> None:
+        try:
+            outcome.append(
+                await bridge.request("jupyter/execute", {"kernelId": kernel, "code": STUCK}, msg_id=execute_id)
+            )
+        except RpcError as exc:
+            outcome.append(exc)
+
+    start = len(bridge.notifications)
+    with trio.fail_after(HANG_GUARD):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(execute)
+            await bridge.wait_for(
+                lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start
+            )
+            restarted = await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
+    assert restarted["kernelId"] == kernel
+    (error,) = outcome
+    assert isinstance(error, RpcError) and error.code == -32015
+    # the pending execute failed at once, not after the old kernel was made to stop:
+    # before the new kernel's first status
+    statuses = [
+        (i, n["params"]["executionState"])
+        for i, n in enumerate(bridge.notifications)
+        if i >= start and n["method"] == "jupyter/status"
+    ]
+    first_starting = next(i for i, state in statuses if state == "starting")
+    assert bridge.notifications_before[execute_id] <= first_starting
+    assert await wait_dead(old_pid)
+    reply, _ = await run(bridge, kernel, "1+1")
+    assert reply["status"] == "ok"

@@ -139,10 +139,13 @@ def test_initialization_options_with_unusable_numbers_are_ignored(caplog: pytest
 
 def test_initialization_options_outside_their_set_keep_the_value_and_say_so(caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings()
-    settings.update({"autoStart": "onOpen", "encryption": "required"})
-    settings.update({"autoStart": "always", "encryption": "nope"})
-    assert (settings.auto_start, settings.encryption) == ("onOpen", "required")
+    settings.update({"autoStart": "onOpen", "encryption": "required", "transport": "ipc"})
+    settings.update({"autoStart": "always", "encryption": "nope", "transport": "udp"})
+    assert (settings.auto_start, settings.encryption, settings.transport) == ("onOpen", "required", "ipc")
     assert [r.getMessage() for r in caplog.records] == [
         "initializationOptions.autoStart 'always' is not one of onRun, onOpen, never: keeping 'onOpen'",
+        "initializationOptions.transport 'udp' is not one of tcp, ipc: keeping 'ipc'",
         "initializationOptions.encryption 'nope' is not one of auto, off, required: keeping 'required'",
     ]
+    settings.update({"transport": 3})  # not even a string: the same warning, not a crash
+    assert settings.transport == "ipc" and "transport 3 is not one of" in caplog.records[-1].getMessage()

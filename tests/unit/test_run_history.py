@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.outputs import _rough_size
+from bridge.outputs import rough_size
 from bridge.server.run_history import RunHistories, RunHistory
 from bridge.wire import Message
 
@@ -98,7 +98,7 @@ def test_a_run_keeps_the_head_of_its_output_up_to_the_limit_and_counts_the_rest(
     assert text == "".join(f"{i}\n" for i in range(36))
     assert run.output_bytes == len(text) <= 100
     assert run.omitted_messages == 2
-    assert run.omitted_bytes == (110 - len(text)) + _rough_size({"data": {"text/plain": "x"}, "metadata": {}})
+    assert run.omitted_bytes == (110 - len(text)) + rough_size({"data": {"text/plain": "x"}, "metadata": {}})
 
 
 def test_a_kernel_keeps_its_newest_runs_within_the_bounds_and_counts_the_dropped() -> None:

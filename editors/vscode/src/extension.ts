@@ -17,7 +17,7 @@ import { OutputView } from './outputView';
 import { Runner } from './runCommands';
 import { KernelCommands } from './kernelCommands';
 import { errorText, UserError } from './userError';
-import { WidgetRelay } from './widgets';
+import { commLimitMessage, WidgetRelay } from './widgets';
 import {
   Commands,
   Notifications,
@@ -258,6 +258,7 @@ class Controller implements vscode.Disposable {
     client.onNotification(Notifications.outputLimit, (params) => this.runner.onOutputLimit(params));
     client.onNotification(Notifications.comm, (params) => this.widgets.comm(params));
     client.onNotification(Notifications.commIdle, (params) => this.widgets.idle(params));
+    client.onNotification(Notifications.commLimit, (params) => void vscode.window.showWarningMessage(commLimitMessage(params)));
     client.onRequest(Requests.input, (params, token) => this.runner.onInput(params, token));
   }
 

@@ -220,6 +220,14 @@ export interface CommIdleParams {
   parentId: string;
 }
 
+/** `jupyter/commLimit`: comm messages the bridge left out while the editor was behind. */
+export interface CommLimitParams {
+  kernelId: string;
+  omittedMessages: number;
+  omittedBytes: number;
+  commIds: string[];
+}
+
 export interface CommMsgParams extends KernelIdParams {
   commId: string;
   data: Record<string, unknown>;
@@ -273,4 +281,5 @@ export const Notifications = {
   outputLimit: new NotificationType<OutputLimitParams>('jupyter/outputLimit'),
   comm: new NotificationType<CommParams>('jupyter/comm'),
   commIdle: new NotificationType<CommIdleParams>('jupyter/commIdle'),
+  commLimit: new NotificationType<CommLimitParams>('jupyter/commLimit'),
 } as const;

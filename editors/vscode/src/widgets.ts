@@ -5,7 +5,7 @@
 // `jupyter/commIdle` into those events, and the view's comm messages and comm_info questions
 // into `jupyter/commMsg` and `jupyter/commInfo`.
 
-import type { CommIdleParams, CommInfoResult, CommParams } from './protocol';
+import type { CommIdleParams, CommInfoResult, CommLimitParams, CommParams } from './protocol';
 import type { WidgetEvent, WidgetMessage } from './viewModel';
 
 export interface WidgetHost {
@@ -13,6 +13,17 @@ export interface WidgetHost {
   post(kernelId: string, events: WidgetEvent[]): void;
   commMsg(kernelId: string, commId: string, data: Record<string, unknown>, metadata: Record<string, unknown>, buffers: string[]): Promise<{ msgId: string }>;
   commInfo(kernelId: string): Promise<CommInfoResult>;
+}
+
+/** What the user is told when the bridge left a kernel's comm messages out (`jupyter/commLimit`):
+ * widgets may show stale values until they change again. */
+export function commLimitMessage(params: CommLimitParams): string {
+  const n = params.omittedMessages;
+  const mib = (params.omittedBytes / (1024 * 1024)).toFixed(1);
+  return (
+    `Kernel ${params.kernelId} sent widget messages faster than VS Code could take them: ` +
+    `${n} message${n === 1 ? '' : 's'} (~${mib} MiB) left out; widgets may show stale values until they change again.`
+  );
 }
 
 export class WidgetRelay {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { WidgetEvent } from '../../src/viewModel';
-import { WidgetRelay, type WidgetHost } from '../../src/widgets';
+import { commLimitMessage, WidgetRelay, type WidgetHost } from '../../src/widgets';
 
 function host(overrides: Partial<WidgetHost> = {}): { host: WidgetHost; posted: [string, WidgetEvent[]][]; sent: unknown[] } {
   const posted: [string, WidgetEvent[]][] = [];
@@ -65,4 +65,11 @@ test("comm_info answers with the kernel's widget comms", async () => {
   await tick();
   await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(posted, [['k1', [{ type: 'comm_info', ref: 'p3', comms: { c1: { target_name: 'jupyter.widget' } } }]]]);
+});
+
+test('a commLimit tells the user which kernel lost how many widget messages', () => {
+  const text = commLimitMessage({ kernelId: 'k1', omittedMessages: 2000, omittedBytes: 16 * 1024 * 1024, commIds: ['c1'] });
+  assert.match(text, /Kernel k1 /);
+  assert.match(text, /2000 messages \(~16\.0 MiB\) left out/);
+  assert.match(commLimitMessage({ kernelId: 'k', omittedMessages: 1, omittedBytes: 10, commIds: [] }), /1 message \(/);
 });
