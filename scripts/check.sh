@@ -8,11 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${KB_VENV:-.venv}
-PYTHON=${PYTHON:-python3}
-if [ -z "${KB_INSTALLED:-}" ]; then
-    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
-fi
+[ -n "${KB_INSTALLED:-}" ] || KB_VENV="$VENV" bash scripts/venv.sh
 status=0
 echo "check: ruff check" >&2
 "$VENV/bin/ruff" check bridge tests bench scripts || status=1

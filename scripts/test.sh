@@ -4,10 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${KB_VENV:-.venv}
-PYTHON=${PYTHON:-python3}
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+# the venv and this checkout in it (skipped when it is already installed from these pins)
+KB_VENV="$VENV" bash scripts/venv.sh
 VENV=$(cd "$VENV" && pwd)
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
 # Editor test dependencies (Vim, tmux, code-server, chromium…): each script installs what is
 # missing and is quick when everything is already there.
 for setup in scripts/test-setup.d/*.sh; do

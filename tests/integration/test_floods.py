@@ -48,7 +48,12 @@ async def test_a_50mb_string_is_capped_kept_in_a_file_and_memory_returns(bridge:
     assert rss_bytes(bridge.process.pid) - baseline < 40 * 1024 * 1024
 
 
-async def test_the_bridge_answers_while_a_flood_runs(bridge: BridgeClient) -> None:
+async def test_the_bridge_answers_while_a_flood_runs(bridge: BridgeClient, tmp_path: Path) -> None:
+    """The flood prints until the test has had its answers (then it creates ``stop``):
+    the answers cannot have waited for its end, however fast the machine is, and the
+    test does not wait for a flood of a fixed length to drain (1.5 M lines took 15 s)."""
+    stop = tmp_path / "stop"
+    flood_code = f"import os\ni = 0\nwhile i % 1000 or not os.path.exists({str(stop)!r}):\n    print(i)\n    i += 1"
     uri = "file:///tmp/flood.py"
     kernel = (await bridge.request("jupyter/startKernel", {"uri": uri}))["kernelId"]
     await bridge.notify(
@@ -58,7 +63,8 @@ async def test_the_bridge_answers_while_a_flood_runs(bridge: BridgeClient) -> No
     async with trio.open_nursery() as nursery:
 
         async def flood() -> None:
-            await run(bridge, kernel, "for i in range(1_500_000):\n    print(i)")
+            reply, outs = await run(bridge, kernel, flood_code)
+            assert reply["status"] == "ok" and outs
             order.append("flood done")
 
         start = len(bridge.notifications)
@@ -71,4 +77,5 @@ async def test_the_bridge_answers_while_a_flood_runs(bridge: BridgeClient) -> No
         assert completion == {"isIncomplete": True, "items": []}
         assert [k["kernelId"] for k in await bridge.request("jupyter/listKernels")] == [kernel]
         order.append("listKernels answered")
+        stop.touch()
     assert order == ["completion answered", "listKernels answered", "flood done"]

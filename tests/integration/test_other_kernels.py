@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.client import BridgeClient, spawn_bridge
+from bridge.client import BridgeClient, RpcError, spawn_bridge
 from tests.integration.helpers import during_run, run, stdout_text
 
 
@@ -70,6 +70,7 @@ async def test_xeus_python_core_cases(client: BridgeClient) -> None:
 
 
 async def test_bash_kernel_core_cases(client: BridgeClient) -> None:
+    """One bash_kernel for all its cases: it is the slowest of these kernels to start."""
     kernel = (await client.request("jupyter/startKernel", {"kernelName": "bash"}))["kernelId"]
     reply, outs = await run(client, kernel, "echo hello; echo $((6*7))")
     assert reply["status"] == "ok"
@@ -79,6 +80,10 @@ async def test_bash_kernel_core_cases(client: BridgeClient) -> None:
     assert "No such file" in stdout_text(outs)
     complete = await client.request("jupyter/complete", {"kernelId": kernel, "code": "ech"})
     assert "echo" in complete["matches"]
+    # no variables query for bash and no debugger in bash_kernel: a clear error
+    with pytest.raises(RpcError) as info:
+        await client.request("jupyter/variables", {"kernelId": kernel})
+    assert info.value.code == -32016 and "not supported by this kernel" in info.value.message
     interrupted = await interrupt_loop(client, kernel, "while true; do :; done")
     assert interrupted["status"] in {"abort", "aborted", "error"}
     reply, outs = await run(client, kernel, "echo still here")
@@ -92,12 +97,3 @@ async def test_message_mode_interrupt(client: BridgeClient) -> None:
     kernel = (await client.request("jupyter/startKernel", {"kernelName": "python3-message-interrupt"}))["kernelId"]
     interrupted = await interrupt_loop(client, kernel, "import time\nwhile True: time.sleep(0.01)")
     assert interrupted["status"] == "error" and interrupted["ename"] == "KeyboardInterrupt"
-
-
-async def test_variables_not_supported_by_bash_kernel(client: BridgeClient) -> None:
-    from bridge.client import RpcError
-
-    kernel = (await client.request("jupyter/startKernel", {"kernelName": "bash"}))["kernelId"]
-    with pytest.raises(RpcError) as info:
-        await client.request("jupyter/variables", {"kernelId": kernel})
-    assert info.value.code == -32016 and "not supported by this kernel" in info.value.message

@@ -237,15 +237,21 @@ def test_a_reply_forged_for_a_pending_request_does_not_answer_it(
     assert editor.process.poll() is None, stderr_tail(editor)
 
 
-def test_a_reply_after_the_drop_reaches_the_editor_as_a_late_reply(
+def test_an_execute_the_kernel_goes_idle_on_is_answered_and_its_late_reply_still_reaches_the_editor(
     editor: Editor, fake: FakeKernel, tmp_path: Path
 ) -> None:
-    """Never thrown away: the kernel's word after -32018 comes as jupyter/lateReply, and an
-    iopub shutdown_reply (a broadcast, not a late reply) does not."""
+    """An execute the kernel goes idle on without answering is still answered (-32018,
+    DROP_AFTER_IDLE_SECONDS after the idle) and the kernel stays usable. Never thrown away:
+    the kernel's word after -32018 comes as jupyter/lateReply, and an iopub shutdown_reply
+    (a broadcast, not a late reply) does not."""
     kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
     fake.scripts.put(lambda k, req: None)  # busy, then idle, and no execute_reply
     msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "late"})
-    assert editor.wait_response(msg_id, timeout=30)["error"]["code"] == -32018
+    try:
+        dropped = editor.wait_response(msg_id, timeout=30)
+    except TimeoutError:
+        pytest.fail("the execute was never answered")
+    assert dropped["error"]["code"] == -32018 and "went idle without replying" in dropped["error"]["message"], dropped
     request = fake.messages("shell", "execute_request")[-1]
     fake.call(
         lambda: fake.publish(
@@ -269,17 +275,3 @@ def test_a_reply_after_the_drop_reaches_the_editor_as_a_late_reply(
         for n in editor.notifications
         if n["method"] == "jupyter/output" and n["params"]["msgType"] == "shutdown_reply"
     ]
-
-
-def test_an_execute_the_kernel_goes_idle_on_without_answering_is_still_answered(
-    editor: Editor, fake: FakeKernel, tmp_path: Path
-) -> None:
-    kernel_id = connect(editor, fake.connection_file(tmp_path))["kernelId"]
-    fake.scripts.put(lambda k, req: None)  # busy, then idle, and no execute_reply
-    msg_id = editor.request_nowait("jupyter/execute", {"kernelId": kernel_id, "code": "dropped"})
-    try:
-        reply = editor.wait_response(msg_id, timeout=30)  # answered DROP_AFTER_IDLE_SECONDS after the idle
-    except TimeoutError:
-        pytest.fail("the execute was never answered")
-    assert reply["error"]["code"] == -32018 and "went idle without replying" in reply["error"]["message"], reply
-    assert editor.request("jupyter/execute", {"kernelId": kernel_id, "code": "after"})["status"] == "ok"
