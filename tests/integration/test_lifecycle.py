@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from bridge.client import BridgeClient, spawn_bridge
-from tests.integration.helpers import HANG_GUARD, kernel_pid, pid_alive, run, stdout_text, wait_dead
+from tests.integration.helpers import HANG_GUARD, during_run, kernel_pid, pid_alive, run, stdout_text, wait_dead
 from tests.support.client import RpcError
 
 
@@ -177,25 +177,11 @@ async def test_a_busy_kernel_is_interrupted_then_runs_its_shutdown_code(
     reply, _ = await run(bridge, kernel, RECORD_SHUTDOWN.format(path=str(record)))
     assert reply["status"] == "ok"
     old_pid = await kernel_pid(bridge, kernel)
-    outcome: list[Any] = []
 
-    async def execute() -> None:
-        try:
-            outcome.append(
-                await bridge.request("jupyter/execute", {"kernelId": kernel, "code": "import time; time.sleep(600)"})
-            )
-        except RpcError as exc:
-            outcome.append(exc)
+    async def restart() -> None:
+        await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
 
-    start = len(bridge.notifications)
-    with trio.fail_after(HANG_GUARD):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(execute)
-            await bridge.wait_for(
-                lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start
-            )
-            await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
-    (error,) = outcome
+    error = await during_run(bridge, kernel, "import time; time.sleep(600)", restart)
     assert isinstance(error, RpcError) and error.code == -32015
     assert record.read_text() == "restart=[True]"
     assert not pid_alive(old_pid)
