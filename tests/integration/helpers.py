@@ -41,15 +41,23 @@ async def kernel_pid(client: BridgeClient, kernel_id: str) -> int:
 
 
 async def during_run(
-    client: BridgeClient, kernel_id: str, code: str, action: Callable[[], Awaitable[object]], settle: float = 0.0
+    client: BridgeClient,
+    kernel_id: str,
+    code: str,
+    action: Callable[[], Awaitable[object]],
+    settle: float = 0.0,
+    msg_id: Any = None,
 ) -> dict[str, Any] | RpcError:
-    """Start executing ``code``, wait until the kernel is busy, run ``action`` (after
-    ``settle`` seconds), and return the execute's reply, or the RpcError it failed with."""
+    """Start executing ``code`` (as request ``msg_id``, if given), wait until the kernel is
+    busy, run ``action`` (after ``settle`` seconds), and return the execute's reply, or the
+    RpcError it failed with."""
     outcome: list[dict[str, Any] | RpcError] = []
 
     async def execute() -> None:
         try:
-            outcome.append(await client.request("jupyter/execute", {"kernelId": kernel_id, "code": code}))
+            outcome.append(
+                await client.request("jupyter/execute", {"kernelId": kernel_id, "code": code}, msg_id=msg_id)
+            )
         except RpcError as exc:
             outcome.append(exc)
 

@@ -208,26 +208,14 @@ async def test_restart_of_a_kernel_that_will_not_stop_kills_it_and_starts_a_new_
 ) -> None:
     old_pid = await kernel_pid(bridge, kernel)
     execute_id = bridge.new_id()
-    outcome: list[Any] = []
+    restarted: list[Any] = []
 
-    async def execute() -> None:
-        try:
-            outcome.append(
-                await bridge.request("jupyter/execute", {"kernelId": kernel, "code": STUCK}, msg_id=execute_id)
-            )
-        except RpcError as exc:
-            outcome.append(exc)
+    async def restart() -> None:
+        restarted.append(await bridge.request("jupyter/restartKernel", {"kernelId": kernel}))
 
     start = len(bridge.notifications)
-    with trio.fail_after(HANG_GUARD):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(execute)
-            await bridge.wait_for(
-                lambda n: n["method"] == "jupyter/status" and n["params"]["executionState"] == "busy", start
-            )
-            restarted = await bridge.request("jupyter/restartKernel", {"kernelId": kernel})
-    assert restarted["kernelId"] == kernel
-    (error,) = outcome
+    error = await during_run(bridge, kernel, STUCK, restart, msg_id=execute_id)
+    assert restarted[0]["kernelId"] == kernel
     assert isinstance(error, RpcError) and error.code == -32015
     # the pending execute failed at once, not after the old kernel was made to stop:
     # before the new kernel's first status
