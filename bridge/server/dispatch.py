@@ -203,7 +203,7 @@ class Dispatcher:
             if (fast := FAST_METHODS.get(method)) is not None and (handler := self.protocol.fm.features.get(method)):
                 params = fast[0](obj["params"])
                 if params is not None:  # else pygls' path, which names what is wrong
-                    self.protocol.start_lsp_request(obj["id"], handler, params, fast[1])
+                    self.protocol.start_request(obj["id"], handler, params, fast[1])
                     return
         try:
             if method is None and "result" in obj:

@@ -182,18 +182,16 @@ class TrioLanguageServerProtocol(LanguageServerProtocol):
         handler = self.fm.features.get(method)
         return handler if handler is not None and inspect.iscoroutinefunction(handler) else None
 
-    def start_request(self, msg_id: MsgId, handler: Callable[..., Any], params: Any) -> None:
-        """Queue a request for its handler (in arrival order, like every other request)."""
-        self._queued.add(msg_id)
-        self._to_start.append((msg_id, msg_id, handler, partial(self._answer, msg_id), (params,), {}))
-
-    def start_lsp_request(
-        self, msg_id: MsgId, handler: Callable[..., Any], params: Any, encode: Callable[[Any], Any]
+    def start_request(
+        self, msg_id: MsgId, handler: Callable[..., Any], params: Any, encode: Callable[[Any], Any] | None = None
     ) -> None:
-        """An LSP request whose params are already typed (server/lsp_fast.py): its result
-        written by ``encode``; errors, cancellations and other shapes as pygls writes them."""
+        """Queue a request for its handler (in arrival order, like every other request).
+        Without ``encode`` (``jupyter/*``) the result is plain JSON already; with it, the
+        params are already typed (server/lsp_fast.py) and ``encode`` writes the result;
+        errors, cancellations and other shapes as pygls writes them."""
         self._queued.add(msg_id)
-        self._to_start.append((msg_id, msg_id, handler, partial(self._answer_lsp, msg_id, encode), (params,), {}))
+        answer = partial(self._answer, msg_id) if encode is None else partial(self._answer_lsp, msg_id, encode)
+        self._to_start.append((msg_id, msg_id, handler, answer, (params,), {}))
 
     def _answer_lsp(self, msg_id: MsgId, encode: Callable[[Any], Any], future: Future[Any]) -> None:
         if not future.cancelled() and future.exception() is None:
