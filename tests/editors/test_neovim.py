@@ -1,6 +1,7 @@
 """The whole loop from a stock Neovim 0.11 whose only configuration is the server command
 (docs/editors.md): start a kernel by running, run a cell, a selection and a line from
-code actions, see ``⇒ 42`` as an inlay hint and the whole output on hover, interrupt from
+code actions, see ``⇒ 42`` as an inlay hint and the whole output on hover, complete and inspect names
+from the live kernel, interrupt from
 a code action and by cancelling the run's progress, answer ``input()`` on the output page,
 see an error as a diagnostic that leaves when its line is edited, and quit with no kernel
 left behind. Everything is done with Neovim's built-in functions; one Neovim (and so one
@@ -139,6 +140,30 @@ def test_hover_on_a_result_shows_the_whole_output(nvim: Neovim) -> None:
     assert "row 0" in text and "row 1" in text and "row 2" in text
     assert "{'answer': 42}" in text
     assert "\x1b[" not in text
+
+
+def completion_labels(nvim: Neovim, line: int, character: int) -> list[str]:
+    """The labels of a ``textDocument/completion`` at (``line``, ``character``)."""
+    return nvim.lua(
+        "local r = vim.lsp.buf_request_sync(0, 'textDocument/completion', { textDocument ="
+        f" vim.lsp.util.make_text_document_params(), position = {{ line = {line}, character = {character} }} }}, 20000)"
+        " local out = {}"
+        " for _, resp in pairs(r or {}) do"
+        "   local result = resp.result or {}"
+        "   for _, item in ipairs(result.items or result) do table.insert(out, item.label) end"
+        " end"
+        " return out"
+    )
+
+
+def test_completion_and_hover_on_a_name_come_from_the_live_kernel(nvim: Neovim) -> None:
+    set_text(nvim, "kernel_only_name = 41\nkernel_only_\n")
+    code_action(nvim, "source.jupyter.run.line", 0)
+    # isIncomplete (no items) while the line runs or the kernel is slower than completionTimeout — its first
+    # completion loads jedi — so ask again, as a client does on the next keystroke
+    nvim.wait_for(lambda: "kernel_only_name" in completion_labels(nvim, 1, 12), "the kernel's completion arrives")
+    nvim.lua("vim.api.nvim_buf_set_lines(0, 1, 2, false, { 'kernel_only_name' })")
+    assert "int" in hover_text(nvim, 1)  # the kernel's inspect_reply (the name's type)
 
 
 def test_an_error_is_a_diagnostic_that_moves_with_its_line_and_leaves_when_it_is_edited(nvim: Neovim) -> None:
