@@ -1,11 +1,11 @@
 """The whole loop from a stock Neovim 0.11 whose only configuration is the server command
 (docs/editors.md): start a kernel by running, run a cell, a selection and a line from
-code actions, see ``⇒ 42`` as an inlay hint and the whole output on hover, complete and inspect names
-from the live kernel, interrupt from
-a code action and by cancelling the run's progress, answer ``input()`` on the output page,
-see an error as a diagnostic that leaves when its line is edited, and quit with no kernel
-left behind. Everything is done with Neovim's built-in functions; one Neovim (and so one
-bridge and one kernel) serves the whole module, each test on its own text.
+code actions, see ``⇒ 42`` as an inlay hint and the whole output on hover, complete and
+inspect names from the live kernel, interrupt from a code action and by cancelling the
+run's progress, answer ``input()`` on the output page, see an error as a diagnostic that
+leaves when its line is edited, and quit with no kernel left behind. Everything is done
+with Neovim's built-in functions; one Neovim (and so one bridge and one kernel) serves the
+whole module, each test on its own text.
 """
 
 from __future__ import annotations
