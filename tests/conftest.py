@@ -4,6 +4,7 @@ pipes against real kernels; each test session gets its own Jupyter runtime dir."
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
@@ -15,9 +16,16 @@ from jupyter_client.manager import KernelManager
 _RUNTIME = Path(tempfile.mkdtemp(prefix="kb-runtime-"))
 os.environ["JUPYTER_RUNTIME_DIR"] = str(_RUNTIME)
 # kernels keep history in IPYTHONDIR: keep the tests' out of the user's, and apart
-os.environ["IPYTHONDIR"] = tempfile.mkdtemp(prefix="kb-ipython-")
+_IPYTHONDIR = Path(tempfile.mkdtemp(prefix="kb-ipython-"))
+os.environ["IPYTHONDIR"] = str(_IPYTHONDIR)
 
 from bridge.client import BridgeClient, spawn_bridge  # noqa: E402
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's directories go with it (a run leaves nothing in /tmp)."""
+    for directory in (_RUNTIME, _IPYTHONDIR):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
