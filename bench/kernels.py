@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,9 +17,12 @@ from bench.raw import RawClient, load_connection_file
 
 def private_jupyter_dirs() -> None:
     """Runtime and IPython dirs of our own (inherited by the bridges and kernels we
-    start): no connection files or history land in the user's."""
-    os.environ.setdefault("JUPYTER_RUNTIME_DIR", tempfile.mkdtemp(prefix="kb-bench-runtime-"))
-    os.environ.setdefault("IPYTHONDIR", tempfile.mkdtemp(prefix="kb-bench-ipython-"))
+    start): no connection files or history land in the user's, and the dirs go when the
+    benchmark process exits."""
+    for variable, prefix in (("JUPYTER_RUNTIME_DIR", "kb-bench-runtime-"), ("IPYTHONDIR", "kb-bench-ipython-")):
+        if variable not in os.environ:
+            os.environ[variable] = directory = tempfile.mkdtemp(prefix=prefix)
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 

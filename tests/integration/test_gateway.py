@@ -7,6 +7,7 @@ unknown kernelspec is an HTTP 500."""
 from __future__ import annotations
 
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -47,8 +48,11 @@ def running_gateway(*extra_args: str) -> Iterator[Gateway]:
         "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={token}", *extra_args,
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    with server_process(argv, url, root, name="gateway"):
-        yield Gateway(url, token)
+    try:
+        with server_process(argv, url, root, name="gateway"):
+            yield Gateway(url, token)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # its log included: nothing left on disk
 
 
 @pytest.fixture(scope="module")
