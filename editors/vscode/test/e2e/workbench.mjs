@@ -244,12 +244,28 @@ export class Workbench {
     return this.page.keyboard;
   }
 
+  /**
+   * Open the quick input with `key` and type `text` into it. The widget can close again right
+   * after it opened (a focus change from what the previous step left, e.g. a closing webview):
+   * then open it again, as a user would, rather than wait for a box that is gone.
+   */
+  async openQuickInput(key, text) {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    for (let attempt = 1; ; attempt++) {
+      if (!(await input.isVisible())) await this.page.keyboard.press(key);
+      try {
+        await input.waitFor({ state: 'visible', timeout: 10000 });
+        await input.fill(text, { timeout: 5000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  }
+
   /** Run a palette command by its full title (e.g. "Kernel Bridge: Start Kernel"). */
   async command(title) {
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
+    await this.openQuickInput('F1', `>${title}`);
     const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
     await row.waitFor({ state: 'visible', timeout: 30000 });
     await until(`"${title}" to be the first palette entry`, async () => {
@@ -262,10 +278,7 @@ export class Workbench {
   /** Open a workspace file in the editor via Quick Open (in the first editor group). */
   async open(name) {
     await this.focusFirstGroup();
-    await this.page.keyboard.press('Control+P');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(name);
+    await this.openQuickInput('Control+P', name);
     // The list first shows recently opened files: wait until the filtered list leads with `name`.
     await until(`Quick Open to offer ${name} first`, async () => {
       const first = await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().getAttribute('aria-label');
@@ -294,10 +307,7 @@ export class Workbench {
 
   /** Put the cursor at the start of a 1-based line. */
   async gotoLine(line) {
-    await this.page.keyboard.press('Control+G');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`:${line}`);
+    await this.openQuickInput('Control+G', `:${line}`);
     await this.page.keyboard.press('Enter');
     await this.page.keyboard.press('Home');
     await this.page.keyboard.press('Home');
