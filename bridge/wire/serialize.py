@@ -42,6 +42,11 @@ def loads(frame: bytes | str) -> Any:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
+def dumps(obj: Any) -> str:
+    """JSON text as we send it: no NaN (not JSON), no ASCII escaping."""
+    return _ENCODER.encode(obj)
+
+
 def pack(obj: Any) -> bytes:
     if not obj and type(obj) is dict:
         return b"{}"  # no parent, no metadata: most messages

@@ -13,13 +13,12 @@ Two encodings (jupyter_server docs/source/developers/websocket-protocols.md):
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import Any
 
 from bridge.wire import MalformedMessage, Message
 from bridge.wire.message import received
-from bridge.wire.serialize import loads, pack
+from bridge.wire.serialize import dumps, loads, pack
 
 V1_SUBPROTOCOL = "v1.kernel.websocket.jupyter.org"
 _PARTS = ("header", "parent_header", "metadata", "content")
@@ -69,7 +68,7 @@ def encode_json(channel: str, msg: Message) -> bytes | str:
     obj: dict[str, Any] = {name: getattr(msg, name) for name in _PARTS}
     obj["channel"] = channel
     if not msg.buffers:
-        return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+        return dumps(obj)
     chunks = [pack(obj), *msg.buffers]
     offsets = [4 * (len(chunks) + 1)]
     for chunk in chunks[:-1]:
