@@ -19,6 +19,8 @@ from typing import cast
 import trio
 import zmq
 
+from bridge.send_line import SendLine
+
 _SEND_RETRY_SECONDS = 0.002
 # Plain ints: ``getsockopt(zmq.EVENTS) & zmq.POLLIN`` builds an enum member per call, and
 # this check runs several times per message.
@@ -59,6 +61,8 @@ class AsyncSocket:
         self._receive_only = sock.type == zmq.SUB
         self._park: trio.CancelScope | None = None
         self._closed = False
+        # senders held back by the high-water mark, in call order
+        self._send_line = SendLine()
         # True once a message was returned with no yield since: the next one must yield
         self._owe_checkpoint = False
 
@@ -104,17 +108,29 @@ class AsyncSocket:
         request. A loop of sends with nothing else awaited must checkpoint itself."""
         if self._receive_only:
             raise TypeError("a SUB socket is never sent on")
-        sock = self.sock
-        while True:
-            if self._closed:
-                raise trio.ClosedResourceError("socket closed")
+        if self._closed:
+            raise trio.ClosedResourceError("socket closed")
+        if not self._send_line:
             try:
-                _send_parts(sock, parts)
-                break
+                _send_parts(self.sock, parts)
+                self._wake_receiver()
+                return
             except zmq.Again:
-                # Rare (a full high-water mark): poll rather than contend for the FD,
-                # which only one task may wait on.
-                await trio.sleep(_SEND_RETRY_SECONDS)
+                pass
+        await self._send_in_turn(parts)
+
+    async def _send_in_turn(self, parts: Sequence[bytes]) -> None:
+        """Rare (a full high-water mark): wait for room in call order (bridge/send_line.py).
+        Only the head of the line polls: the FD is the receiver's to wait on."""
+        async with self._send_line.turn():
+            while True:
+                if self._closed:
+                    raise trio.ClosedResourceError("socket closed")
+                try:
+                    _send_parts(self.sock, parts)
+                    break
+                except zmq.Again:
+                    await trio.sleep(_SEND_RETRY_SECONDS)
         self._wake_receiver()
 
     def _wake_receiver(self) -> None:
@@ -125,5 +141,6 @@ class AsyncSocket:
         if self._closed:
             return
         self._closed = True
+        self._send_line.release_all()  # they find the socket closed
         trio.lowlevel.notify_closing(self._fd)
         self.sock.close(linger=0)

@@ -35,6 +35,7 @@ from bridge.errors import KernelDied
 from bridge.remote.config import ServerConfig
 from bridge.remote.errors import RemoteServerError, missing_dependency
 from bridge.remote.rest import connection_problem, token_problem
+from bridge.send_line import SendLine
 from bridge.transports import Receiver
 from bridge.wire import Message, WireError
 from bridge.wire.websocket import V1_SUBPROTOCOL, decode, encode
@@ -74,6 +75,7 @@ class WebSocketTransport:
         self.remote = remote
         self._ws: Any = None
         self._changed = trio.Event()
+        self._send_line = SendLine()
         self._gone: str | None = None
         self._link_scope: trio.CancelScope | None = None
         self._link: trio.Nursery | None = None  # the current WebSocket's tasks
@@ -257,25 +259,28 @@ class WebSocketTransport:
     # -- sending ------------------------------------------------------------------
 
     async def send(self, channel: str, msg: Message) -> None:
-        """Send on the current socket; during a reconnect, wait for the next one."""
+        """Send on the current socket; during a reconnect, wait for the next one. In line
+        (bridge/send_line.py): senders woken together by a reconnect still go in call
+        order. (Sends are one at a time anyway: trio_websocket writes under a lock.)"""
         from trio_websocket import ConnectionClosed
 
-        while True:
-            ws = self._ws
-            if ws is None:
-                if self._gone is not None:
-                    raise KernelDied(self._gone)
-                await self._changed.wait()
-                continue
-            quiet_for = trio.current_time() - self._last_heard
-            if quiet_for > QUIET_CHECK_AFTER:
-                self._check_gone(quiet_for=quiet_for, delays=(0.0,))  # culled without a word?
-            try:
-                await ws.send_message(encode(channel, msg, ws.subprotocol))
-                return
-            except ConnectionClosed:
-                if self._ws is ws:
+        async with self._send_line.turn():
+            while True:
+                ws = self._ws
+                if ws is None:
+                    if self._gone is not None:
+                        raise KernelDied(self._gone)
                     await self._changed.wait()
+                    continue
+                quiet_for = trio.current_time() - self._last_heard
+                if quiet_for > QUIET_CHECK_AFTER:
+                    self._check_gone(quiet_for=quiet_for, delays=(0.0,))  # culled without a word?
+                try:
+                    await ws.send_message(encode(channel, msg, ws.subprotocol))
+                    return
+                except ConnectionClosed:
+                    if self._ws is ws:
+                        await self._changed.wait()
 
     # -- liveness -----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import trio
+import trio.testing
 import zmq
 
 from bridge.zmqio import AsyncSocket
@@ -104,3 +105,36 @@ async def test_close_wakes_a_parked_receiver() -> None:
     a.close()
     ctx.term()
     assert result == ["closed"]
+
+
+async def test_senders_blocked_by_a_full_socket_send_in_the_order_they_called() -> None:
+    """A kernel answers shell requests in the order it receives them, and the session
+    takes a reply to a later request as proof that an earlier one was dropped: so the
+    order messages leave must be the order ``send_multipart`` was called in, also while
+    the high-water mark holds senders back (2,000 pipelined executes under load)."""
+    ctx = zmq.Context()
+    # inproc: no TCP buffers behind the high-water marks, so senders do wait
+    a, b = ctx.socket(zmq.ROUTER), ctx.socket(zmq.DEALER)
+    a.setsockopt(zmq.RCVHWM, 2)
+    b.setsockopt(zmq.SNDHWM, 2)
+    a.bind("inproc://order")
+    b.connect("inproc://order")
+    router, dealer = AsyncSocket(a), AsyncSocket(b)
+    n = 60
+    try:
+        with trio.fail_after(30):  # a hang guard, not a speed assertion
+            async with trio.open_nursery() as nursery:
+                for i in range(n):
+                    nursery.start_soon(dealer.send_multipart, [str(i).encode()])
+                    # the next sender calls only once this one has sent or is waiting
+                    await trio.testing.wait_all_tasks_blocked()
+                received = []
+                while len(received) < n:
+                    _, body = await router.recv_multipart()
+                    received.append(int(body))
+                    await trio.sleep(0.001)  # a slow reader: room frees one message at a time
+        assert received == list(range(n))
+    finally:
+        router.close()
+        dealer.close()
+        ctx.term()
