@@ -16,4 +16,7 @@ done
 export PATH="$VENV/bin:$PATH"
 # lint, format and types first: cheap, and a failure there is a failure of the run
 KB_VENV="$VENV" KB_INSTALLED=1 bash scripts/check.sh
-exec "$VENV/bin/python" -m pytest "$@"
+# two worker processes (pytest-xdist), each test file whole on one of them: module-scoped
+# fixtures (one Neovim, one VS Code workbench per file) stay shared; KB_TEST_WORKERS=0 runs
+# everything in this process
+exec "$VENV/bin/python" -m pytest -n "${KB_TEST_WORKERS:-2}" --dist loadfile "$@"
