@@ -35,6 +35,7 @@ from bridge.kernels.session import (
     Started,
     StateChanged,
 )
+from bridge.send_line import SendLine
 from bridge.transports import Transport
 from bridge.wire import Message, MessageFactory
 
@@ -51,6 +52,11 @@ PROBE_REPLY_TIMEOUT = 2.0
 PROBE_IOPUB_WAIT = 0.5
 # start-up: this many unreadable messages and not one readable, and the kernel is not ready
 UNREADABLE_AFTER = 3
+# Requests of ours a kernel may have on one channel at once; more wait in the bridge, in
+# order. ipykernel 7 wedges with a few thousand queued shell requests (its shell thread and
+# main thread block on each other's full inproc pipes: 4,000 sent at once, 88 answered,
+# then not even kernel_info), and a request that waits here can still be cancelled unsent.
+MAX_IN_FLIGHT = 1000
 
 
 class Pending:
@@ -128,6 +134,10 @@ class KernelConnection:
         # except those of our private requests
         self.iopub_listeners: set[IopubHandler] = set()
         self._private: set[str] = set()
+        # our requests per channel between sending and giving up on them (MAX_IN_FLIGHT)
+        self._in_flight: dict[str, int] = {}
+        self._room_line: dict[str, SendLine] = {}
+        self._room_freed = trio.Event()
 
     @property
     def factory(self) -> MessageFactory:
@@ -383,6 +393,8 @@ class KernelConnection:
         it is being replaced by a restart, KernelTimeout after ``timeout`` seconds without
         a reply, RequestDropped when the kernel will not answer (kernels/session.py).
         """
+        if self._in_flight.get(channel, 0) >= MAX_IN_FLIGHT or self._room_line.get(channel):
+            await self._wait_for_room(channel)
         self._check_usable(stopping=stopping)
         msg = self.session.request(
             channel, msg_type, content, now=trio.current_time(), settle=wait_idle, metadata=metadata, buffers=buffers
@@ -395,6 +407,7 @@ class KernelConnection:
         if on_pending is not None:
             on_pending(pending)
         self._poke_timer()
+        self._in_flight[channel] = self._in_flight.get(channel, 0) + 1
         try:
             await self.transport.send(channel, msg)
             if wait_idle and timeout is None:
@@ -415,6 +428,18 @@ class KernelConnection:
             del self._pending[request_id]
             self._private.discard(request_id)
             self.session.forget(request_id)
+            self._in_flight[channel] -= 1
+            self._room_freed.set()
+
+    async def _wait_for_room(self, channel: Channel) -> None:
+        """Wait, in line, until the kernel has fewer than MAX_IN_FLIGHT of our requests on
+        ``channel`` (or is unusable: the caller finds out)."""
+        line = self._room_line.setdefault(channel, SendLine())
+        async with line.turn():
+            while self._in_flight.get(channel, 0) >= MAX_IN_FLIGHT and self.dead_reason is None:
+                if self._room_freed.is_set():
+                    self._room_freed = trio.Event()
+                await self._room_freed.wait()
 
     async def wait_ready(self, timeout: float, *, gone: trio.Event | None = None) -> dict[str, Any]:
         """Probe with kernel_info until shell answers *and* iopub delivers its status.
