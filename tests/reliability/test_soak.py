@@ -26,6 +26,7 @@ from tests.reliability.support import bridge, cpu_seconds, rss_bytes, stderr_tai
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(0),  # its own duration (KB_SOAK_SECONDS) bounds it, not the hang guard
     pytest.mark.skipif(os.environ.get("KB_SOAK") != "1", reason="the 10-minute soak runs only with KB_SOAK=1"),
 ]
 
