@@ -7,7 +7,6 @@ unknown kernelspec is an HTTP 500."""
 from __future__ import annotations
 
 import secrets
-import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -41,18 +40,18 @@ def running_gateway(*extra_args: str) -> Iterator[Gateway]:
     """``python -m kernel_gateway`` on 127.0.0.1, a free port, a random token, private dirs."""
     token = secrets.token_hex(16)
     port = free_port()
-    root = Path(tempfile.mkdtemp(prefix="kb-gateway-root-"))
     argv = [
         sys.executable, "-m", "kernel_gateway",
         "--KernelGatewayApp.ip=127.0.0.1", f"--KernelGatewayApp.port={port}",
         "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={token}", *extra_args,
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    try:
-        with server_process(argv, url, root, name="gateway"):
-            yield Gateway(url, token)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)  # its log included: nothing left on disk
+    # the root goes with the block, the gateway's log included: nothing left on disk
+    with (
+        tempfile.TemporaryDirectory(prefix="kb-gateway-root-", ignore_cleanup_errors=True) as root,
+        server_process(argv, url, Path(root), name="gateway"),
+    ):
+        yield Gateway(url, token)
 
 
 @pytest.fixture(scope="module")

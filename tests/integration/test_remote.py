@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -60,19 +59,17 @@ def running_server(*extra_args: str) -> Iterator[Server]:
     """``python -m jupyter_server`` on 127.0.0.1, a free port, a random token, private dirs."""
     token = secrets.token_hex(16)
     port = free_port()
-    root = Path(tempfile.mkdtemp(prefix="kb-remote-root-"))
-    argv = [
-        sys.executable, "-m", "jupyter_server",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-        f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", *extra_args,
-    ]  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        with server_process(argv, url, root, name="server"):
+    # the root goes with the block, the server's log included: nothing left on disk
+    with tempfile.TemporaryDirectory(prefix="kb-remote-root-", ignore_cleanup_errors=True) as root:
+        argv = [
+            sys.executable, "-m", "jupyter_server",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+            f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True", *extra_args,
+        ]  # fmt: skip
+        url = f"http://127.0.0.1:{port}/"
+        with server_process(argv, url, Path(root), name="server"):
             yield Server(url, token)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)  # its log included: nothing left on disk
 
 
 @pytest.fixture(scope="module")

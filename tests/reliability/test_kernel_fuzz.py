@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from bridge.wire import DELIMITER, Message
 from tests.reliability.fake_kernel import FakeKernel, Frames, plain_reply
 from tests.reliability.support import Editor, bridge, stderr_tail
+from tests.support.processes import wait_until
 
 _n = itertools.count(1)
 MARK = "DROPME"
@@ -403,16 +404,19 @@ def test_drops_are_logged_at_debug(attached: tuple[Editor, FakeKernel, str]) -> 
     def logged(line: str, channel: str, why: str) -> bool:
         return f"on {channel}" in line and why in line and "DEBUG" in line
 
-    # each channel has its own reader: a drop on stdin may be logged after the execute's reply
-    deadline = time.monotonic() + 30  # only to stop a hang
-    while True:
+    def read_log() -> str:
         editor.request("jupyter/listKernels")
         with open(editor.stderr_path) as f:  # type: ignore[attr-defined]
-            log = f.read()
-        dropped = [line for line in log.splitlines() if "dropped" in line]
-        if all(any(logged(line, c, w) for line in dropped) for c, w in expected) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+            return f.read()
+
+    def all_logged() -> bool:
+        dropped = [line for line in read_log().splitlines() if "dropped" in line]
+        return all(any(logged(line, c, w) for line in dropped) for c, w in expected)
+
+    # each channel has its own reader: a drop on stdin may be logged after the execute's reply
+    wait_until(all_logged, "every channel's drops to be logged")
+    log = read_log()
+    dropped = [line for line in log.splitlines() if "dropped" in line]
     for channel, why in expected:
         assert any(logged(line, channel, why) for line in dropped), (
             channel,
